@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+// The environment, parsed once with a schema into a typed constant. A bad variable stops
+// start-up with a message that names it.
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const redisUrl = z
+  .string()
+  .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://');
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://');
+
+export interface ServiceDefaults {
+  concurrency: number;
+  metricsPort: number;
+}
+
+export function configSchema(defaults: ServiceDefaults) {
+  return z
+    .object({
+      REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+      DATABASE_URL: postgresUrl.default('postgresql://postgres@127.0.0.1:5432/vaults'),
+      QUEUE_PREFIX: z.string().min(1).default('bull'),
+      LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      WORKER_CONCURRENCY: intFrom(1, 1000).default(defaults.concurrency),
+      METRICS_PORT: intFrom(0, 65535).optional(),
+      HEALTH_PORT: intFrom(0, 65535).optional(),
+      METRICS_HOST: z.string().default('0.0.0.0'),
+      SHUTDOWN_TIMEOUT_MS: intFrom(100, 600_000).default(25_000),
+      DB_POOL_SIZE: intFrom(1, 200).default(10),
+      BATCH_MAX_SIZE: intFrom(1, 5000).default(100),
+      BATCH_MAX_WAIT_MS: intFrom(0, 10_000).default(5),
+      RETRY_MAX_ATTEMPTS: intFrom(1, 1000).default(20),
+      RETRY_BASE_DELAY_MS: intFrom(1, 3_600_000).default(1000),
+      RETRY_MAX_DELAY_MS: intFrom(1, 86_400_000).default(60_000),
+      SNAPSHOT_CHECKPOINT_EVERY: intFrom(1, 10_000_000).default(1000),
+      LOCK_DURATION_MS: intFrom(1000, 3_600_000).default(30_000),
+      MAX_STALLED_COUNT: intFrom(0, 1000).default(10),
+    })
+    .transform((env) => ({
+      redisUrl: env.REDIS_URL,
+      databaseUrl: env.DATABASE_URL,
+      queuePrefix: env.QUEUE_PREFIX,
+      logLevel: env.LOG_LEVEL,
+      concurrency: env.WORKER_CONCURRENCY,
+      // METRICS_PORT and HEALTH_PORT name the same sidecar port; METRICS_PORT wins.
+      metricsPort: env.METRICS_PORT ?? env.HEALTH_PORT ?? defaults.metricsPort,
+      metricsHost: env.METRICS_HOST,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      dbPoolSize: env.DB_POOL_SIZE,
+      batchMaxSize: env.BATCH_MAX_SIZE,
+      batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
+      retry: {
+        maxAttempts: env.RETRY_MAX_ATTEMPTS,
+        baseDelayMs: env.RETRY_BASE_DELAY_MS,
+        maxDelayMs: env.RETRY_MAX_DELAY_MS,
+      },
+      snapshotCheckpointEvery: env.SNAPSHOT_CHECKPOINT_EVERY,
+      lockDurationMs: env.LOCK_DURATION_MS,
+      maxStalledCount: env.MAX_STALLED_COUNT,
+    }));
+}
+
+export type Config = z.output<ReturnType<typeof configSchema>>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parse the environment; throws ConfigError naming each bad variable (never its value). */
+export function loadConfig(env: NodeJS.ProcessEnv, defaults: ServiceDefaults): Config {
+  const parsed = configSchema(defaults).safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** A URL with its password replaced, safe to log. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}

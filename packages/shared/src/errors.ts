@@ -1,0 +1,21 @@
+import type { z } from 'zod';
+
+/** The payload breaks CONTRACT.md: fail at once, never retry, write nothing. */
+export class InvalidPayloadError extends Error {
+  override readonly name = 'InvalidPayloadError';
+}
+
+/**
+ * The event is valid but cannot take effect yet (its vault's VaultDeployed may be late).
+ * The runner waits with back-off, whatever attempts the producer gave the job.
+ */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+}
+
+/** "field: message; other.field: message" — the reason names every offending field. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(payload)'}: ${issue.message}`)
+    .join('; ');
+}

@@ -1,0 +1,67 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** A private registry per service: snake_case names, units in the name, help on every metric. */
+export function createMetrics(service: string) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+
+  const jobLabels = ['queue', 'job_name'] as const;
+  return {
+    registry,
+    jobsCompleted: new Counter({
+      name: 'vaults_jobs_completed_total',
+      help: 'Jobs whose effects were committed (or were already there: a redelivery).',
+      labelNames: jobLabels,
+      registers: [registry],
+    }),
+    jobsFailed: new Counter({
+      name: 'vaults_jobs_failed_total',
+      help: 'Jobs moved to the failed set, by reason: invalid payload, unknown job name, retries exhausted.',
+      labelNames: [...jobLabels, 'reason'],
+      registers: [registry],
+    }),
+    jobsRetried: new Counter({
+      name: 'vaults_jobs_retried_total',
+      help: 'Jobs moved back to delayed for another attempt, by cause: vault not yet known, or a transient error.',
+      labelNames: [...jobLabels, 'cause'],
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: 'vaults_job_processing_duration_seconds',
+      help: 'Wall time from a job becoming active until its outcome is known.',
+      labelNames: jobLabels,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    dbTransactionDuration: new Histogram({
+      name: 'vaults_db_transaction_duration_seconds',
+      help: 'Duration of database transactions, by operation (one transaction may serve a batch of jobs).',
+      labelNames: ['operation'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'vaults_db_batch_size_jobs',
+      help: 'Jobs that shared one database transaction (group commit).',
+      labelNames: ['operation'],
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    }),
+    eventLag: new Histogram({
+      name: 'vaults_event_lag_seconds',
+      help: 'Time from the block timestamp of an event until its effect was committed.',
+      labelNames: ['queue'],
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 86400],
+      registers: [registry],
+    }),
+    queueJobs: new Gauge({
+      name: 'vaults_queue_jobs',
+      help: 'Jobs in the queue by state, read from Redis at scrape time.',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,88 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import { eventJobId, snapshotDedupId } from './identity';
+import { parsePayload, queueName, type QueueKey } from './queues';
+import { InvalidPayloadError } from './errors';
+import type {
+  CalculateSnapshot,
+  CalculateSnapshotInput,
+  FollowerEventInput,
+  TradeExecutedInput,
+  VaultDeployedInput,
+} from './payloads';
+import type { Redis } from './redis';
+
+/**
+ * What an indexer calls to enqueue events. It validates each payload before it reaches Redis
+ * (a bad event is the indexer's bug: it should hear of it at once, not find it in a failed set),
+ * gives each event a job id derived from its identity (so a re-sent event is not queued twice
+ * while its copy is retained) and bounded retention. Workers do not depend on any of this.
+ */
+export interface ProducerOptions {
+  /** A producer-profile connection (fails fast while Redis is down). */
+  connection: Redis;
+  prefix?: string;
+  /** Appended to every queue name: lets tests and benchmarks use queues of their own. */
+  queueSuffix?: string;
+}
+
+const EVENT_JOB_OPTIONS: JobsOptions = {
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export class Producer {
+  private readonly queues = new Map<QueueKey, Queue>();
+
+  constructor(private readonly opts: ProducerOptions) {}
+
+  queue(key: QueueKey): Queue {
+    let q = this.queues.get(key);
+    if (!q) {
+      q = new Queue(queueName(key, this.opts.queueSuffix), {
+        connection: this.opts.connection,
+        prefix: this.opts.prefix ?? 'bull',
+      });
+      this.queues.set(key, q);
+    }
+    return q;
+  }
+
+  vaultDeployed(event: VaultDeployedInput) {
+    return this.addEvent('vault', 'VaultDeployed', event);
+  }
+
+  tradeExecuted(event: TradeExecutedInput) {
+    return this.addEvent('trade', 'TradeExecuted', event);
+  }
+
+  /** The job name follows the action (the action decides; the name is informative). */
+  followerEvent(event: FollowerEventInput) {
+    const name = event.action === 'WITHDRAW' ? 'FollowerUnsubscribed' : 'FollowerSubscribed';
+    return this.addEvent('follower', name, event);
+  }
+
+  /** At most one waiting snapshot per vault, plus one queued behind a running one. */
+  calculateSnapshot(request: CalculateSnapshotInput) {
+    const data = validate('snapshot', 'CalculateSnapshot', request) as CalculateSnapshot;
+    return this.queue('snapshot').add('CalculateSnapshot', data, {
+      deduplication: { id: snapshotDedupId(data.chainId, data.vaultAddress), keepLastIfActive: true },
+      removeOnComplete: true,
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+
+  private addEvent(key: QueueKey, name: string, event: unknown) {
+    const data = validate(key, name, event) as { chainId: number; txHash: string; logIndex: number; removed: boolean };
+    return this.queue(key).add(name, data, { ...EVENT_JOB_OPTIONS, jobId: eventJobId(name, data) });
+  }
+}
+
+function validate(key: QueueKey, name: string, payload: unknown): Record<string, unknown> {
+  const parsed = parsePayload(key, name, payload);
+  if (!parsed.ok) throw new InvalidPayloadError(parsed.reason);
+  return parsed.data;
+}

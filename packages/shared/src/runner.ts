@@ -1,0 +1,222 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Config, type ServiceDefaults } from './config';
+import { createPrisma, type Db } from './db';
+import { InvalidPayloadError, RetryLaterError } from './errors';
+import { createLogger, jobLogger, type Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+import { Producer } from './producer';
+import { QUEUES, parsePayload, queueName, type QueueKey } from './queues';
+import { createRedis, type Redis } from './redis';
+import { createSidecar } from './sidecar';
+import { retryDelayMs } from './retry';
+
+// The one place that knows BullMQ, Fastify and shutdown. A service hands it a definition:
+// its queue, a handler per job name, and how to build its dependencies.
+
+export interface JobContext {
+  log: Logger;
+  jobId: string | undefined;
+}
+
+export type Handler<Deps> = (payload: any, deps: Deps, ctx: JobContext) => Promise<void>;
+
+export interface Infra {
+  config: Config;
+  db: Db;
+  log: Logger;
+  metrics: Metrics;
+  /** Enqueues follow-up jobs (snapshots) on this service's queues (same prefix and suffix). */
+  producer: Producer;
+}
+
+export interface ServiceDefinition<Deps> {
+  name: string;
+  queue: QueueKey;
+  defaults: ServiceDefaults;
+  handlers: Record<string, Handler<Deps>>;
+  createDeps(infra: Infra): Deps;
+  /** Flush and close what createDeps opened; runs after the worker has stopped. */
+  closeDeps?(deps: Deps): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Appended to queue names: each test or benchmark run gets queues of its own. */
+  queueSuffix?: string;
+}
+
+export interface RunningService {
+  config: Config;
+  worker: Worker;
+  sidecar: FastifyInstance;
+  /** The sidecar's bound port (useful when METRICS_PORT=0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Start-up fails if a job name of the queue has no handler, or a handler names no job. */
+export function checkHandlers(def: Pick<ServiceDefinition<unknown>, 'queue' | 'handlers'>): void {
+  const expected = Object.keys(QUEUES[def.queue].jobs);
+  const missing = expected.filter((n) => !def.handlers[n]);
+  const unknown = Object.keys(def.handlers).filter((n) => !expected.includes(n));
+  if (missing.length) throw new Error(`${QUEUES[def.queue].name}: no handler for job name(s) ${missing.join(', ')}`);
+  if (unknown.length) throw new Error(`${QUEUES[def.queue].name}: handler(s) for unknown job name(s) ${unknown.join(', ')}`);
+}
+
+export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: StartOptions = {}): Promise<RunningService> {
+  checkHandlers(def as ServiceDefinition<unknown>);
+  const config = loadConfig(opts.env ?? process.env, def.defaults);
+  const log = createLogger(def.name, config.logLevel);
+  const metrics = createMetrics(def.name);
+  const queue = queueName(def.queue, opts.queueSuffix);
+
+  const workerRedis = createRedis(config.redisUrl, 'worker');
+  const producerRedis = createRedis(config.redisUrl, 'worker');
+  const probeRedis = createRedis(config.redisUrl, 'producer');
+  for (const r of [workerRedis, producerRedis, probeRedis]) {
+    r.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
+  }
+  const db = createPrisma(config.databaseUrl, config.dbPoolSize);
+  const producer = new Producer({ connection: producerRedis, prefix: config.queuePrefix, queueSuffix: opts.queueSuffix });
+  const probeProducer = new Producer({ connection: probeRedis, prefix: config.queuePrefix, queueSuffix: opts.queueSuffix });
+  const deps = def.createDeps({ config, db, log, metrics, producer });
+
+  const process1 = async (job: Job, token?: string): Promise<void> => {
+    const labels = { queue: QUEUES[def.queue].name, job_name: job.name };
+    const stopTimer = metrics.jobDuration.startTimer(labels);
+    const parsed = parsePayload(def.queue, job.name, job.data);
+    const jlog = jobLogger(log, queue, job.id, parsed.ok ? parsed.data : undefined);
+    const fail = (reason: string, message: string): never => {
+      metrics.jobsFailed.inc({ ...labels, reason });
+      stopTimer();
+      jlog.warn({ reason }, message);
+      throw new UnrecoverableError(message);
+    };
+    if (!parsed.ok) return fail(parsed.reason.startsWith('unknown job name') ? 'unknown_job' : 'invalid', parsed.reason);
+    try {
+      await def.handlers[job.name]!(parsed.data, deps, { log: jlog, jobId: job.id });
+    } catch (err) {
+      const message = (err as Error)?.message ?? String(err);
+      if (err instanceof InvalidPayloadError) return fail('invalid', message);
+      const attempt = job.attemptsStarted;
+      if (attempt >= config.retry.maxAttempts) return fail('exhausted', `gave up after ${attempt} attempts: ${message}`);
+      const delay = retryDelayMs(attempt, config.retry);
+      const cause = err instanceof RetryLaterError ? 'not_ready' : 'transient';
+      jlog[cause === 'transient' ? 'warn' : 'info']({ attempt, delay, cause }, `retrying later: ${message}`);
+      await job.moveToDelayed(Date.now() + delay, token);
+      metrics.jobsRetried.inc({ ...labels, cause });
+      stopTimer();
+      throw new DelayedError();
+    }
+    metrics.jobsCompleted.inc(labels);
+    stopTimer();
+    const ts = (parsed.data as { blockTimestamp?: number }).blockTimestamp;
+    if (typeof ts === 'number') metrics.eventLag.observe({ queue: labels.queue }, Math.max(0, Date.now() / 1000 - ts));
+  };
+
+  const worker = new Worker(queue, process1, {
+    connection: workerRedis,
+    prefix: config.queuePrefix,
+    concurrency: config.concurrency,
+    lockDuration: config.lockDurationMs,
+    stalledInterval: config.lockDurationMs,
+    maxStalledCount: config.maxStalledCount,
+    autorun: false,
+  });
+  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+
+  let closing = false;
+  const sidecar = createSidecar({
+    registry: metrics.registry,
+    isAlive: () => closing || !worker.closing,
+    checks: {
+      redis: async () => {
+        await probeRedis.ping();
+      },
+      database: async () => {
+        await db.$queryRaw`SELECT 1`;
+      },
+      worker: async () => {
+        if (closing) throw new Error('shutting down');
+        if (!worker.isRunning()) throw new Error('worker is not running');
+      },
+    },
+    beforeScrape: async () => {
+      const counts = await probeProducer.queue(def.queue).getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized', 'completed');
+      for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue: QUEUES[def.queue].name, state }, n);
+    },
+  });
+  await sidecar.listen({ port: config.metricsPort, host: config.metricsHost });
+  const address = sidecar.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.metricsPort;
+
+  const running = worker.run().catch((err) => log.error({ err: (err as Error).message }, 'worker loop ended'));
+  await worker.waitUntilReady();
+  log.info({ queue, concurrency: config.concurrency, port, prefix: config.queuePrefix }, `${def.name} started`);
+
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      closing = true;
+      log.info('shutting down: no new jobs, finishing active ones');
+      await closeWorker(worker, config.shutdownTimeoutMs, log);
+      await running;
+      await def.closeDeps?.(deps);
+      await producer.close();
+      await probeProducer.close();
+      await sidecar.close();
+      await Promise.all([workerRedis, producerRedis, probeRedis].map(quit));
+      await db.$disconnect();
+      log.info('stopped');
+    })());
+
+  return { config, worker, sidecar, port, close };
+}
+
+async function closeWorker(worker: Worker, timeoutMs: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    log.warn({ timeoutMs }, 'active jobs did not finish in time; they will be redelivered');
+    await worker.close(true);
+  }
+}
+
+async function quit(redis: Redis): Promise<void> {
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
+}
+
+/** The whole main of a service: start, stop cleanly on SIGTERM/SIGINT, exit 0. */
+export function runMain<Deps>(def: ServiceDefinition<Deps>): void {
+  startService(def).then(
+    (service) => {
+      let signals = 0;
+      const stop = (signal: string) => {
+        if (++signals > 1) process.exit(1);
+        process.stderr.write(`${def.name}: ${signal}, stopping\n`);
+        service.close().then(
+          () => process.exit(0),
+          (err) => {
+            process.stderr.write(`${def.name}: shutdown failed: ${(err as Error).stack}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    },
+    (err) => {
+      process.stderr.write(`${def.name}: failed to start: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}

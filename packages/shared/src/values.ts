@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+// Value formats of CONTRACT.md ("Value formats"). Every schema normalises what it accepts
+// (lower-case hex, canonical integer strings) so that one value has exactly one stored form.
+
+export const MAX_AMOUNT = 2n ** 256n; // exclusive
+export const MIN_SIGNED = -(2n ** 255n); // inclusive
+export const MAX_SIGNED = 2n ** 255n; // exclusive
+
+// 2^256 has 78 digits; allow some leading zeros but never parse megabytes of digits.
+const MAX_INTEGER_STRING_LENGTH = 100;
+
+export const address = z
+  .string({ error: 'must be a string: 0x + 40 hex digits' })
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'must be 0x + 40 hex digits')
+  .transform((s) => s.toLowerCase());
+
+export const hash = z
+  .string({ error: 'must be a string: 0x + 64 hex digits' })
+  .regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x + 64 hex digits')
+  .transform((s) => s.toLowerCase());
+
+function integerString(pattern: RegExp, min: bigint, maxExclusive: bigint, what: string) {
+  return z
+    .string({ error: `must be a base-10 integer string (${what}), never a number` })
+    .max(MAX_INTEGER_STRING_LENGTH, `must be at most ${MAX_INTEGER_STRING_LENGTH} characters`)
+    .regex(pattern, `must be a base-10 integer string (${what})`)
+    .transform((s, ctx) => {
+      const value = BigInt(s);
+      if (value < min || value >= maxExclusive) {
+        ctx.addIssue({ code: 'custom', message: `out of range (${what})` });
+        return z.NEVER;
+      }
+      return value.toString();
+    });
+}
+
+/** An amount: `0 <= x < 2^256`, as a canonical decimal string. */
+export const amount = integerString(/^[0-9]+$/, 0n, MAX_AMOUNT, '0 <= x < 2^256');
+
+/** A signed amount: `-2^255 <= x < 2^255`, as a canonical decimal string. */
+export const signedAmount = integerString(/^-?[0-9]+$/, MIN_SIGNED, MAX_SIGNED, '-2^255 <= x < 2^255');
+
+export const chainId = z
+  .int({ error: 'must be a positive integer' })
+  .positive('must be a positive integer');
+
+export const nonNegativeInt = z
+  .int({ error: 'must be a non-negative integer' })
+  .nonnegative('must be a non-negative integer');
+
+/** 1..100 characters (code points, not UTF-16 units); Postgres text cannot hold NUL. */
+export const vaultName = z
+  .string({ error: 'must be a string of 1..100 characters' })
+  .refine((s) => [...s].length >= 1 && [...s].length <= 100, 'must be 1..100 characters')
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
