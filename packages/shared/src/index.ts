@@ -16,3 +16,8 @@ export * from './sidecar';
 export * from './snapshot-scheduler';
 export * from './retry';
 export * from './runner';
+export * from './vault-sql';
+export * from './tx-batcher';
+export * from './users-sql';
+export * from './vault-event-processor';
+export * from './vault-event-service';

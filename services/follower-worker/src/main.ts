@@ -1,0 +1,4 @@
+import { runMain } from '@vaults/shared';
+import { followerWorker } from './service';
+
+runMain(followerWorker);

@@ -1,0 +1,4 @@
+import { runMain } from '@vaults/shared';
+import { snapshotWorker } from './service';
+
+runMain(snapshotWorker);

@@ -1,0 +1,28 @@
+import { findVaultIds, type CalculateSnapshot, type ServiceDefinition } from '@vaults/shared';
+import { processSnapshot, type SnapshotDeps } from './processor';
+import { recomputeSnapshot } from './store';
+
+export const snapshotWorker: ServiceDefinition<SnapshotDeps> = {
+  name: 'snapshot-worker',
+  queue: 'snapshot',
+  defaults: { concurrency: 8, metricsPort: 9104 },
+  handlers: {
+    CalculateSnapshot: async (payload: CalculateSnapshot, deps, { log }) => {
+      await processSnapshot(payload, deps, log);
+    },
+  },
+  createDeps: ({ db, config, metrics }) => ({
+    findVaultId: async (chainId, vaultAddress) => (await findVaultIds(db, [{ chainId, vaultAddress }])).values().next().value,
+    recompute: async (vaultId) => {
+      const stop = metrics.dbTransactionDuration.startTimer({ operation: 'snapshot' });
+      try {
+        return await db.$transaction((tx) => recomputeSnapshot(tx, vaultId, config.snapshotCheckpointEvery), {
+          maxWait: 30_000,
+          timeout: 120_000,
+        });
+      } finally {
+        stop();
+      }
+    },
+  }),
+};

@@ -1,0 +1,4 @@
+import { runMain } from '@vaults/shared';
+import { tradeWorker } from './service';
+
+runMain(tradeWorker);

@@ -1,0 +1,4 @@
+import { runMain } from '@vaults/shared';
+import { vaultWorker } from './service';
+
+runMain(vaultWorker);
