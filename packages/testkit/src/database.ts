@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { applyMigrations, ensureDatabase } from '@vaults/shared';
+
+/** The Postgres server tests use; each test run makes databases of its own on it. */
+export const TEST_PG_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/** A new, migrated database with a unique name; drop() removes it. */
+export async function createTestDatabase(prefix = 'vaults_test'): Promise<TestDatabase> {
+  const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const url = new URL(TEST_PG_URL);
+  url.pathname = `/${name}`;
+  await ensureDatabase(url.toString());
+  await applyMigrations(url.toString());
+  return {
+    url: url.toString(),
+    name,
+    drop: async () => {
+      const admin = new Client({ connectionString: TEST_PG_URL });
+      await admin.connect();
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+/** A unique suffix for queue names, so concurrent runs never see each other's jobs. */
+export function uniqueQueueSuffix(): string {
+  return `-test-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}

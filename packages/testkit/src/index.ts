@@ -1,0 +1,5 @@
+export * from './database';
+export * from './reference';
+export * from './read-state';
+export * from './harness';
+export * from './events';

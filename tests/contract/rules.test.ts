@@ -1,0 +1,176 @@
+import {
+  Harness,
+  addr,
+  createTestDatabase,
+  deploy,
+  diffStates,
+  expectedState,
+  follower,
+  readState,
+  trade,
+  uniqueQueueSuffix,
+  type AnyEvent,
+  type TestDatabase,
+} from '@vaults/testkit';
+import { followerWorker } from '@vaults/follower-worker/src/service';
+import { snapshotWorker } from '@vaults/snapshot-worker/src/service';
+import { tradeWorker } from '@vaults/trade-worker/src/service';
+import { vaultWorker } from '@vaults/vault-worker/src/service';
+
+// One test at least per rule of CONTRACT.md "The database state that must result", each
+// delivering events through the real queues to the four real services.
+
+let db: TestDatabase;
+let h: Harness;
+
+beforeEach(async () => {
+  db = await createTestDatabase();
+  h = new Harness(db.url, uniqueQueueSuffix());
+  await h.start([vaultWorker, tradeWorker, followerWorker, snapshotWorker]);
+});
+
+afterEach(async () => {
+  await h.close();
+  await db.drop();
+});
+
+async function run(events: AnyEvent[]) {
+  await h.deliver(events);
+  await h.drained();
+  const actual = await readState(db.url);
+  expect(diffStates(expectedState(events), actual)).toEqual([]);
+  return actual;
+}
+
+describe('rule 1: users', () => {
+  it('creates one user per leader and follower of an existing vault, including removed events, and no others', async () => {
+    const removedDeposit = follower(1, 21, 'DEPOSIT', 5n, { removed: true });
+    const state = await run([
+      deploy(1, 10),
+      follower(1, 20, 'DEPOSIT', 100n),
+      follower(1, 20, 'DEPOSIT', 100n), // another event of the same follower
+      removedDeposit,
+    ]);
+    expect([...state.users].sort()).toEqual([addr(10), addr(20), addr(21)].sort());
+  });
+
+  it('does not create a user for a follower of a vault that never appears', async () => {
+    await h.close();
+    h = new Harness(db.url, uniqueQueueSuffix(), { RETRY_MAX_ATTEMPTS: '3', RETRY_BASE_DELAY_MS: '5', RETRY_MAX_DELAY_MS: '10' });
+    await h.start([vaultWorker, tradeWorker, followerWorker, snapshotWorker]);
+    const state = await run([follower(99, 30, 'DEPOSIT', 1n)]);
+    expect(state.users.size).toBe(0);
+    const reasons = await h.failedReasons('follower');
+    expect(reasons).toEqual([expect.stringContaining('is not known yet')]);
+  });
+});
+
+describe('rule 2: vaults', () => {
+  it('creates the vault with lower-case addresses, ACTIVE', async () => {
+    const d = deploy(2, 11, { vaultAddress: '0x' + 'AB'.repeat(20), leader: '0x' + 'CD'.repeat(20) });
+    const state = await run([d, d]);
+    expect(state.vaults.get(`1:0x${'ab'.repeat(20)}`)).toMatchObject({ status: 'ACTIVE', leader: `0x${'cd'.repeat(20)}` });
+  });
+
+  it('marks the vault REMOVED when its only deploy is removed, whether the removal comes first or last', async () => {
+    const d1 = deploy(3, 12);
+    const d2 = deploy(4, 13);
+    const state = await run([d1, { ...d1, removed: true }, { ...d2, removed: true }, d2]);
+    expect(state.vaults.get(`1:${addr(3)}`)?.status).toBe('REMOVED');
+    expect(state.vaults.get(`1:${addr(4)}`)?.status).toBe('REMOVED');
+  });
+
+  it('keeps the vault ACTIVE while one of two deploy identities is not removed', async () => {
+    const a = deploy(5, 14, { blockNumber: 1 });
+    const b = deploy(5, 14, { blockNumber: 2 });
+    const state = await run([a, b, { ...a, removed: true }]);
+    expect(state.vaults.get(`1:${addr(5)}`)?.status).toBe('ACTIVE');
+  });
+});
+
+describe('rule 3: trades', () => {
+  it('records one row per non-removed trade, none for removed ones, with amounts past 2^53 exact', async () => {
+    const big = trade(6, 2n ** 200n + 7n, { amountIn: (2n ** 256n - 1n).toString() });
+    const gone = trade(6, 5n);
+    const state = await run([deploy(6, 15), big, big, gone, { ...gone, removed: true }]);
+    expect(state.trades.size).toBe(1);
+    const { Client } = await import('pg');
+    const c = new Client({ connectionString: db.url });
+    await c.connect();
+    const r = await c.query('SELECT "amountIn"::text AS a, pnl::text AS p FROM "Trade"');
+    await c.end();
+    expect(r.rows).toEqual([{ a: (2n ** 256n - 1n).toString(), p: (2n ** 200n + 7n).toString() }]);
+  });
+
+  it('takes effect once a late vault appears (trade delivered before its VaultDeployed)', async () => {
+    const t = trade(7, 1n);
+    await h.deliver([t]);
+    await h.deliver([deploy(7, 16)]);
+    await h.drained();
+    expect(diffStates(expectedState([t, deploy(7, 16)]), await readState(db.url)).filter((l) => !l.includes('name'))).toEqual([]);
+    expect((await readState(db.url)).trades.size).toBe(1);
+  });
+
+  it('a removal delivered before the trade wins', async () => {
+    const t = trade(8, 3n);
+    const state = await run([deploy(8, 17), { ...t, removed: true }, t, t]);
+    expect(state.trades.size).toBe(0);
+  });
+});
+
+describe('rule 4: follower subscriptions', () => {
+  it('keeps balance = deposits - withdrawals; the row exists iff the balance is > 0', async () => {
+    const state = await run([
+      deploy(9, 18),
+      follower(9, 40, 'DEPOSIT', 2n ** 255n),
+      follower(9, 40, 'WITHDRAW', 1n),
+      follower(9, 41, 'DEPOSIT', 10n),
+      follower(9, 41, 'WITHDRAW', 10n),
+      follower(9, 42, 'WITHDRAW', 5n), // withdrawal first: balance negative, no row
+    ]);
+    expect(state.subscriptions.get(`1:${addr(9)}:${addr(40)}`)).toBe(2n ** 255n - 1n);
+    expect(state.subscriptions.has(`1:${addr(9)}:${addr(41)}`)).toBe(false);
+    expect(state.subscriptions.has(`1:${addr(9)}:${addr(42)}`)).toBe(false);
+  });
+
+  it('a removed deposit no longer counts, before or after its copy', async () => {
+    const dep = follower(10, 43, 'DEPOSIT', 50n);
+    const dep2 = follower(10, 43, 'DEPOSIT', 7n);
+    const state = await run([deploy(10, 19), dep, dep2, { ...dep, removed: true }, dep]);
+    expect(state.subscriptions.get(`1:${addr(10)}:${addr(43)}`)).toBe(7n);
+  });
+});
+
+describe('rule 5: vault metrics', () => {
+  it('computes the time-weighted share price: a deposit is not profit, a withdrawal not a loss', async () => {
+    const events: AnyEvent[] = [
+      deploy(11, 20),
+      follower(11, 50, 'DEPOSIT', 1000n, { blockNumber: 1 }),
+      trade(11, 100n, { blockNumber: 2 }), // S = 1.1, E = 1100
+      follower(11, 51, 'DEPOSIT', 8900n, { blockNumber: 3 }), // E = 10000
+      trade(11, -2000n, { blockNumber: 4 }), // S = 1.1 * 0.8 = 0.88, E = 8000
+      follower(11, 51, 'WITHDRAW', 4000n, { blockNumber: 5 }), // E = 4000
+      trade(11, 400n, { blockNumber: 6 }), // S = 0.968, E = 4400
+    ];
+    const state = await run(events);
+    const v = state.vaults.get(`1:${addr(11)}`)!;
+    expect(v.tvl).toBe(4400n);
+    expect(v.roi).toBeCloseTo(0.968 - 1, 12);
+    expect(v.drawdown).toBeCloseTo(1 - 0.88 / 1.1, 12);
+  });
+
+  it('recomputes from the right place when an older event arrives late or is removed', async () => {
+    const early = follower(12, 52, 'DEPOSIT', 1000n, { blockNumber: 1 });
+    const t1 = trade(12, 500n, { blockNumber: 3 });
+    const t2 = trade(12, -300n, { blockNumber: 4 });
+    const first = [deploy(12, 21), early, t1, t2];
+    await h.deliver(first);
+    await h.drained();
+    expect(diffStates(expectedState(first), await readState(db.url))).toEqual([]);
+    const late = follower(12, 53, 'DEPOSIT', 4000n, { blockNumber: 2 });
+    const all = [...first, late, { ...t1, removed: true }];
+    await h.deliver([late, { ...t1, removed: true }]);
+    await h.drained();
+    expect(diffStates(expectedState(all), await readState(db.url))).toEqual([]);
+  });
+});
