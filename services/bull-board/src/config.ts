@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { ConfigError } from '@vaults/shared';
+
+// The board's environment, parsed once (as packages/shared/src/config.ts does for the workers).
+// Without credentials it refuses to start, unless BULL_BOARD_LOCAL=true: then it serves on
+// 127.0.0.1 only, for a developer's own machine.
+
+const blankIsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const flag = z
+  .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+  .default('false')
+  .transform((v) => v === 'true' || v === '1');
+
+export const boardEnvSchema = z
+  .object({
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+    QUEUE_PREFIX: z.string().min(1).default('bull'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    BULL_BOARD_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    BULL_BOARD_USER: z.preprocess(blankIsUnset, z.string().optional()),
+    BULL_BOARD_PASSWORD: z.preprocess(blankIsUnset, z.string().optional()),
+    BULL_BOARD_LOCAL: flag,
+  })
+  .superRefine((env, ctx) => {
+    const hasUser = env.BULL_BOARD_USER !== undefined;
+    const hasPassword = env.BULL_BOARD_PASSWORD !== undefined;
+    if (hasUser !== hasPassword) {
+      const missing = hasUser ? 'BULL_BOARD_PASSWORD' : 'BULL_BOARD_USER';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'is required when the other credential is set' });
+    } else if (!hasUser && !env.BULL_BOARD_LOCAL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BULL_BOARD_USER'],
+        message:
+          'BULL_BOARD_USER and BULL_BOARD_PASSWORD are required (basic auth); ' +
+          'set BULL_BOARD_LOCAL=true to run without them on 127.0.0.1 only',
+      });
+    }
+  })
+  .transform((env) => ({
+    redisUrl: env.REDIS_URL,
+    queuePrefix: env.QUEUE_PREFIX,
+    logLevel: env.LOG_LEVEL,
+    port: env.BULL_BOARD_PORT,
+    local: env.BULL_BOARD_LOCAL,
+    // Local mode is reachable from this machine only; otherwise every interface (a container).
+    host: env.BULL_BOARD_LOCAL ? '127.0.0.1' : '0.0.0.0',
+    credentials:
+      env.BULL_BOARD_USER !== undefined && env.BULL_BOARD_PASSWORD !== undefined
+        ? { user: env.BULL_BOARD_USER, password: env.BULL_BOARD_PASSWORD }
+        : null,
+  }));
+
+export type BoardConfig = z.output<typeof boardEnvSchema>;
+
+/** Parse the environment; throws ConfigError naming each bad variable, never its value. */
+export function loadBoardConfig(env: NodeJS.ProcessEnv): BoardConfig {
+  const parsed = boardEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
