@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import type { AnyEvent } from '@vaults/testkit';
+import { Driver, EVENT_QUEUES, QueueWatch } from './driver';
+import { compare, type Effects } from './measure';
+import type { PgCluster, RedisServer } from './servers';
+import { seconds } from './util';
+import { Fleet } from './workers';
+
+export interface Infra {
+  redis: RedisServer;
+  pg: PgCluster;
+  /** FAULTS_SCALE: 1 in CI; more events per scenario when raised. */
+  scale: number;
+  seed: number;
+}
+
+export interface Row {
+  scenario: string;
+  sent: number;
+  expected: number;
+  found: number;
+  lost: number;
+  doubled: number;
+  wrong: number;
+  /** Event jobs that ran more than once (stalled after a crash, retried, or both). */
+  redelivered: number;
+  /** From the end of the fault to the last queue drained (or from the last send, without fault). */
+  recoverMs: number | undefined;
+  problems: string[];
+  notes: string[];
+  passed: boolean;
+}
+
+/** One scenario's world: its database, its queue prefix, its worker processes, its indexer. */
+export class Stage {
+  readonly prefix = `{faults-${randomBytes(4).toString('hex')}}`;
+  readonly fleet: Fleet;
+  readonly driver: Driver;
+  readonly watch: QueueWatch;
+  readonly problems: string[] = [];
+  readonly notes: string[] = [];
+  /** Every valid event delivered (duplicates included): the reference model's input. */
+  readonly delivered: AnyEvent[] = [];
+  faultEndedAt: number | undefined;
+
+  private constructor(readonly name: string, readonly infra: Infra, readonly databaseUrl: string, env: Record<string, string>) {
+    this.fleet = new Fleet({ DATABASE_URL: databaseUrl, REDIS_URL: infra.redis.url(), QUEUE_PREFIX: this.prefix, ...env });
+    this.driver = new Driver(infra.redis.url(), this.prefix);
+    this.watch = new QueueWatch(infra.redis.url(), this.prefix);
+  }
+
+  static async open(name: string, infra: Infra, env: Record<string, string> = {}): Promise<Stage> {
+    const db = `faults_${name.replace(/[^a-z0-9]+/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
+    const url = await infra.pg.createDatabase(db);
+    return new Stage(name, infra, url, env);
+  }
+
+  check(ok: boolean, problem: string): boolean {
+    if (!ok) this.problems.push(problem);
+    return ok;
+  }
+
+  /** Deliver valid events (recorded for the reference model). */
+  async deliver(events: AnyEvent[], perSecond = Infinity): Promise<void> {
+    this.delivered.push(...events);
+    await this.driver.deliver(events, perSecond);
+    this.lastSend = Date.now();
+  }
+
+  markFaultEnd(): void {
+    this.faultEndedAt = Date.now();
+  }
+
+  /**
+   * Waits for every queue to drain, compares the database with the reference model, checks the
+   * event queues' failed sets, and stops the workers. `allowedFailures` counts jobs that must
+   * end failed (hostile input, events of a vault that never appears).
+   */
+  async finish(opts: { drainTimeoutMs?: number; allowedFailures?: number } = {}): Promise<Row> {
+    let drainedAt: number | undefined;
+    try {
+      drainedAt = await this.watch.drained(opts.drainTimeoutMs ?? 120_000);
+    } catch (err) {
+      this.problems.push((err as Error).message);
+    }
+    const recoverFrom = this.faultEndedAt ?? this.lastSend;
+    const effects: Effects = await compare(this.databaseUrl, this.delivered).catch((err) => {
+      this.problems.push(`could not read the database: ${(err as Error).message}`);
+      return { expected: 0, found: 0, lost: 0, doubled: 0, wrong: 0, diff: [] };
+    });
+    if (effects.diff.length) {
+      this.problems.push(`state differs from the reference model in ${effects.diff.length} place(s), e.g.:\n      ${effects.diff.slice(0, 8).join('\n      ')}`);
+    }
+    let redelivered = 0;
+    let failed = 0;
+    const unexpectedFailures: string[] = [];
+    for (const k of EVENT_QUEUES) {
+      for (const j of await this.watch.jobs(k)) {
+        if ((j.attemptsStarted ?? 0) > 1 || (j.stalledCounter ?? 0) > 0) redelivered++;
+        if (j.failedReason) {
+          failed++;
+          if (unexpectedFailures.length < 5) unexpectedFailures.push(`${k}/${j.name} #${j.id}: ${j.failedReason.slice(0, 200)}`);
+        }
+      }
+    }
+    const allowed = opts.allowedFailures ?? 0;
+    if (failed !== allowed) {
+      this.problems.push(`${failed} event job(s) failed, ${allowed} expected: ${unexpectedFailures.join(' | ')}`);
+    }
+    await this.close();
+    const row: Row = {
+      scenario: this.name,
+      sent: this.driver.sent,
+      expected: effects.expected,
+      found: effects.found,
+      lost: effects.lost,
+      doubled: effects.doubled,
+      wrong: effects.wrong,
+      redelivered,
+      recoverMs: drainedAt !== undefined && recoverFrom !== undefined ? Math.max(0, drainedAt - recoverFrom) : undefined,
+      problems: this.problems,
+      notes: this.notes,
+      passed: false,
+    };
+    row.passed = row.problems.length === 0 && row.lost === 0 && row.doubled === 0 && row.wrong === 0 && effects.expected > 0;
+    if (!row.passed && this.fleet.all.length) this.notes.push(`last log lines:\n${this.fleet.tail(4)}`);
+    return row;
+  }
+
+  lastSend: number | undefined;
+
+  async close(): Promise<void> {
+    await this.fleet.stop();
+    await this.watch.obliterate();
+    await this.watch.close();
+    await this.driver.close();
+  }
+}
+
+/** A row for a scenario that crashed before it could measure anything. */
+export function crashedRow(name: string, err: unknown, notes: string[] = []): Row {
+  return {
+    scenario: name, sent: 0, expected: 0, found: 0, lost: 0, doubled: 0, wrong: 0, redelivered: 0, recoverMs: undefined,
+    problems: [`scenario crashed: ${(err as Error)?.stack ?? String(err)}`], notes, passed: false,
+  };
+}
+
+export function formatTable(rows: Row[]): string {
+  const head = ['scenario', 'events sent', 'effects expected', 'found', 'lost', 'doubled', 'wrong', 'redelivered', 'recover (s)', 'result'];
+  const body = rows.map((r) => [
+    r.scenario, String(r.sent), String(r.expected), String(r.found), String(r.lost), String(r.doubled), String(r.wrong),
+    String(r.redelivered), r.recoverMs === undefined ? '-' : seconds(r.recoverMs), r.passed ? 'PASS' : 'FAIL',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const sep = `|${widths.map((w, i) => (i === 0 ? ':' + '-'.repeat(w + 1) : '-'.repeat(w + 1) + ':')).join('|')}|`;
+  return [line(head), sep, ...body.map(line)].join('\n');
+}

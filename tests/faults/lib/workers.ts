@@ -1,0 +1,168 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { freePort, sleep, waitFor } from './util';
+
+export const ROOT = join(__dirname, '..', '..', '..');
+export const SERVICES = ['vault-worker', 'trade-worker', 'follower-worker', 'snapshot-worker'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: number;
+}
+
+/** One real worker service, as its own OS process (node + tsx, as `pnpm start` runs it). */
+export class WorkerProcess {
+  readonly proc: ChildProcess;
+  readonly lines: string[] = [];
+  readonly exited: Promise<Exit>;
+  readonly startedAt = Date.now();
+  peakRssKb = 0;
+  private sampler: NodeJS.Timeout | undefined;
+  private exit: Exit | undefined;
+
+  constructor(readonly service: ServiceName, readonly port: number, env: Record<string, string>) {
+    this.proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services', service, 'src', 'main.ts')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env, METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const s of [this.proc.stdout!, this.proc.stderr!]) {
+      createInterface({ input: s }).on('line', (l) => {
+        if (this.lines.length < 20_000) this.lines.push(l);
+      });
+    }
+    this.exited = new Promise((resolve) =>
+      this.proc.once('exit', (code, signal) => {
+        this.exit = { code, signal, at: Date.now() };
+        this.stopSampling();
+        resolve(this.exit);
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.proc.pid!;
+  }
+
+  get alive(): boolean {
+    return this.exit === undefined;
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  async get(path: string, timeoutMs = 3000): Promise<{ status: number; body: string }> {
+    const res = await fetch(this.url(path), { signal: AbortSignal.timeout(timeoutMs) });
+    return { status: res.status, body: await res.text() };
+  }
+
+  /** Ready: /readyz answers 200 (Redis, database and worker loop all up). */
+  async ready(timeoutMs = 90_000): Promise<void> {
+    await waitFor(async () => {
+      if (!this.alive) throw new Error(`${this.service} exited during start-up:\n${this.lines.slice(-20).join('\n')}`);
+      return (await this.get('/readyz')).status === 200;
+    }, timeoutMs, `${this.service} (pid ${this.pid}) to be ready`, 150).catch((err) => {
+      if (!this.alive) throw new Error(`${this.service} exited during start-up:\n${this.lines.slice(-20).join('\n')}`);
+      throw err;
+    });
+  }
+
+  /** Samples VmRSS from /proc every `everyMs` and keeps the peak. */
+  sampleRss(everyMs = 100): void {
+    this.sampler = setInterval(() => {
+      const kb = rssKb(this.pid);
+      if (kb > this.peakRssKb) this.peakRssKb = kb;
+    }, everyMs);
+  }
+
+  private stopSampling(): void {
+    if (this.sampler) clearInterval(this.sampler);
+    this.sampler = undefined;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.alive) this.proc.kill(signal);
+  }
+
+  /** SIGTERM, then wait for the exit (SIGKILL after `graceMs`, as Kubernetes would). */
+  async terminate(graceMs = 30_000): Promise<Exit & { tookMs: number }> {
+    const t0 = Date.now();
+    if (!this.alive) return { ...(await this.exited), tookMs: 0 };
+    this.kill('SIGTERM');
+    const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);
+    const e = await this.exited;
+    clearTimeout(timer);
+    return { ...e, tookMs: e.at - t0 };
+  }
+}
+
+export function rssKb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The environment a scenario gives its workers. */
+export interface FleetEnv {
+  DATABASE_URL: string;
+  REDIS_URL: string;
+  QUEUE_PREFIX: string;
+  [k: string]: string;
+}
+
+export const FAULT_DEFAULTS: Record<string, string> = {
+  LOG_LEVEL: 'warn',
+  LOCK_DURATION_MS: '3000',
+  RETRY_BASE_DELAY_MS: '100',
+  RETRY_MAX_DELAY_MS: '2000',
+  SHUTDOWN_TIMEOUT_MS: '10000',
+  DB_POOL_SIZE: '8',
+};
+
+/** The worker processes of one scenario: any number of replicas per service. */
+export class Fleet {
+  readonly all: WorkerProcess[] = [];
+
+  constructor(readonly env: FleetEnv) {}
+
+  async spawn(service: ServiceName, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
+    const w = new WorkerProcess(service, await freePort(9300), { ...FAULT_DEFAULTS, ...this.env, ...extraEnv });
+    this.all.push(w);
+    return w;
+  }
+
+  /** Start the given services (each `replicas` times) and wait until every one is ready. */
+  async start(services: readonly ServiceName[] = SERVICES, replicas = 1): Promise<WorkerProcess[]> {
+    const started: WorkerProcess[] = [];
+    for (let r = 0; r < replicas; r++) for (const s of services) started.push(await this.spawn(s));
+    await Promise.all(started.map((w) => w.ready()));
+    return started;
+  }
+
+  live(service?: ServiceName): WorkerProcess[] {
+    return this.all.filter((w) => w.alive && (!service || w.service === service));
+  }
+
+  /** Stop every live process cleanly (the end of a scenario). */
+  async stop(): Promise<void> {
+    await Promise.all(this.live().map((w) => w.terminate(15_000)));
+  }
+
+  /** Last log lines of every process, for a failure report. */
+  tail(n = 5): string {
+    return this.all
+      .filter((w) => w.lines.length)
+      .map((w) => `  [${w.service} pid ${w.pid}]\n${w.lines.slice(-n).map((l) => `    ${l.slice(0, 400)}`).join('\n')}`)
+      .join('\n');
+  }
+}
+
+export { sleep };

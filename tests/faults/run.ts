@@ -1,0 +1,72 @@
+// pnpm test:faults — the fault suite (docs/FAULTS.md). Starts a Redis and a Postgres of its own,
+// runs each scenario against the real worker processes, prints the figures table, and exits
+// non-zero if any scenario broke a guarantee. FAULTS_SCALE=n multiplies the load;
+// FAULTS_ONLY=kill,redis runs the scenarios whose name contains one of the words;
+// FAULTS_SEED=n changes the generated streams.
+import { PgCluster, RedisServer } from './lib/servers';
+import { crashedRow, formatTable, type Infra, type Row } from './lib/scenario';
+import { seconds } from './lib/util';
+import { baseline } from './scenarios/baseline';
+
+type Scenario = { name: string; run(infra: Infra): Promise<Row | Row[]> };
+
+const SCENARIOS: Scenario[] = [
+  { name: 'baseline', run: baseline },
+];
+
+async function main(): Promise<number> {
+  const t0 = Date.now();
+  const scale = Math.max(1, Number(process.env.FAULTS_SCALE ?? 1));
+  const seed = Number(process.env.FAULTS_SEED ?? 20261127);
+  const only = process.env.FAULTS_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const chosen = only ? SCENARIOS.filter((s) => only.some((o) => s.name.includes(o))) : SCENARIOS;
+
+  log(`fault suite: scale ${scale}, seed ${seed}, ${chosen.length} scenario(s)`);
+  const redis = await RedisServer.start();
+  const pg = await PgCluster.start();
+  log(`own servers: redis-server on 127.0.0.1:${redis.port} (appendonly, appendfsync always, noeviction), postgres 15 on 127.0.0.1:${pg.port}`);
+  const infra: Infra = { redis, pg, scale, seed };
+  const rows: Row[] = [];
+  try {
+    for (const s of chosen) {
+      const ts = Date.now();
+      log(`--- ${s.name}`);
+      let out: Row[];
+      try {
+        const r = await s.run(infra);
+        out = Array.isArray(r) ? r : [r];
+      } catch (err) {
+        out = [crashedRow(s.name, err)];
+      }
+      for (const r of out) {
+        rows.push(r);
+        log(`${r.passed ? 'PASS' : 'FAIL'} ${r.scenario} (${seconds(Date.now() - ts)} s)`);
+        for (const p of r.problems) log(`  problem: ${p}`);
+        for (const n of r.notes) log(`  note: ${n}`);
+      }
+      // A scenario that stopped a server must not leave it stopped for the next one.
+      if (!redis.running) await redis.start();
+    }
+  } finally {
+    await redis.destroy().catch(() => undefined);
+    await pg.destroy().catch(() => undefined);
+  }
+  const passed = rows.filter((r) => r.passed).length;
+  console.log(`\n${formatTable(rows)}\n`);
+  console.log(`total time ${seconds(Date.now() - t0)} s`);
+  console.log(`${passed} passed, ${rows.length - passed} failed`);
+  return rows.length - passed === 0 ? 0 : 1;
+}
+
+function log(line: string): void {
+  console.log(`[faults ${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  },
+);
