@@ -1,0 +1,191 @@
+import { QUEUES, createSidecar } from '@vaults/shared';
+import { WORKER_ENV, MIGRATE_ENV, workerConfig } from './support/env';
+import { labelValues } from './support/metrics';
+import { baseKustomization, baseObjects, byKind, find, podContainers, workerNames, type K8sObject, type Obj } from './support/repo';
+import { serviceQueue } from './support/services';
+
+// Per worker: the Deployment's probes hit the sidecar's real port and paths, shutdown fits in the
+// grace period, the pod is locked down, and the Service, ServiceMonitor, PodDisruptionBudget and
+// ScaledObject all point at it.
+
+const objects = baseObjects();
+const workers = workerNames();
+
+/** A container's environment as the kubelet builds it: envFrom ConfigMaps first, then env. */
+function resolvedEnv(container: Obj): Record<string, string> {
+  const generators: Obj[] = baseKustomization().configMapGenerator ?? [];
+  const env: Record<string, string> = {};
+  for (const from of container.envFrom ?? []) {
+    const name = from.configMapRef?.name;
+    const generator = generators.find((g) => g.name === name);
+    const configMap = find(objects, 'ConfigMap', name);
+    if (!generator && !configMap) throw new Error(`envFrom names ConfigMap ${name}, which the base does not define`);
+    for (const literal of generator?.literals ?? []) {
+      const eq = literal.indexOf('=');
+      env[literal.slice(0, eq)] = literal.slice(eq + 1);
+    }
+    Object.assign(env, configMap?.data ?? {});
+  }
+  for (const e of container.env ?? []) env[e.name] = e.value ?? `<from ${JSON.stringify(e.valueFrom)}>`;
+  return env;
+}
+
+function probePort(probe: Obj, container: Obj): number {
+  const port = probe.httpGet.port;
+  if (typeof port === 'number') return port;
+  const named = (container.ports ?? []).find((p: Obj) => p.name === port);
+  if (!named) throw new Error(`probe port "${port}" is not a port of container ${container.name}`);
+  return named.containerPort;
+}
+
+const selects = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
+  Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+it('there is a Deployment for every worker package and a worker package for every Deployment', () => {
+  expect(byKind(objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(workers);
+});
+
+describe.each(workers)('%s', (name) => {
+  const deployment = find(objects, 'Deployment', name) as K8sObject;
+  const pod = deployment.spec.template.spec as Obj;
+  const podLabels = deployment.spec.template.metadata.labels as Record<string, string>;
+  const worker = (pod.containers as Obj[]).find((c) => c.name === 'worker') as Obj;
+  const env = resolvedEnv(worker);
+  const config = workerConfig(Object.fromEntries(Object.entries(env).filter(([, v]) => !v.startsWith('<from'))));
+
+  it('sets only variables the worker reads, and its config accepts them', () => {
+    expect(Object.keys(env).filter((k) => !WORKER_ENV.has(k))).toEqual([]);
+    expect(config.metricsPort).toBeGreaterThan(0);
+  });
+
+  it('exposes METRICS_PORT as the container port named "metrics"', () => {
+    const metrics = (worker.ports as Obj[]).find((p) => p.name === 'metrics');
+    expect(metrics?.containerPort).toBe(config.metricsPort);
+  });
+
+  it('probes the sidecar on METRICS_PORT: liveness /healthz, readiness /readyz', () => {
+    expect(worker.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(worker.readinessProbe.httpGet.path).toBe('/readyz');
+    for (const probe of [worker.livenessProbe, worker.readinessProbe, worker.startupProbe].filter(Boolean)) {
+      expect(probePort(probe, worker)).toBe(config.metricsPort);
+    }
+  });
+
+  it("the sidecar answers those paths as the probes need: liveness ignores the database, readiness doesn't", async () => {
+    let databaseUp = true;
+    const registry = { contentType: 'text/plain; version=0.0.4', metrics: async () => 'fake_metric 1\n' };
+    const sidecar = createSidecar({
+      registry: registry as unknown as Parameters<typeof createSidecar>[0]['registry'],
+      isAlive: () => true,
+      checks: {
+        database: async () => {
+          if (!databaseUp) throw new Error('connection refused');
+        },
+      },
+    });
+    // Over real HTTP (fastify's inject pulls in an ES module jest cannot load here).
+    const base = await sidecar.listen({ host: '127.0.0.1', port: 0 });
+    const get = async (path: string) => (await fetch(base + path)).status;
+    try {
+      expect(await get(worker.livenessProbe.httpGet.path)).toBe(200);
+      expect(await get(worker.readinessProbe.httpGet.path)).toBe(200);
+      if (worker.startupProbe) expect(await get(worker.startupProbe.httpGet.path)).toBe(200);
+      databaseUp = false;
+      expect(await get(worker.livenessProbe.httpGet.path)).toBe(200);
+      expect(await get(worker.readinessProbe.httpGet.path)).toBe(503);
+    } finally {
+      await sidecar.close();
+    }
+  });
+
+  it('terminationGracePeriodSeconds outlasts SHUTDOWN_TIMEOUT_MS', () => {
+    expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(config.shutdownTimeoutMs);
+  });
+
+  it('runs locked down: non-root, read-only root, no privilege escalation, no capabilities, seccomp', () => {
+    for (const c of podContainers(pod)) {
+      const sc = c.securityContext ?? {};
+      expect({ container: c.name, runAsNonRoot: sc.runAsNonRoot ?? pod.securityContext?.runAsNonRoot }).toEqual({ container: c.name, runAsNonRoot: true });
+      expect(sc.allowPrivilegeEscalation).toBe(false);
+      expect(sc.readOnlyRootFilesystem).toBe(true);
+      expect(sc.capabilities?.drop).toContain('ALL');
+      expect(sc.capabilities?.add ?? []).toEqual([]);
+      expect((sc.seccompProfile ?? pod.securityContext?.seccompProfile)?.type).toBe('RuntimeDefault');
+      expect(sc.privileged ?? false).toBe(false);
+    }
+    const uid = pod.securityContext?.runAsUser;
+    expect(uid === undefined || uid > 0).toBe(true);
+  });
+
+  it('mounts a writable emptyDir on /tmp in every container', () => {
+    const emptyDirs = new Set((pod.volumes as Obj[]).filter((v) => v.emptyDir).map((v) => v.name));
+    for (const c of podContainers(pod)) {
+      const tmp = (c.volumeMounts ?? []).find((m: Obj) => m.mountPath === '/tmp');
+      expect(emptyDirs).toContain(tmp?.name);
+    }
+  });
+
+  it('every container has CPU and memory requests and limits', () => {
+    for (const c of podContainers(pod)) {
+      for (const kind of ['requests', 'limits']) {
+        expect(Object.keys(c.resources?.[kind] ?? {}).sort()).toEqual(['cpu', 'memory']);
+      }
+    }
+  });
+
+  it('migrates first: an init container runs the migration image with DATABASE_URL from the Secret', () => {
+    const migrate = (pod.initContainers as Obj[]).find((c) => c.name === 'migrate') as Obj;
+    const job = byKind(objects, 'Job').find((j) => j.metadata.name === 'vaults-migrate') as K8sObject;
+    expect(migrate.image).toBe(job.spec.template.spec.containers[0].image);
+    expect((migrate.env as Obj[]).map((e) => e.name).filter((n) => !MIGRATE_ENV.has(n))).toEqual([]);
+    expect(migrate.env.find((e: Obj) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef).toBeDefined();
+  });
+
+  it('the Service selects these pods and exposes the port named metrics', () => {
+    const service = find(objects, 'Service', name) as K8sObject;
+    expect(selects(service.spec.selector, podLabels)).toBe(true);
+    const port = (service.spec.ports as Obj[]).find((p) => p.name === 'metrics');
+    const target = typeof port?.targetPort === 'string' ? probePort({ httpGet: { port: port.targetPort } }, worker) : port?.targetPort;
+    expect(target).toBe(config.metricsPort);
+  });
+
+  it('the ServiceMonitor scrapes that Service port on /metrics', () => {
+    const service = find(objects, 'Service', name) as K8sObject;
+    const monitor = find(objects, 'ServiceMonitor', name) as K8sObject;
+    expect(selects(monitor.spec.selector.matchLabels, service.metadata.labels)).toBe(true);
+    const servicePorts = (service.spec.ports as Obj[]).map((p) => p.name);
+    for (const e of monitor.spec.endpoints as Obj[]) {
+      expect(servicePorts).toContain(e.port);
+      expect(e.path).toBe('/metrics');
+    }
+  });
+
+  it('the PodDisruptionBudget covers these pods and lets a drain proceed', () => {
+    const pdb = find(objects, 'PodDisruptionBudget', name) as K8sObject;
+    expect(selects(pdb.spec.selector.matchLabels, podLabels)).toBe(true);
+    // minAvailable equal to the minimum replica count would block every node drain.
+    expect(pdb.spec.maxUnavailable).toBeGreaterThanOrEqual(1);
+  });
+
+  it("the ScaledObject scales this Deployment on its own queue's runnable backlog", async () => {
+    const scaled = find(objects, 'ScaledObject', name) as K8sObject;
+    expect(scaled.spec.scaleTargetRef.name).toBe(name);
+    const [trigger] = scaled.spec.triggers as Obj[];
+    expect(trigger!.type).toBe('prometheus');
+    const query: string = trigger!.metadata.query;
+    expect(labelValues(query, 'queue')).toEqual([QUEUES[serviceQueue(name)].name]);
+    expect(labelValues(query, 'namespace')).toEqual([baseKustomization().namespace]);
+    expect(query).toMatch(/vaults_queue_jobs\{/);
+    expect(query).toMatch(/state=~"waiting\|prioritized"/);
+    // Each replica reports the same queue-wide count: sum across replicas would count it N times.
+    expect(query).toMatch(/max by \(state\)/);
+    expect(Number(trigger!.metadata.threshold)).toBeGreaterThan(0);
+    // The metric comes from the workers: at zero replicas nobody would report the backlog.
+    expect(scaled.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+    expect(scaled.spec.maxReplicaCount).toBeGreaterThanOrEqual(scaled.spec.minReplicaCount);
+  });
+
+  it('leaves the replica count to the autoscaler', () => {
+    expect(deployment.spec.replicas).toBeUndefined();
+  });
+});

@@ -1,0 +1,124 @@
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+
+// Reading the deployment files of the repository: YAML (multi-document), kustomizations, the
+// workspace's services. No kustomize binary is needed: the few kustomize rules the tests rely on
+// (resources, patches, configMapGenerator) are read here directly.
+
+export const ROOT = join(__dirname, '..', '..', '..');
+export const K8S = join(ROOT, 'k8s');
+export const rel = (file: string) => relative(ROOT, file);
+
+export type Obj = Record<string, any>;
+export interface K8sObject extends Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+}
+export interface Manifest {
+  file: string;
+  index: number;
+  obj: K8sObject;
+}
+
+export function walk(dir: string, keep: (file: string) => boolean): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? walk(path, keep) : keep(path) ? [path] : [];
+    });
+}
+
+export const isYaml = (file: string) => /\.ya?ml$/.test(file);
+export const isKustomization = (file: string) => /(^|\/)kustomization\.ya?ml$/.test(file);
+
+/** Every document of a YAML file; a syntax error or a duplicate key throws, naming the file. */
+export function readYamlDocs(file: string, opts: { merge?: boolean } = {}): unknown[] {
+  const docs = parseAllDocuments(readFileSync(file, 'utf8'), { merge: opts.merge ?? false, uniqueKeys: true });
+  if (!Array.isArray(docs)) throw new Error(`${rel(file)}: not a YAML stream`);
+  return docs.flatMap((doc) => {
+    if (doc.errors.length) throw new Error(`${rel(file)}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    const value = doc.toJS();
+    return value == null ? [] : [value];
+  });
+}
+
+export function readYaml(file: string, opts: { merge?: boolean } = {}): Obj {
+  return parse(readFileSync(file, 'utf8'), { merge: opts.merge ?? false, uniqueKeys: true });
+}
+
+/** Every Kubernetes object in every YAML file under k8s/, kustomization files excepted. */
+export function allManifests(dir = K8S): Manifest[] {
+  return walk(dir, (f) => isYaml(f) && !isKustomization(f)).flatMap((file) =>
+    readYamlDocs(file).map((obj, index) => ({ file, index, obj: obj as K8sObject })),
+  );
+}
+
+export interface Kustomization {
+  file: string;
+  dir: string;
+  spec: Obj;
+}
+
+export function allKustomizations(dir = K8S): Kustomization[] {
+  return walk(dir, isKustomization).map((file) => ({ file, dir: join(file, '..'), spec: readYaml(file) }));
+}
+
+/** Paths a kustomization names: resources, patch files, generator files. */
+export function referencedPaths(k: Kustomization): string[] {
+  const s = k.spec;
+  const patchPaths = [...(s.patches ?? []), ...(s.patchesStrategicMerge ?? [])]
+    .map((p: Obj | string) => (typeof p === 'string' ? p : p.path))
+    .filter(Boolean);
+  const generatorFiles = [...(s.configMapGenerator ?? []), ...(s.secretGenerator ?? [])].flatMap((g: Obj) => [
+    ...(g.files ?? []).map((f: string) => f.replace(/^[^=]*=/, '')),
+    ...(g.envs ?? []),
+  ]);
+  return [...(s.resources ?? []), ...patchPaths, ...generatorFiles].map((p: string) => join(k.dir, p));
+}
+
+/** The objects a kustomization's resources produce (recursing into directories), before patches. */
+export function kustomizationObjects(dir: string): K8sObject[] {
+  const file = ['kustomization.yaml', 'kustomization.yml'].map((n) => join(dir, n)).find(existsSync);
+  if (!file) throw new Error(`${rel(dir)}: no kustomization.yaml`);
+  const spec = readYaml(file);
+  return (spec.resources ?? []).flatMap((r: string) => {
+    const path = join(dir, r);
+    return statSync(path).isDirectory() ? kustomizationObjects(path) : (readYamlDocs(path) as K8sObject[]);
+  });
+}
+
+export const BASE = join(K8S, 'base');
+export const baseKustomization = (): Obj => readYaml(join(BASE, 'kustomization.yaml'));
+export const baseObjects = (): K8sObject[] => kustomizationObjects(BASE);
+
+export function byKind(objects: K8sObject[], kind: string): K8sObject[] {
+  return objects.filter((o) => o.kind === kind);
+}
+
+export function find(objects: K8sObject[], kind: string, name: string): K8sObject | undefined {
+  return objects.find((o) => o.kind === kind && o.metadata?.name === name);
+}
+
+/** Folders under services/ that are workspace packages; the queue workers end in -worker. */
+export function servicePackages(): string[] {
+  const dir = join(ROOT, 'services');
+  return readdirSync(dir)
+    .filter((name) => existsSync(join(dir, name, 'package.json')))
+    .sort();
+}
+export const workerNames = () => servicePackages().filter((n) => n.endsWith('-worker'));
+
+/** The image repository without its tag ("registry/x/y:1.2" -> "registry/x/y"). */
+export function imageRepo(image: string): string {
+  const at = image.split('@')[0]!;
+  const slash = at.lastIndexOf('/');
+  const colon = at.lastIndexOf(':');
+  return colon > slash ? at.slice(0, colon) : at;
+}
+
+export function podContainers(podSpec: Obj): Obj[] {
+  return [...(podSpec.initContainers ?? []), ...(podSpec.containers ?? [])];
+}
