@@ -27,6 +27,7 @@ export function metricNamesIn(expr: string): string[] {
   s = s.replace(/\{[^}]*\}/g, ' '); // label matchers
   s = s.replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' '); // grouping labels
   s = s.replace(/\[[^\]]*\]/g, ' '); // ranges and subqueries
+  s = s.replace(/\boffset\s+-?(\d+(ms|[smhdwy]))+/g, ' '); // offsets
   s = s.replace(/\$\{[^}]*\}|\$\w+/g, ' '); // Grafana variables
   s = s.replace(/\b\d+(\.\d+)?([eE][+-]?\d+)?\b/g, ' '); // numbers
   const names = new Set<string>();
