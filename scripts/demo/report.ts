@@ -1,0 +1,72 @@
+import { Client } from 'pg';
+import { diffStates, expectedState, readState, type AnyEvent } from '@vaults/testkit';
+import { BASE_DECIMALS, BASE_SYMBOL } from './stream';
+
+// What the demo shows at the end: the leaderboard as the database has it, and whether the
+// database is exactly what CONTRACT.md says the delivered events must produce.
+
+export interface Row {
+  name: string;
+  address: string;
+  leader: string;
+  status: string;
+  tvl: bigint;
+  roi: number;
+  drawdown: number;
+  followers: number;
+  trades: number;
+}
+
+export async function readLeaderboard(databaseUrl: string): Promise<Row[]> {
+  const c = new Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const res = await c.query<{ name: string; address: string; leader: string; status: string; tvl: string; roi: number; drawdown: number; followers: string; trades: string }>(
+      `SELECT v.name, v."contractAddress" AS address, u."walletAddress" AS leader, v.status::text AS status,
+              v.tvl::text AS tvl, v.roi, v.drawdown,
+              (SELECT count(*) FROM "FollowerSubscription" s WHERE s."vaultId" = v.id) AS followers,
+              (SELECT count(*) FROM "Trade" t WHERE t."vaultId" = v.id) AS trades
+         FROM "Vault" v JOIN "User" u ON u.id = v."leaderId"
+        ORDER BY v.roi DESC, v.id`,
+    );
+    return res.rows.map((r) => ({ ...r, tvl: BigInt(r.tvl), followers: Number(r.followers), trades: Number(r.trades) }));
+  } finally {
+    await c.end();
+  }
+}
+
+export const shortAddress = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`;
+
+/** A base-unit amount in whole units with two decimals and thousands separators. */
+export function formatUnits(amount: bigint, decimals = BASE_DECIMALS): string {
+  const cents = (amount * 100n + 10n ** BigInt(decimals) / 2n) / 10n ** BigInt(decimals);
+  const whole = (cents / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${whole}.${(cents % 100n).toString().padStart(2, '0')}`;
+}
+
+const pct = (x: number, signed = false) => `${signed && x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
+
+export function formatLeaderboard(rows: Row[]): string {
+  const header = ['#', 'vault', 'address', 'leader', `TVL (${BASE_SYMBOL})`, 'ROI', 'max drawdown', 'followers', 'trades'];
+  const right = new Set([0, 4, 5, 6, 7, 8]);
+  const body = rows.map((r, i) => [
+    String(i + 1),
+    r.status === 'ACTIVE' ? r.name : `${r.name} (${r.status})`,
+    shortAddress(r.address),
+    shortAddress(r.leader),
+    formatUnits(r.tvl),
+    pct(r.roi, true),
+    pct(r.drawdown),
+    r.followers.toLocaleString('en-US'),
+    r.trades.toLocaleString('en-US'),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  const rule = widths.map((w) => '─'.repeat(w)).join('  ');
+  return [line(header), rule, ...body.map(line)].join('\n');
+}
+
+/** The differences between the database and the reference model (empty when they match). */
+export async function verify(databaseUrl: string, delivered: AnyEvent[]): Promise<string[]> {
+  return diffStates(expectedState(delivered), await readState(databaseUrl));
+}

@@ -1,0 +1,161 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Client } from 'pg';
+import { createRedis, redactUrl } from '@vaults/shared';
+
+// Bringing the local system up and down: checks that fail with a clear message, a fresh demo
+// database, and the four workers as separate processes, spawned exactly as scripts/start.ts does
+// (copied, not imported: start.ts runs its main on import).
+
+export const WORKERS = [
+  { name: 'vault-worker', port: 9101 },
+  { name: 'trade-worker', port: 9102 },
+  { name: 'follower-worker', port: 9103 },
+  { name: 'snapshot-worker', port: 9104 },
+] as const;
+
+const root = join(__dirname, '..', '..');
+
+export class DemoError extends Error {
+  override readonly name = 'DemoError';
+}
+
+const reason = (err: unknown) => {
+  const e = err as Error & { code?: string; errors?: Error[] };
+  return e.code ?? e.errors?.[0]?.message ?? e.message ?? String(err);
+};
+
+export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
+  const redis = createRedis(url, 'producer', { retryStrategy: () => null, lazyConnect: true });
+  redis.on('error', () => undefined); // reported through connect() below
+  try {
+    await withTimeout(redis.connect().then(() => redis.ping()), timeoutMs);
+  } catch (err) {
+    throw new DemoError(
+      `Redis is not reachable at ${redactUrl(url)} (${reason(err)}).\n` +
+        `  Start it (e.g. \`redis-server --daemonize yes\`) or point REDIS_URL at a running server.`,
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function checkPostgres(databaseUrl: string): Promise<void> {
+  const admin = new Client({ connectionString: adminUrl(databaseUrl), connectionTimeoutMillis: 5000 });
+  try {
+    await admin.connect();
+    await admin.query('SELECT 1');
+  } catch (err) {
+    throw new DemoError(
+      `Postgres is not reachable at ${redactUrl(adminUrl(databaseUrl))} (${reason(err)}).\n` +
+        `  Start it (e.g. \`pg_ctlcluster <version> main start\`) or point DATABASE_URL at a running server.`,
+    );
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+}
+
+/** The sidecar ports must be free, or a worker would die on start (another `pnpm start`?). */
+export async function checkPortsFree(): Promise<void> {
+  for (const w of WORKERS) {
+    await new Promise<void>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new DemoError(
+            `port ${w.port} (${w.name}'s sidecar) is in use (${err.code}): is \`pnpm start\` or another \`pnpm demo\` running? Stop it first.`,
+          ),
+        ),
+      );
+      server.listen(w.port, '0.0.0.0', () => server.close(() => resolve()));
+    });
+  }
+}
+
+/**
+ * Drops and recreates the demo database, so the leaderboard reflects this run only. The demo
+ * refuses any database whose name does not say "demo": it must never reset real data.
+ */
+export async function dropDemoDatabase(databaseUrl: string): Promise<void> {
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, ''));
+  if (!/demo/i.test(name)) {
+    throw new DemoError(`the demo resets its database, and "${name}" does not look like a demo database: use a DATABASE_URL whose database name contains "demo"`);
+  }
+  const admin = new Client({ connectionString: adminUrl(databaseUrl) });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+function adminUrl(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.pathname = '/postgres';
+  return url.toString();
+}
+
+export interface Worker {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** One worker process, its lines prefixed with its name (as scripts/start.ts does). */
+export function startWorker(name: string, port: number, env: NodeJS.ProcessEnv, print: (line: string) => void): Worker {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'main.ts')], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // own process group: a terminal's Ctrl-C reaches only the demo, which stops each child once
+  });
+  const prefix = `[${name}]`.padEnd(18);
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => print(`${prefix} ${line}`));
+  }
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { name, port, child, exited };
+}
+
+/** Polls the sidecar's /readyz until it answers 200; fails at once if the worker exits. */
+export async function waitReady(worker: Worker, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: { code: number | null } | undefined;
+  void worker.exited.then((e) => (exited = e));
+  let last = 'no answer yet';
+  for (;;) {
+    if (exited) throw new DemoError(`${worker.name} exited (code ${exited.code}) before it was ready`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${worker.port}/readyz`, { signal: AbortSignal.timeout(2000) });
+      if (res.status === 200) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = reason(err);
+    }
+    if (Date.now() > deadline) throw new DemoError(`${worker.name} not ready after ${timeoutMs} ms (/readyz: ${last})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** SIGTERM, then wait for the exit; true when it exited 0. */
+export async function stopWorker(worker: Worker): Promise<{ name: string; code: number | null; signal: NodeJS.Signals | null }> {
+  if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM');
+  const { code, signal } = await worker.exited;
+  return { name: worker.name, code, signal };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]);
+}
