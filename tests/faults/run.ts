@@ -7,11 +7,15 @@ import { PgCluster, RedisServer } from './lib/servers';
 import { crashedRow, formatTable, type Infra, type Row } from './lib/scenario';
 import { seconds } from './lib/util';
 import { baseline } from './scenarios/baseline';
+import { killNine } from './scenarios/kill';
+import { redisRestart } from './scenarios/redis';
 
 type Scenario = { name: string; run(infra: Infra): Promise<Row | Row[]> };
 
 const SCENARIOS: Scenario[] = [
   { name: 'baseline', run: baseline },
+  { name: 'kill', run: killNine },
+  { name: 'redis', run: redisRestart },
 ];
 
 async function main(): Promise<number> {

@@ -27,7 +27,7 @@ export class Driver {
   }
 
   queue(key: QueueKey): Queue {
-    return this.producer.queue(key);
+    return quiet(this.producer.queue(key));
   }
 
   async addRaw(key: QueueKey, name: string, data: unknown, opts?: Parameters<Queue['add']>[2]): Promise<string> {
@@ -83,7 +83,7 @@ export class QueueWatch {
   }
 
   queue(key: QueueKey): Queue {
-    return this.producer.queue(key);
+    return quiet(this.producer.queue(key));
   }
 
   async counts(key: QueueKey) {
@@ -141,4 +141,10 @@ export class QueueWatch {
     await this.producer.close().catch(() => undefined);
     this.redis.disconnect();
   }
+}
+
+/** A Queue with no 'error' listener prints every connection error (BullMQ's console.error fallback). */
+function quiet(q: Queue): Queue {
+  if (!q.listenerCount('error')) q.on('error', () => undefined);
+  return q;
 }

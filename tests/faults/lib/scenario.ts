@@ -4,7 +4,7 @@ import { Driver, EVENT_QUEUES, QueueWatch } from './driver';
 import { compare, type Effects } from './measure';
 import type { PgCluster, RedisServer } from './servers';
 import { seconds } from './util';
-import { Fleet } from './workers';
+import { Fleet, type WorkerProcess } from './workers';
 
 export interface Infra {
   redis: RedisServer;
@@ -24,11 +24,15 @@ export interface Row {
   wrong: number;
   /** Event jobs that ran more than once (stalled after a crash, retried, or both). */
   redelivered: number;
+  /** Event jobs that a dead or stopped worker left active, brought back by the stall check. */
+  stalled: number;
   /** From the end of the fault to the last queue drained (or from the last send, without fault). */
   recoverMs: number | undefined;
   problems: string[];
   notes: string[];
   passed: boolean;
+  /** A row that checks behaviour, not effects: its figure columns print '-'. */
+  check?: boolean;
 }
 
 /** One scenario's world: its database, its queue prefix, its worker processes, its indexer. */
@@ -76,12 +80,17 @@ export class Stage {
    * event queues' failed sets, and stops the workers. `allowedFailures` counts jobs that must
    * end failed (hostile input, events of a vault that never appears).
    */
-  async finish(opts: { drainTimeoutMs?: number; allowedFailures?: number } = {}): Promise<Row> {
+  async finish(opts: { drainTimeoutMs?: number; allowedFailures?: number; sameProcesses?: WorkerProcess[] } = {}): Promise<Row> {
     let drainedAt: number | undefined;
     try {
       drainedAt = await this.watch.drained(opts.drainTimeoutMs ?? 120_000);
     } catch (err) {
       this.problems.push((err as Error).message);
+    }
+    if (opts.sameProcesses) {
+      const gone = opts.sameProcesses.filter((w) => !w.alive);
+      const added = this.fleet.all.filter((w) => !opts.sameProcesses!.includes(w));
+      this.check(!gone.length && !added.length, `processes exited or were added (${gone.map((w) => `${w.service} pid ${w.pid}`).join(', ')}): the workers must ride the fault out without a restart`);
     }
     const recoverFrom = this.faultEndedAt ?? this.lastSend;
     const effects: Effects = await compare(this.databaseUrl, this.delivered).catch((err) => {
@@ -92,11 +101,13 @@ export class Stage {
       this.problems.push(`state differs from the reference model in ${effects.diff.length} place(s), e.g.:\n      ${effects.diff.slice(0, 8).join('\n      ')}`);
     }
     let redelivered = 0;
+    let stalled = 0;
     let failed = 0;
     const unexpectedFailures: string[] = [];
     for (const k of EVENT_QUEUES) {
       for (const j of await this.watch.jobs(k)) {
         if ((j.attemptsStarted ?? 0) > 1 || (j.stalledCounter ?? 0) > 0) redelivered++;
+        if ((j.stalledCounter ?? 0) > 0) stalled++;
         if (j.failedReason) {
           failed++;
           if (unexpectedFailures.length < 5) unexpectedFailures.push(`${k}/${j.name} #${j.id}: ${j.failedReason.slice(0, 200)}`);
@@ -117,6 +128,7 @@ export class Stage {
       doubled: effects.doubled,
       wrong: effects.wrong,
       redelivered,
+      stalled,
       recoverMs: drainedAt !== undefined && recoverFrom !== undefined ? Math.max(0, drainedAt - recoverFrom) : undefined,
       problems: this.problems,
       notes: this.notes,
@@ -138,18 +150,26 @@ export class Stage {
 }
 
 /** A row for a scenario that crashed before it could measure anything. */
+/** A behaviour check's row (no effects to count). */
+export function checkRow(scenario: string, problems: string[], notes: string[] = []): Row {
+  return {
+    scenario, sent: 0, expected: 0, found: 0, lost: 0, doubled: 0, wrong: 0, redelivered: 0, stalled: 0, recoverMs: undefined,
+    problems, notes, passed: problems.length === 0, check: true,
+  };
+}
+
 export function crashedRow(name: string, err: unknown, notes: string[] = []): Row {
   return {
-    scenario: name, sent: 0, expected: 0, found: 0, lost: 0, doubled: 0, wrong: 0, redelivered: 0, recoverMs: undefined,
+    scenario: name, sent: 0, expected: 0, found: 0, lost: 0, doubled: 0, wrong: 0, redelivered: 0, stalled: 0, recoverMs: undefined,
     problems: [`scenario crashed: ${(err as Error)?.stack ?? String(err)}`], notes, passed: false,
   };
 }
 
 export function formatTable(rows: Row[]): string {
-  const head = ['scenario', 'events sent', 'effects expected', 'found', 'lost', 'doubled', 'wrong', 'redelivered', 'recover (s)', 'result'];
-  const body = rows.map((r) => [
+  const head = ['scenario', 'events sent', 'effects expected', 'found', 'lost', 'doubled', 'wrong', 'redelivered', 'stalled', 'recover (s)', 'result'];
+  const body = rows.map((r) => r.check ? [r.scenario, ...head.slice(1, -1).map(() => '-'), r.passed ? 'PASS' : 'FAIL'] : [
     r.scenario, String(r.sent), String(r.expected), String(r.found), String(r.lost), String(r.doubled), String(r.wrong),
-    String(r.redelivered), r.recoverMs === undefined ? '-' : seconds(r.recoverMs), r.passed ? 'PASS' : 'FAIL',
+    String(r.redelivered), String(r.stalled), r.recoverMs === undefined ? '-' : seconds(r.recoverMs), r.passed ? 'PASS' : 'FAIL',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;

@@ -1,0 +1,66 @@
+import { Stage, type Infra, type Row } from '../lib/scenario';
+import { openTransactions } from '../lib/pgactivity';
+import { sleep } from '../lib/util';
+import { generate } from '../lib/workload';
+import type { ServiceName } from '../lib/workers';
+import type { QueueKey } from '@vaults/shared';
+
+const QUEUE_OF: Record<ServiceName, QueueKey> = {
+  'vault-worker': 'vault',
+  'trade-worker': 'trade',
+  'follower-worker': 'follower',
+  'snapshot-worker': 'snapshot',
+};
+
+/**
+ * 1. kill -9 of each worker in the middle of load. Each worker is killed while it has jobs
+ * active and, for the batching writers, while one of its transactions is open (seen in
+ * pg_stat_activity through the process's own sockets): a batch dies between BEGIN and COMMIT.
+ * A new process is started at once (as a supervisor would); the dead one's jobs come back
+ * after the lock expires (LOCK_DURATION_MS) and must be applied exactly once.
+ */
+export async function killNine(infra: Infra): Promise<Row> {
+  // Batches wait a little longer, so that a kill finds jobs pending in the batcher too.
+  const stage = await Stage.open('1 kill -9 each worker mid-load', infra, { BATCH_MAX_WAIT_MS: '30' });
+  try {
+    await stage.fleet.start();
+    const w = generate({ seed: infra.seed + 1, vaults: 30 * infra.scale, eventsPerVault: 70 });
+    const sending = stage.deliver(w.deliveries, w.deliveries.length / 18);
+    const order: ServiceName[] = ['trade-worker', 'follower-worker', 'vault-worker', 'snapshot-worker'];
+    await sleep(1500);
+    for (const service of order) {
+      const victim = stage.fleet.live(service)[0]!;
+      const q = stage.watch.queue(QUEUE_OF[service]);
+      let active = 0;
+      let openTx = 0;
+      const deadline = Date.now() + 6000;
+      // Wait for a moment when it is mid-work: jobs active and (for the writers) a transaction open.
+      for (;;) {
+        active = (await q.getJobCounts('active')).active ?? 0;
+        openTx = await openTransactions(stage.databaseUrl, victim.pid, infra.pg.port);
+        const busy = active > 0 && (service === 'snapshot-worker' || service === 'vault-worker' ? true : openTx > 0);
+        if (busy || Date.now() > deadline) break;
+        await sleep(5);
+      }
+      victim.kill('SIGKILL');
+      const exit = await victim.exited;
+      stage.notes.push(`${service}: SIGKILL with ${active} job(s) active, ${openTx} transaction(s) open (exit signal ${exit.signal})`);
+      if (service === 'trade-worker' || service === 'follower-worker') {
+        stage.check(openTx > 0 && active > 0, `${service} could not be caught mid-batch (active ${active}, open transactions ${openTx})`);
+      }
+      await sleep(300);
+      const fresh = await stage.fleet.spawn(service);
+      await fresh.ready();
+      stage.markFaultEnd();
+      await sleep(1000);
+    }
+    await sending;
+    const row = await stage.finish();
+    row.notes.unshift(`LOCK_DURATION_MS 3000: stalled jobs come back within ~6 s of a kill`);
+    stage.check(row.redelivered > 0, 'no job was redelivered: the kills did not hit active jobs');
+    return row;
+  } catch (err) {
+    await stage.close().catch(() => undefined);
+    throw err;
+  }
+}
