@@ -1,0 +1,75 @@
+import { Client } from 'pg';
+import type { AnyEvent } from '@vaults/testkit';
+import { enqueuePaced, type EnqueueTimes } from './enqueue';
+import { KINDS, type Kind } from './pipeline';
+import { cpuMeter, createdAtByHash, drained, scrapeAll, snapshotRuns, type Rig } from './rig';
+import { percentiles, pollUntil, type Percentiles } from './stats';
+
+// Latency at a steady rate. A row's createdAt is its transaction's start (Postgres now()), which
+// comes before the commit; so for this phase the bench database gets a trigger that NOTIFYs each
+// new Trade / FollowerEvent row's txHash. Postgres delivers a notification only when its
+// transaction commits, so the time this process receives it is the moment the effect became
+// visible to readers: enqueue-to-commit, measured on one clock. (The trigger exists only in the
+// throwaway bench database and only from this phase on; it adds one pg_notify per row.)
+
+const CHANNEL = 'bench_commit';
+
+export async function installCommitNotify(pg: Client): Promise<void> {
+  await pg.query(`
+    CREATE OR REPLACE FUNCTION bench_commit_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN PERFORM pg_notify('${CHANNEL}', NEW."txHash"); RETURN NULL; END $$;
+    CREATE OR REPLACE TRIGGER bench_commit_trade AFTER INSERT ON "Trade" FOR EACH ROW EXECUTE FUNCTION bench_commit_notify();
+    CREATE OR REPLACE TRIGGER bench_commit_follower AFTER INSERT ON "FollowerEvent" FOR EACH ROW EXECUTE FUNCTION bench_commit_notify();`);
+}
+
+export interface LatencyResult {
+  kind: Kind;
+  targetRate: number;
+  events: number;
+  /** Rate the paced producer achieved. */
+  achievedRate: number;
+  /** Enqueue -> commit (notification received). */
+  commit: Percentiles;
+  /** Enqueue -> createdAt (transaction start), for comparison with the throughput phases. */
+  txStart: Percentiles;
+  snapshotRunsPerEvent: number;
+  cpu: Record<string, number>;
+  machineBusy: number;
+}
+
+export async function runLatency(rig: Rig, kind: Kind, events: AnyEvent[], perSecond: number): Promise<LatencyResult> {
+  const k = KINDS[kind];
+  const listener = new Client({ connectionString: rig.s.db.url });
+  await listener.connect();
+  const wanted = new Set(events.map((e) => e.txHash));
+  const committed = new Map<string, number>();
+  listener.on('notification', (n) => {
+    if (n.payload && wanted.has(n.payload) && !committed.has(n.payload)) committed.set(n.payload, Date.now());
+  });
+  try {
+    await listener.query(`LISTEN ${CHANNEL}`);
+    const before = await scrapeAll(rig);
+    const times: EnqueueTimes = new Map();
+    const meter = cpuMeter(rig);
+    const { startedAt, endedAt } = await enqueuePaced(rig.s.queue(k.queue), events, perSecond, times);
+    const cpu = meter.stop();
+    await pollUntil(async () => committed.size >= events.length, 120_000, `${events.length} ${kind} commits`);
+    await drained(rig, [k.queue, 'snapshot'], 120_000);
+    const after = await scrapeAll(rig);
+    const created = await createdAtByHash(rig, k.table, events.map((e) => e.txHash));
+    const since = (m: Map<string, number>) => events.map((e) => m.get(e.txHash)! - times.get(e.txHash)!);
+    return {
+      kind,
+      targetRate: perSecond,
+      events: events.length,
+      achievedRate: Math.round((events.length * 1000) / (endedAt - startedAt)),
+      commit: percentiles(since(committed)),
+      txStart: percentiles(since(created)),
+      snapshotRunsPerEvent: snapshotRuns(before, after) / events.length,
+      cpu: cpu.cores,
+      machineBusy: cpu.machineBusy,
+    };
+  } finally {
+    await listener.end();
+  }
+}

@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { memoryMb } from './probes';
+import { pollUntil } from './stats';
+
+// The worker services as separate processes, started the way scripts/start.ts starts them
+// (node itself with tsx as a loader, so the pid we sample is the worker's own).
+
+export const WORKERS = ['vault-worker', 'trade-worker', 'follower-worker', 'snapshot-worker'] as const;
+export type WorkerName = (typeof WORKERS)[number];
+
+const root = join(__dirname, '..');
+
+export interface WorkerProcess {
+  name: string;
+  pid: number;
+  port: number;
+  child: ChildProcess;
+  /** Resident memory once ready, before any load (MB). */
+  readyRssMb: number;
+}
+
+/** `K=V` applies to every worker, `<worker>.K=V` (e.g. snapshot-worker.WORKER_CONCURRENCY) to one. */
+export function envFor(name: string, env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (!k.includes('.')) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (k.startsWith(`${name}.`)) out[k.slice(name.length + 1)] = v;
+  return out;
+}
+
+/** A TCP port that was free a moment ago (the sidecar binds it next). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawns a TypeScript entry point under node + tsx; its output lines go to stderr, prefixed. */
+export function spawnTs(entry: string, label: string, env: NodeJS.ProcessEnv, ipc = false): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, entry)], {
+    cwd: root,
+    env,
+    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => process.stderr.write(`  [${label}] ${line}\n`));
+  }
+  return child;
+}
+
+export async function startWorkers(names: readonly string[], env: Record<string, string>): Promise<WorkerProcess[]> {
+  const procs: WorkerProcess[] = [];
+  for (const name of names) {
+    const port = await freePort();
+    const child = spawnTs(`services/${name}/src/main.ts`, name, {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      METRICS_HOST: '127.0.0.1',
+      ...envFor(name, env),
+      METRICS_PORT: String(port),
+    });
+    procs.push({ name, pid: child.pid!, port, child, readyRssMb: NaN });
+  }
+  await Promise.all(procs.map((p) => waitReady(p)));
+  for (const p of procs) p.readyRssMb = memoryMb(p.pid).current;
+  return procs;
+}
+
+async function waitReady(p: WorkerProcess): Promise<void> {
+  await pollUntil(
+    async () => {
+      if (p.child.exitCode !== null) throw new Error(`${p.name} exited with code ${p.child.exitCode} during start-up`);
+      try {
+        return (await fetch(`http://127.0.0.1:${p.port}/readyz`)).ok;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+    `${p.name} /readyz`,
+    100,
+  );
+}
+
+/** SIGTERM each worker we started (by its pid) and wait for its clean exit. */
+export async function stopWorkers(procs: WorkerProcess[]): Promise<void> {
+  await Promise.all(
+    procs.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
+          const timer = setTimeout(() => p.child.kill('SIGKILL'), 30_000);
+          p.child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          p.child.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The worker's Prometheus text, parsed (enough of the format for prom-client's output). */
+export async function scrape(port: number): Promise<Sample[]> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    out.push({ name: m[1]!, labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+/** Sum of a metric's samples whose labels include `match`. */
+export function metricSum(samples: Sample[], name: string, match: Record<string, string> = {}): number {
+  return samples
+    .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
+    .reduce((a, s) => a + s.value, 0);
+}

@@ -1,0 +1,149 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CeilingResult, RateResult } from './ceiling';
+import type { LatencyResult } from './latency';
+import type { PipelineResult } from './pipeline';
+import type { Settings } from './settings';
+import type { SnapshotCostRow } from './snapshot-cost';
+import type { SqlProfile } from './sql-profile';
+import type { Verification } from './verify';
+
+// The table, the targets of issue 4 with PASS/MISS, and the JSON file.
+
+export interface BenchResult {
+  startedAt: string;
+  settings: Settings;
+  machine: { cores: number; node: string; postgres: string; redis: string };
+  producer: RateResult;
+  ceiling: CeilingResult;
+  pipelines: PipelineResult[];
+  latency: LatencyResult[];
+  verification: Verification;
+  sqlProfile: SqlProfile[];
+  snapshotCost: SnapshotCostRow[];
+  peakRssMb: Record<string, number>;
+  readyRssMb: Record<string, number>;
+  /** Busy cores of the machine in the 2 s before the run: other users of the shared machine. */
+  backgroundCores: number;
+  totalSeconds: number;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  measured: string;
+  pass: boolean;
+}
+
+/** "Far fewer" snapshot runs than trades: at most one run per five trades under load. */
+export const MAX_SNAPSHOT_RUNS_PER_TRADE = 0.2;
+
+export function targets(r: BenchResult): Target[] {
+  const pipe = (k: string) => r.pipelines.find((p) => p.kind === k)!;
+  const ratio = (k: string) => pipe(k).perSecond / r.ceiling.perSecond;
+  const cost = r.snapshotCost;
+  const flat = cost.length > 1 ? cost[cost.length - 1]!.incrementalUsPerNewTrade / cost[0]!.incrementalUsPerNewTrade : NaN;
+  const out: Target[] = [
+    { name: 'trade events vs ceiling', goal: '>= 0.60x', measured: `${ratio('trades').toFixed(2)}x`, pass: ratio('trades') >= 0.6 },
+    { name: 'follower events vs ceiling', goal: '>= 0.30x', measured: `${ratio('followers').toFixed(2)}x`, pass: ratio('followers') >= 0.3 },
+    {
+      name: 'snapshot runs per trade (load)', goal: `<= ${MAX_SNAPSHOT_RUNS_PER_TRADE}`,
+      measured: pipe('trades').snapshotRunsPerEvent.toFixed(3), pass: pipe('trades').snapshotRunsPerEvent <= MAX_SNAPSHOT_RUNS_PER_TRADE,
+    },
+    {
+      name: `snapshot cost/trade ${fmtK(cost[0]?.history)} -> ${fmtK(cost[cost.length - 1]?.history)}`, goal: '<= 2x',
+      measured: `${flat.toFixed(2)}x`, pass: flat <= 2,
+    },
+  ];
+  for (const l of r.latency) {
+    out.push({ name: `p99 enqueue->commit, ${l.kind} @${l.targetRate}/s`, goal: '< 50 ms', measured: `${ms(l.commit.p99)} ms`, pass: l.commit.p99 < 50 });
+  }
+  for (const [name, mb] of Object.entries(r.peakRssMb)) {
+    out.push({ name: `peak RSS ${name}`, goal: '< 250 MB', measured: `${mb.toFixed(0)} MB`, pass: mb < 250 });
+  }
+  out.push({ name: 'database = reference model', goal: 'exact', measured: r.verification.ok ? 'exact' : `${r.verification.differences} differences`, pass: r.verification.ok });
+  return out;
+}
+
+export function render(r: BenchResult): string {
+  const lines: string[] = [];
+  const s = r.settings;
+  lines.push(`pnpm bench — mode ${s.mode}: ${s.events} events per pipeline, ${s.vaults} vaults, ${s.followers} followers; ${r.machine.cores} cores, node ${r.machine.node}, ${r.machine.postgres}, redis ${r.machine.redis}`);
+  lines.push(`machine busy before the run (other users): ${r.backgroundCores} cores`);
+  if (Object.keys(s.workerEnv).length) lines.push(`worker env: ${Object.entries(s.workerEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  lines.push('');
+  lines.push(table(
+    ['phase', 'events', 'seconds', 'events/s', 'x ceiling', 'p50 ms', 'p95 ms', 'p99 ms', 'snapshots/event'],
+    [
+      ['producer only (addBulk)', r.producer.events, r.producer.seconds.toFixed(2), r.producer.perSecond, '', '', '', '', ''],
+      [`ceiling (no-op worker, c=${r.ceiling.concurrency})`, r.ceiling.events, r.ceiling.seconds.toFixed(2), r.ceiling.perSecond, '1.00', ms(r.ceiling.latency.p50), ms(r.ceiling.latency.p95), ms(r.ceiling.latency.p99), ''],
+      ...r.pipelines.map((p) => [
+        `${p.kind} end to end`, p.events, p.seconds.toFixed(2), p.perSecond, (p.perSecond / r.ceiling.perSecond).toFixed(2),
+        ms(p.latency.p50), ms(p.latency.p95), ms(p.latency.p99), p.snapshotRunsPerEvent.toFixed(3),
+      ]),
+      ...r.latency.map((l) => [
+        `${l.kind} @${l.targetRate}/s (commit)`, l.events, '', l.achievedRate, '', ms(l.commit.p50), ms(l.commit.p95), ms(l.commit.p99), l.snapshotRunsPerEvent.toFixed(3),
+      ]),
+    ],
+  ));
+  lines.push('');
+  lines.push('Pipelines: latency = enqueue -> row createdAt (transaction start); @rate rows: enqueue -> commit (NOTIFY received).');
+  lines.push(table(
+    ['pipeline', 'until snapshots done s', 'producer ev/s', 'tx', 'jobs/tx', 'ms/tx', 'snapshot ms/tx', 'retried', 'failed', 'machine busy'],
+    r.pipelines.map((p) => [p.kind, p.drainSeconds.toFixed(2), p.producer.perSecond, p.batch.transactions, p.batch.meanJobs.toFixed(1), p.batch.meanTxMs.toFixed(1), p.snapshotMeanTxMs.toFixed(1), p.retried, p.failed, pct(p.machineBusy)]),
+  ));
+  lines.push('');
+  lines.push('CPU, in cores (2 = the whole machine), while the effects were being written:');
+  const groups = Object.keys(r.pipelines[0]?.cpu ?? {});
+  lines.push(table(
+    ['phase', ...groups],
+    [
+      ['ceiling', ...groups.map((g) => (g === 'trade-worker' ? r.ceiling.cpu['noop-worker'] : r.ceiling.cpu[g]) ?? '')],
+      ...r.pipelines.map((p) => [p.kind, ...groups.map((g) => p.cpu[g] ?? '')]),
+      ...r.latency.map((l) => [`${l.kind} @${l.targetRate}/s`, ...groups.map((g) => l.cpu[g] ?? '')]),
+    ],
+  ).replace('trade-worker', 'trade-worker*'));
+  lines.push('  * ceiling row: the no-op worker process in the trade-worker column.');
+  lines.push('');
+  lines.push('Postgres backends of the bench database, sampled every 25 ms (share of busy backend-time; avg backends):');
+  for (const p of r.pipelines) lines.push(`  ${p.kind.padEnd(10)} ${p.pgWaits.map((w) => `${w.state} ${pct(w.share)} (${w.backends})`).join(', ')}`);
+  lines.push('');
+  lines.push('Batch writers alone (one connection, one transaction per batch; medians; statement times at the client):');
+  for (const p of r.sqlProfile) {
+    lines.push(`  ${p.operation} via ${p.client}: ${p.batchSize} jobs/batch, ${p.batchMs} ms/batch = ${p.rowsPerSecondOneConnection} rows/s on one connection; BEGIN/COMMIT/client ${p.outsideStatementsMs} ms`);
+    lines.push(`      ${p.statements.map((st) => `${st.statement} ${st.medianMs.toFixed(2)}`).join(' | ')}`);
+  }
+  lines.push('');
+  lines.push('Snapshot cost by history (one vault; incremental = median of 15 runs after 10 new trades each):');
+  lines.push(table(
+    ['history', 'full ms', 'full us/trade', 'incremental ms', 'incr us/new trade', 'events read'],
+    r.snapshotCost.map((c) => [fmtK(c.history), c.fullMs.toFixed(1), c.fullUsPerTrade.toFixed(1), c.incrementalMs.toFixed(2), c.incrementalUsPerNewTrade.toFixed(1), c.eventsReadPerIncremental]),
+  ));
+  lines.push('');
+  lines.push(`Peak RSS (VmHWM): ${Object.entries(r.peakRssMb).map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(', ')}; no-op worker ${r.ceiling.peakRssMb.toFixed(0)} MB`);
+  lines.push(`RSS once ready, before load: ${Object.entries(r.readyRssMb).map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(', ')}`);
+  lines.push('');
+  lines.push('Targets (issue 4):');
+  lines.push(table(['target', 'goal', 'measured', ''], targets(r).map((t) => [t.name, t.goal, t.measured, t.pass ? 'PASS' : 'MISS'])));
+  if (!r.verification.ok) lines.push(`  first differences: ${r.verification.sample.join('; ')}`);
+  lines.push(`\n(total ${r.totalSeconds.toFixed(0)} s)`);
+  return lines.join('\n');
+}
+
+export function writeJson(r: BenchResult, dir = join(__dirname, '..', 'bench-results'), name?: string): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name ?? r.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ ...r, targets: targets(r) }, null, 2));
+  return file;
+}
+
+export function table(head: string[], rows: (string | number)[][]): string {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: string[]) => '| ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';
+  return [fmt(head), '|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|', ...cells.slice(1).map(fmt)].join('\n');
+}
+
+const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+export const fmtK = (n?: number) => (n === undefined ? '?' : n >= 1000 ? `${n / 1000}k` : String(n));

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Client } from 'pg';
+import { createRedis, queueName, type QueueKey, type Redis } from '@vaults/shared';
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@vaults/testkit';
+
+// One bench run's own world: a fresh migrated database and a Redis key prefix nobody else
+// uses (the worker processes honour QUEUE_PREFIX). close() removes both.
+
+export interface Session {
+  id: string;
+  prefix: string;
+  redisUrl: string;
+  db: TestDatabase;
+  /** The bench's own connection (counting rows, reading timestamps). */
+  pg: Client;
+  redis: Redis;
+  queue(key: QueueKey): Queue;
+  /** A queue outside the contract (ceiling, producer rate), under the same prefix. */
+  queueNamed(name: string): Queue;
+  close(): Promise<void>;
+}
+
+export async function openSession(): Promise<Session> {
+  const id = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const prefix = `bench-${id}`;
+  const db = await createTestDatabase('vaults_bench');
+  const pg = new Client({ connectionString: db.url });
+  await pg.connect();
+  const redis = createRedis(TEST_REDIS_URL, 'worker');
+  const queues = new Map<string, Queue>();
+  const queueNamed = (name: string) => {
+    let q = queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: redis, prefix });
+      queues.set(name, q);
+    }
+    return q;
+  };
+  let closed = false;
+  return {
+    id, prefix, redisUrl: TEST_REDIS_URL, db, pg, redis, queueNamed,
+    queue: (key) => queueNamed(queueName(key)),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      for (const q of queues.values()) await q.close().catch(() => undefined);
+      await unlinkPrefix(redis, prefix);
+      redis.disconnect();
+      await pg.end().catch(() => undefined);
+      await db.drop();
+    },
+  };
+}
+
+/** Deletes every Redis key of this run (its own prefix only). */
+async function unlinkPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}

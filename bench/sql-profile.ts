@@ -1,0 +1,153 @@
+import { Client } from 'pg';
+import { createPrisma, type Tx } from '@vaults/shared';
+import type { FollowerEv, TradeEv } from '@vaults/testkit';
+import { recordFollowerEvents } from '../services/follower-worker/src/store';
+import { recordTrades } from '../services/trade-worker/src/store';
+import { EventFactory } from './events';
+import { median } from './stats';
+
+// Where a batch's time goes: the workers' own batch writers (recordTrades,
+// recordFollowerEvents) called on batches of the configured size, one transaction each, on one
+// connection, with every SQL statement timed at the client. pg_stat_statements is not preloaded
+// on this server (loading it needs a restart of a shared server), so timing is done here.
+// Each writer runs twice: through Prisma (as the workers do) and through node-postgres with the
+// very same SQL text and parameters, which isolates the client library's share.
+
+export interface StatementTiming {
+  statement: string;
+  calls: number;
+  medianMs: number;
+}
+
+export interface SqlProfile {
+  operation: string;
+  client: 'prisma' | 'pg';
+  batches: number;
+  batchSize: number;
+  /** Median wall time of one batch's transaction, BEGIN to COMMIT. */
+  batchMs: number;
+  /** The part no statement accounts for: BEGIN, COMMIT (WAL flush), the client's own work. */
+  outsideStatementsMs: number;
+  rowsPerSecondOneConnection: number;
+  statements: StatementTiming[];
+}
+
+type Runner = (work: (tx: Tx) => Promise<unknown>) => Promise<void>;
+
+export async function profileSql(pg: Client, databaseUrl: string, batchSize: number, batches = 20): Promise<SqlProfile[]> {
+  const f = new EventFactory(50, 5000, 7);
+  await createVaults(pg, f);
+  const strip = <E extends TradeEv | FollowerEv>(e: E) => {
+    const { type: _type, ...rest } = e;
+    return { ...rest, removed: false };
+  };
+  const db = createPrisma(databaseUrl, 1);
+  const raw = new Client({ connectionString: databaseUrl });
+  await raw.connect();
+  const runners: [SqlProfile['client'], Runner][] = [
+    ['prisma', async (work) => void (await db.$transaction((tx) => work(tx), { timeout: 60_000 }))],
+    ['pg', async (work) => {
+      await raw.query('BEGIN');
+      try {
+        await work(pgTx(raw));
+        await raw.query('COMMIT');
+      } catch (err) {
+        await raw.query('ROLLBACK');
+        throw err;
+      }
+    }],
+  ];
+  const out: SqlProfile[] = [];
+  try {
+    for (const [client, run] of runners) {
+      out.push(await profile(run, client, 'record_trades', batches, () => f.trades(batchSize).map(strip), (tx, b) => recordTrades(tx, b)));
+      out.push(await profile(run, client, 'record_follower_events', batches, () => f.followerEvents(batchSize).map(strip), (tx, b) => recordFollowerEvents(tx, b)));
+    }
+    return out;
+  } finally {
+    await db.$disconnect();
+    await raw.end();
+  }
+}
+
+async function profile<B extends unknown[]>(
+  run: Runner,
+  client: SqlProfile['client'],
+  operation: string,
+  batches: number,
+  make: () => B,
+  write: (tx: Tx, batch: B) => Promise<unknown>,
+): Promise<SqlProfile> {
+  const warmUp = 3;
+  const byStatement = new Map<string, number[]>();
+  const batchMs: number[] = [];
+  let size = 0;
+  for (let i = 0; i < warmUp + batches; i++) {
+    const batch = make();
+    size = batch.length;
+    const record = (label: string, ms: number) => {
+      if (i >= warmUp) byStatement.set(label, [...(byStatement.get(label) ?? []), ms]);
+    };
+    const t0 = performance.now();
+    await run((tx) => write(timed(tx, record), batch));
+    if (i >= warmUp) batchMs.push(performance.now() - t0);
+  }
+  const statements = [...byStatement].map(([statement, ms]) => ({ statement, calls: ms.length / batches, medianMs: round(median(ms)) }));
+  const inStatements = statements.reduce((a, s) => a + s.medianMs * s.calls, 0);
+  const batchMedian = median(batchMs);
+  return {
+    operation, client, batches, batchSize: size,
+    batchMs: round(batchMedian),
+    outsideStatementsMs: round(batchMedian - inStatements),
+    rowsPerSecondOneConnection: Math.round((size * 1000) / batchMedian),
+    statements,
+  };
+}
+
+/** The transaction client with every $queryRaw / $executeRaw timed, labelled by its SQL. */
+function timed(tx: Tx, record: (label: string, ms: number) => void): Tx {
+  return new Proxy(tx, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if ((prop !== '$queryRaw' && prop !== '$executeRaw') || typeof value !== 'function') return value;
+      return async (strings: TemplateStringsArray, ...values: unknown[]) => {
+        const t0 = performance.now();
+        const result = await value.call(target, strings, ...values);
+        record(label(strings), performance.now() - t0);
+        return result;
+      };
+    },
+  });
+}
+
+/** Just enough of Prisma's transaction client for the batch writers, on node-postgres. */
+function pgTx(client: Client): Tx {
+  const query = (strings: TemplateStringsArray, values: unknown[]) =>
+    client.query(strings.reduce((sql, s, i) => sql + (i ? `$${i}` : '') + s, ''), values);
+  return {
+    $queryRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => (await query(strings, values)).rows,
+    $executeRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => (await query(strings, values)).rowCount,
+  } as unknown as Tx;
+}
+
+function label(strings: TemplateStringsArray): string {
+  const sql = strings.join('$').replace(/\s+/g, ' ').trim();
+  if (sql.startsWith('SELECT v.id')) return 'SELECT "Vault" ids (findVaultIds)';
+  if (sql.startsWith('SELECT id, "walletAddress"')) return 'SELECT "User" ids (ensureUsers)';
+  if (sql.includes('pg_advisory_xact_lock_shared')) return 'SELECT pg_advisory_xact_lock_shared (vault metrics)';
+  if (sql.includes('pg_advisory_xact_lock(')) return 'SELECT pg_advisory_xact_lock (follower pairs)';
+  if (sql.startsWith('WITH pairs')) return 'WITH pairs ... balances (FollowerSubscription upsert)';
+  return /^(INSERT INTO "\w+"|UPDATE "\w+"|DELETE FROM "\w+")/.exec(sql)?.[1] ?? sql.slice(0, 40);
+}
+
+async function createVaults(pg: Client, f: EventFactory): Promise<void> {
+  const deploys = f.deploys();
+  const { rows } = await pg.query<{ id: number }>(`INSERT INTO "User" ("walletAddress") SELECT unnest($1::text[]) RETURNING id`, [deploys.map((d) => d.leader)]);
+  await pg.query(
+    `INSERT INTO "Vault" ("chainId", "contractAddress", "name", "baseAsset", "leaderId")
+     SELECT 1, a, 'sql profile', '0x000000000000000000000000000000000000ba5e', u FROM unnest($1::text[], $2::int[]) AS x(a, u)`,
+    [deploys.map((d) => d.vaultAddress), rows.map((r) => r.id)],
+  );
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
