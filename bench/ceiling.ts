@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { AnyEvent } from '@vaults/testkit';
 import { enqueueBurst } from './enqueue';
-import { CpuMeter, memoryMb, pidsNamed } from './probes';
+import { CpuMeter, cpuCost, memoryMb, pidsNamed } from './probes';
 import { spawnTs } from './processes';
 import type { Session } from './session';
 import { percentiles, type Percentiles } from './stats';
@@ -24,6 +24,8 @@ export interface CeilingResult extends RateResult {
   concurrency: number;
   latency: Percentiles;
   cpu: Record<string, number>;
+  cpuMsPerEvent: Record<string, number>;
+  projectedPerSecond: number;
   machineBusy: number;
   peakRssMb: number;
 }
@@ -47,7 +49,10 @@ export async function measureCeiling(s: Session, events: AnyEvent[], chunk: numb
     const { at, latencies } = await done;
     const cpu = meter.stop();
     const peakRssMb = memoryMb(child.pid!).peak;
-    return { ...rate(events.length, at - startedAt), concurrency, latency: percentiles(latencies), cpu: cpu.cores, machineBusy: cpu.machineBusy, peakRssMb };
+    return {
+      ...rate(events.length, at - startedAt), concurrency, latency: percentiles(latencies), cpu: cpu.cores,
+      ...cpuCost(cpu, events.length), machineBusy: cpu.machineBusy, peakRssMb,
+    };
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));

@@ -4,6 +4,7 @@ import { rate, type RateResult } from './ceiling';
 import { enqueueBurst, type EnqueueTimes } from './enqueue';
 import { WaitSampler } from './pg-waits';
 import { countRows, cpuMeter, createdAtByHash, delta, drained, scrapeAll, snapshotRuns, type Rig } from './rig';
+import { cpuCost } from './probes';
 import { percentiles, pollUntil, type Percentiles } from './stats';
 
 // One pipeline end to end, with the real worker processes: from the first enqueue until the
@@ -29,7 +30,12 @@ export interface PipelineResult extends RateResult {
   snapshotMeanTxMs: number;
   retried: number;
   failed: number;
+  /** Cores used from the first enqueue until the snapshot queue was empty. */
   cpu: Record<string, number>;
+  /** CPU milliseconds each event cost, per process group, over the same interval. */
+  cpuMsPerEvent: Record<string, number>;
+  /** What the measured CPU cost per event would allow if the whole machine were ours. */
+  projectedPerSecond: number;
   machineBusy: number;
   pgWaits: { state: string; share: number; backends: number }[];
 }
@@ -47,9 +53,9 @@ export async function runPipeline(rig: Rig, kind: Kind, events: AnyEvent[], chun
   const producing = enqueueBurst(rig.s.queue(k.queue), events, chunk, times);
   const effectsAt = await pollUntil(async () => (await countRows(rig, k.table)) >= target, timeoutMs, `${events.length} ${kind} rows`);
   const { startedAt, endedAt } = await producing;
-  const cpu = meter.stop();
   const pgWaits = sampler.stop();
   const drainedAt = await drained(rig, [k.queue, 'snapshot'], timeoutMs);
+  const cpu = meter.stop();
   const after = await scrapeAll(rig);
 
   const created = await createdAtByHash(rig, k.table, events.map((e) => e.txHash));
@@ -76,6 +82,7 @@ export async function runPipeline(rig: Rig, kind: Kind, events: AnyEvent[], chun
     retried: delta(before, after, k.worker, 'vaults_jobs_retried_total'),
     failed: delta(before, after, k.worker, 'vaults_jobs_failed_total'),
     cpu: cpu.cores,
+    ...cpuCost(cpu, events.length),
     machineBusy: cpu.machineBusy,
     pgWaits,
   };

@@ -66,6 +66,14 @@ function machineTicks(): { busy: number; total: number } {
 
 export type CpuGroups = Record<string, () => number[] | 'self'>;
 
+export interface CpuUsage {
+  /** Cores used per group over the interval; `others` = the rest of the machine's busy time. */
+  cores: Record<string, number>;
+  /** CPU seconds used per group (no `others`). */
+  cpuSeconds: Record<string, number>;
+  machineBusy: number;
+}
+
 /**
  * CPU used per group of processes over an interval, in cores (1.0 = one core busy the whole
  * time), plus `others`: the machine's busy cores that no group accounts for (processes of
@@ -81,19 +89,21 @@ export class CpuMeter {
     for (const [g, pids] of Object.entries(groups)) this.start.set(g, snapshot(pids()));
   }
 
-  stop(): { cores: Record<string, number>; machineBusy: number } {
+  stop(): CpuUsage {
     const seconds = (Date.now() - this.t0) / 1000;
     const cores: Record<string, number> = {};
+    const cpuSeconds: Record<string, number> = {};
     for (const [g, pids] of Object.entries(this.groups)) {
       const before = this.start.get(g)!;
       let used = 0;
       for (const [pid, t] of snapshot(pids())) used += t - (before.get(pid) ?? 0);
+      cpuSeconds[g] = used;
       cores[g] = round(used / seconds);
     }
     const m1 = machineTicks();
     const machineBusy = (m1.busy - this.m0.busy) / Math.max(1, m1.total - this.m0.total);
     cores.others = round(Math.max(0, machineBusy * cpus().length - Object.values(cores).reduce((a, b) => a + b, 0)));
-    return { cores, machineBusy: round(machineBusy) };
+    return { cores, cpuSeconds, machineBusy: round(machineBusy) };
   }
 }
 
@@ -103,3 +113,19 @@ function snapshot(pids: number[] | 'self'): Map<number | 'self', number> {
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * CPU cost per event per process group (the neighbours' 'others' excluded), and the event rate
+ * that cost would allow if this machine's cores were all ours. On a shared machine this is
+ * steadier than a rate: it does not count the time spent waiting for a CPU.
+ */
+export function cpuCost(usage: CpuUsage, events: number): { cpuMsPerEvent: Record<string, number>; projectedPerSecond: number } {
+  const cpuMsPerEvent: Record<string, number> = {};
+  let total = 0;
+  for (const [g, sec] of Object.entries(usage.cpuSeconds)) {
+    cpuMsPerEvent[g] = Math.round((sec / events) * 1e6) / 1000;
+    total += sec / events;
+  }
+  cpuMsPerEvent.total = Math.round(total * 1e6) / 1000;
+  return { cpuMsPerEvent, projectedPerSecond: Math.round(cpus().length / Math.max(1e-9, total)) };
+}

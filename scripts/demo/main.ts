@@ -9,7 +9,7 @@
 import { Producer, createRedis, redactUrl, type QueueKey } from '@vaults/shared';
 import { migrate } from '../migrate';
 import { fmt, replay, Status } from './replay';
-import { formatLeaderboard, readLeaderboard, verify } from './report';
+import { formatLeaderboard, readLeaderboard, scrapeJobCounters, verify } from './report';
 import { generateStream } from './stream';
 import {
   DemoError,
@@ -78,7 +78,8 @@ async function main(): Promise<number> {
   say(
     `[demo] stream: ${fmt(stream.history.length)} on-chain events (${c.deploys} deploys, ${fmt(c.trades)} trades, ${fmt(c.deposits)} deposits, ` +
       `${fmt(c.withdrawals)} withdrawals) → ${fmt(stream.sends.length)} jobs, with ${fmt(c.duplicates)} re-sent duplicates, ` +
-      `${fmt(c.removals)} removals (${c.removalsBeforeOriginal} before their original), ${fmt(c.sentBeforeDeploy)} events before their vault's deploy`,
+      `${fmt(c.removals)} removals (${c.removalsBeforeOriginal} before their original), and ${c.lateDeploys} vaults whose deploy comes late ` +
+      `(${fmt(c.sentBeforeDeploy)}+ events before it)`,
   );
 
   await dropDemoDatabase(s.databaseUrl);
@@ -107,6 +108,11 @@ async function main(): Promise<number> {
     const dead = workers.filter((w) => w.child.exitCode !== null || w.child.signalCode !== null);
     if (dead.length) throw new DemoError(`worker(s) died during the run: ${dead.map((w) => w.name).join(', ')}`);
 
+    const counters = await scrapeJobCounters(WORKERS.map((w) => w.port));
+    if (counters) {
+      const parts = Object.entries(counters).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k} ${fmt(n)}`);
+      say(`[demo] the workers' /metrics: jobs ${parts.join(', ')}`);
+    }
     const failedTotal = QUEUES.reduce((n, q) => n + result.failed[q], 0);
     if (failedTotal) {
       say(`[demo] ${failedTotal} job(s) failed; first reasons:`);
@@ -139,7 +145,7 @@ async function main(): Promise<number> {
     say();
     say(`[demo] done in ${((Date.now() - began) / 1000).toFixed(1)} s (events sent and drained in ${result.seconds.toFixed(1)} s)`);
 
-    if (s.keep) await new Promise<void>((resolve) => ['SIGINT', 'SIGTERM'].forEach((sig) => process.once(sig, () => resolve())));
+    if (s.keep) await new Promise<void>((resolve) => (waitForCtrlC = resolve));
     const clean = await stopAll();
     return diffs.length === 0 && failedTotal === 0 && clean ? 0 : 1;
   } finally {
@@ -149,16 +155,21 @@ async function main(): Promise<number> {
 }
 
 let interrupted = false;
+let waitForCtrlC: (() => void) | undefined;
 const onSignal = () => {
-  if (interrupted) process.exit(130);
+  if (waitForCtrlC) return waitForCtrlC(); // DEMO_KEEP=1, after the report: the normal way out
+  if (interrupted) {
+    // A second Ctrl-C: do not wait for the workers' graceful shutdown.
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    process.exit(130);
+  }
   interrupted = true;
   status.end();
-  say('[demo] interrupted');
+  say('[demo] interrupted (Ctrl-C again to stop at once)');
   void stopAll().then(() => process.exit(130));
 };
-// In keep mode main() waits for the signal itself; otherwise a signal aborts the run.
-process.on('SIGINT', () => (settings().keep && !stopping && workers.length ? undefined : onSignal()));
-process.on('SIGTERM', () => (settings().keep && !stopping && workers.length ? undefined : onSignal()));
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 main().then(
   (code) => process.exit(code),

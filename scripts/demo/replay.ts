@@ -105,13 +105,23 @@ export async function replay(producer: Producer, stream: DemoStream, status: Sta
   const ticker = setInterval(() => void refresh().catch(() => undefined), 500);
 
   try {
+    const sendOne = async (s: Send) => {
+      await send(producer, s);
+      sentTo[toJob(s.event)[0]]++;
+      sent++;
+    };
+    const lagging: Promise<void>[] = [];
     const CHUNK = 100;
     for (let i = 0; i < total; i += CHUNK) {
       const chunk = stream.sends.slice(i, i + CHUNK);
-      await Promise.all(chunk.map((s) => send(producer, s)));
-      for (const s of chunk) sentTo[toJob(s.event)[0]]++;
-      sent += chunk.length;
+      await Promise.all(
+        chunk.map((s) => {
+          if (!s.delayMs) return sendOne(s);
+          lagging.push(new Promise((r) => setTimeout(r, s.delayMs)).then(() => sendOne(s)));
+        }),
+      );
     }
+    await Promise.all(lagging);
     // Drained: every queue empty, checked upstream first (a trade still running could schedule a
     // snapshot, so the snapshot queue is only looked at after the trade queue was found empty).
     const deadline = Date.now() + drainTimeoutMs;

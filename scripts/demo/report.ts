@@ -70,3 +70,24 @@ export function formatLeaderboard(rows: Row[]): string {
 export async function verify(databaseUrl: string, delivered: AnyEvent[]): Promise<string[]> {
   return diffStates(expectedState(delivered), await readState(databaseUrl));
 }
+
+/**
+ * The workers' own account, summed from their /metrics: jobs completed, retried (by cause) and
+ * failed. Undefined when a sidecar does not answer; it is a display, not a check.
+ */
+export async function scrapeJobCounters(ports: readonly number[]): Promise<Record<string, number> | undefined> {
+  const totals: Record<string, number> = {};
+  try {
+    for (const port of ports) {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+      for (const m of text.matchAll(/^\w*jobs_(completed|retried|failed)_total\{([^}]*)\} (\d+(?:\.\d+)?)$/gm)) {
+        const cause = /(?:cause|reason)="([^"]+)"/.exec(m[2]!)?.[1];
+        const key = cause ? `${m[1]} (${cause})` : m[1]!;
+        totals[key] = (totals[key] ?? 0) + Number(m[3]);
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return totals;
+}

@@ -35,7 +35,12 @@ export type SendKind = 'event' | 'duplicate' | 'removal';
 export interface Send {
   kind: SendKind;
   event: AnyEvent;
+  /** Sent this long after its place in the stream (a lagging indexer), not at it. */
+  delayMs?: number;
 }
+
+/** How long the late vaults' deploys lag behind their place in the stream. */
+export const DEPLOY_LAG_MS = 1500;
 
 export interface DemoStream {
   history: AnyEvent[];
@@ -49,6 +54,7 @@ export interface DemoStream {
     removals: number;
     removalsBeforeOriginal: number;
     sentBeforeDeploy: number;
+    lateDeploys: number;
   };
 }
 
@@ -191,12 +197,14 @@ function planDelivery(rng: Rng, history: AnyEvent[], vaultAddresses: string[]): 
   }
   const keyed: { key: number; send: Send }[] = order.map((event, i) => ({ key: i, send: { kind: 'event', event } }));
 
-  // A quarter of the vaults have their deploy arrive after a dozen of their own events.
+  // A quarter of the vaults have their deploy come after 40 of their own events, and a moment
+  // later still: the workers meet those events first and retry them with back-off until it lands.
   const late = rng.shuffle(vaultAddresses.slice()).slice(0, Math.max(1, Math.round(vaultAddresses.length / 4)));
   for (const address of late) {
     const deploy = keyed.find((k) => k.send.event.type === 'deploy' && k.send.event.vaultAddress === address)!;
     const own = keyed.filter((k) => k.send.event.type !== 'deploy' && k.send.event.vaultAddress === address);
-    if (own.length) deploy.key = own[Math.min(11, own.length - 1)]!.key + 0.25;
+    if (own.length) deploy.key = own[Math.min(39, own.length - 1)]!.key + 0.25;
+    deploy.send.delayMs = DEPLOY_LAG_MS;
   }
 
   // Re-organisations: about 1% of trades and 5% of withdrawals are dropped from the chain.
@@ -222,7 +230,8 @@ function planDelivery(rng: Rng, history: AnyEvent[], vaultAddresses: string[]): 
   }
   const sends = [...keyed, ...extras].sort((a, b) => a.key - b.key).map((k) => k.send);
 
-  // How many events reach the queues before their vault's first deploy.
+  // How many events reach the queues before their vault's first deploy (at least: the lagging
+  // deploys come later still).
   let sentBeforeDeploy = 0;
   const deployed = new Set<string>();
   for (const s of sends) {
@@ -241,6 +250,7 @@ function planDelivery(rng: Rng, history: AnyEvent[], vaultAddresses: string[]): 
       removals,
       removalsBeforeOriginal,
       sentBeforeDeploy,
+      lateDeploys: late.length,
     },
   };
 }

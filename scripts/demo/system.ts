@@ -29,12 +29,13 @@ const reason = (err: unknown) => {
 
 export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
   const redis = createRedis(url, 'producer', { retryStrategy: () => null, lazyConnect: true });
-  redis.on('error', () => undefined); // reported through connect() below
+  let cause: unknown;
+  redis.on('error', (err) => (cause ??= err)); // the socket's error says more than connect()'s
   try {
     await withTimeout(redis.connect().then(() => redis.ping()), timeoutMs);
   } catch (err) {
     throw new DemoError(
-      `Redis is not reachable at ${redactUrl(url)} (${reason(err)}).\n` +
+      `Redis is not reachable at ${redactUrl(url)} (${reason(cause ?? err)}).\n` +
         `  Start it (e.g. \`redis-server --daemonize yes\`) or point REDIS_URL at a running server.`,
     );
   } finally {

@@ -9,6 +9,9 @@ import { seconds } from './lib/util';
 import { baseline } from './scenarios/baseline';
 import { killNine } from './scenarios/kill';
 import { redisRestart } from './scenarios/redis';
+import { postgresRestart } from './scenarios/postgres';
+import { sigtermRolling } from './scenarios/sigterm';
+import { twoReplicas } from './scenarios/replicas';
 
 type Scenario = { name: string; run(infra: Infra): Promise<Row | Row[]> };
 
@@ -16,6 +19,9 @@ const SCENARIOS: Scenario[] = [
   { name: 'baseline', run: baseline },
   { name: 'kill', run: killNine },
   { name: 'redis', run: redisRestart },
+  { name: 'postgres', run: postgresRestart },
+  { name: 'sigterm', run: sigtermRolling },
+  { name: 'replicas', run: twoReplicas },
 ];
 
 async function main(): Promise<number> {
