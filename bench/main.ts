@@ -3,35 +3,28 @@
 // issue 4, and bench-results/<timestamp>.json. BENCH_MODE=quick (default) | full.
 // See docs/BENCHMARK.md.
 import { cpus } from 'node:os';
-import { Client } from 'pg';
-import type { AnyEvent } from '@vaults/testkit';
 import { measureCeiling, measureProducer } from './ceiling';
-import { enqueueBurst } from './enqueue';
 import { EventFactory } from './events';
 import { installCommitNotify, runLatency } from './latency';
-import { runPipeline } from './pipeline';
+import { runPipeline, type PipelineResult } from './pipeline';
 import { machineBusyCores, memoryMb } from './probes';
-import { startWorkers, stopWorkers, WORKERS, type WorkerProcess } from './processes';
 import { render, targets, writeJson, type BenchResult } from './report';
-import { countRows, drained, type Rig } from './rig';
 import { openSession } from './session';
 import { loadSettings } from './settings';
 import { measureSnapshotCost } from './snapshot-cost';
 import { profileSql } from './sql-profile';
-import { pollUntil } from './stats';
+import { startSystem, type System } from './system';
 import { verifyState } from './verify';
 
-const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+export const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 async function main(): Promise<number> {
   const settings = loadSettings();
   const startedAt = new Date();
   const s = await openSession();
-  let workers: WorkerProcess[] = [];
-  const sampler = new Client({ connectionString: s.db.url });
+  let system: System | undefined;
   const cleanup = async () => {
-    await stopWorkers(workers);
-    await sampler.end().catch(() => undefined);
+    await system?.stop();
     await s.close();
   };
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
@@ -41,34 +34,16 @@ async function main(): Promise<number> {
     // The machine is shared: say how busy it was before we started.
     const backgroundCores = await machineBusyCores(2000);
     log(`machine busy before the run (other users): ${backgroundCores} of ${cpus().length} cores`);
+
     const ceilingEvents = new EventFactory(settings.vaults, settings.followers, 1).trades(settings.events);
     log(`producer alone: ${settings.events} jobs`);
     const producer = await measureProducer(s, ceilingEvents, settings.chunk);
     log(`ceiling: no-op worker, concurrency ${settings.ceilingConcurrency}`);
-    const ceiling = await measureCeiling(s, ceilingEvents, settings.chunk, settings.ceilingConcurrency);
+    const ceilingBefore = await measureCeiling(s, ceilingEvents, settings.chunk, settings.ceilingConcurrency);
 
-    log(`starting ${WORKERS.join(', ')}`);
-    workers = await startWorkers(WORKERS, { DATABASE_URL: s.db.url, REDIS_URL: s.redisUrl, QUEUE_PREFIX: s.prefix, ...settings.workerEnv });
-    await sampler.connect();
-    const rig: Rig = { s, workers, sampler };
-    const f = new EventFactory(settings.vaults, settings.followers);
-    const delivered: AnyEvent[] = [];
-
-    log(`${settings.vaults} vaults through the vault worker`);
-    const deploys = f.deploys();
-    delivered.push(...deploys);
-    await enqueueBurst(s.queue('vault'), deploys, settings.chunk);
-    await pollUntil(async () => (await countRows(rig, 'Vault')) === settings.vaults, 60_000, 'vaults');
-
-    log('warm-up (not measured)');
-    const warm = Math.min(1000, Math.floor(settings.events / 10));
-    const warmEvents = [...f.trades(warm), ...f.followerEvents(warm)];
-    delivered.push(...warmEvents);
-    await enqueueBurst(s.queue('trade'), warmEvents.slice(0, warm), settings.chunk);
-    await enqueueBurst(s.queue('follower'), warmEvents.slice(warm), settings.chunk);
-    await drained(rig, ['trade', 'follower', 'snapshot'], 120_000);
-
-    const pipelines = [];
+    system = await startSystem(s, settings, log);
+    const { rig, factory: f, delivered } = system;
+    const pipelines: PipelineResult[] = [];
     for (const kind of ['trades', 'followers'] as const) {
       const events = kind === 'trades' ? f.trades(settings.events) : f.followerEvents(settings.events);
       delivered.push(...events);
@@ -79,45 +54,51 @@ async function main(): Promise<number> {
     await installCommitNotify(s.pg);
     const latency = [];
     for (const kind of ['trades', 'followers'] as const) {
-      const n = settings.latencyRate * settings.latencySeconds;
-      const events = kind === 'trades' ? f.trades(n) : f.followerEvents(n);
+      const events = kind === 'trades' ? f.trades(settings.latencyRate * settings.latencySeconds) : f.followerEvents(settings.latencyRate * settings.latencySeconds);
       delivered.push(...events);
       log(`${kind} at ${settings.latencyRate}/s for ${settings.latencySeconds} s`);
       latency.push(await runLatency(rig, kind, events, settings.latencyRate));
     }
 
+    // Once more, with the workers idle: the neighbours' load changes over a run.
+    log('ceiling again');
+    const ceilingAfter = await measureCeiling(s, ceilingEvents, settings.chunk, settings.ceilingConcurrency);
+
     log('checking the database against the reference model');
     const verification = await verifyState(s.db.url, delivered);
     log('profiling the batch writers');
-    const sqlProfile = await profileSql(s.pg, s.db.url, Number(settings.workerEnv.BATCH_MAX_SIZE ?? settings.workerEnv['trade-worker.BATCH_MAX_SIZE'] ?? 100));
+    const batchSize = Number(settings.workerEnv.BATCH_MAX_SIZE ?? settings.workerEnv['trade-worker.BATCH_MAX_SIZE'] ?? 100);
+    const sqlProfile = await profileSql(s.pg, s.db.url, batchSize);
     log(`snapshot cost at ${settings.histories.join(', ')} trades of history`);
     const snapshotCost = await measureSnapshotCost(s.pg, s.db.url, settings.histories);
-    const peakRssMb = Object.fromEntries(workers.map((w) => [w.name, memoryMb(w.pid).peak]));
-    const readyRssMb = Object.fromEntries(workers.map((w) => [w.name, w.readyRssMb]));
+    const peakRssMb = Object.fromEntries(rig.workers.map((w) => [w.name, memoryMb(w.pid).peak]));
+    const readyRssMb = Object.fromEntries(rig.workers.map((w) => [w.name, w.readyRssMb]));
 
     const { rows } = await s.pg.query<{ v: string }>(`SELECT 'postgres ' || current_setting('server_version') AS v`);
     const redisVersion = /redis_version:(\S+)/.exec(await s.redis.info('server'))?.[1] ?? '?';
     result = {
       startedAt: startedAt.toISOString(), settings,
       machine: { cores: cpus().length, node: process.version, postgres: rows[0]!.v, redis: redisVersion },
-      producer, ceiling, pipelines, latency, verification, sqlProfile, snapshotCost, peakRssMb, readyRssMb, backgroundCores,
-      totalSeconds: (Date.now() - startedAt.getTime()) / 1000,
+      backgroundCores, producer, ceiling: [ceilingBefore, ceilingAfter], pipelines, latency, verification, sqlProfile, snapshotCost,
+      peakRssMb, readyRssMb, totalSeconds: (Date.now() - startedAt.getTime()) / 1000,
     };
   } finally {
     await cleanup();
   }
   process.stdout.write(render(result) + '\n');
-  log(`wrote ${writeJson(result)}`);
+  log(`wrote ${writeJson({ ...result, targets: targets(result) }, result.startedAt)}`);
   const missed = targets(result).filter((t) => !t.pass);
   // Exit 1 when the state is wrong (a correctness failure); missed performance targets only
   // fail the run with BENCH_STRICT=1 (this machine is shared and noisy).
   return !result.verification.ok || (process.env.BENCH_STRICT === '1' && missed.length) ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`bench failed: ${(err as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -11,8 +11,9 @@ export async function exportedSeriesNames(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const m of metrics) {
     names.add(m.name);
-    if (m.type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(m.name + s);
-    if (m.type === 'summary') for (const s of ['_sum', '_count']) names.add(m.name + s);
+    const type = String(m.type); // 'histogram' at run time; prom-client's typings say an enum
+    if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(m.name + s);
+    if (type === 'summary') for (const s of ['_sum', '_count']) names.add(m.name + s);
   }
   return names;
 }
