@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import type { AnyEvent } from '@vaults/testkit';
 import { enqueuePaced, type EnqueueTimes } from './enqueue';
 import { KINDS, type Kind } from './pipeline';
-import { cpuMeter, createdAtByHash, drained, scrapeAll, snapshotRuns, type Rig } from './rig';
+import { cpuMeter, createdAtByHash, drained, scrapeAll, snapshotRuns, snapshotsRun, type Rig } from './rig';
 import { percentiles, pollUntil, type Percentiles } from './stats';
 
 // Latency at a steady rate. A row's createdAt is its transaction's start (Postgres now()), which
@@ -54,7 +54,7 @@ export async function runLatency(rig: Rig, kind: Kind, events: AnyEvent[], perSe
     const { startedAt, endedAt } = await enqueuePaced(rig.s.queue(k.queue), events, perSecond, times);
     const cpu = meter.stop();
     await pollUntil(async () => committed.size >= events.length, 120_000, `${events.length} ${kind} commits`);
-    await drained(rig, [k.queue, 'snapshot'], 120_000);
+    await drained(rig, snapshotsRun(rig) ? [k.queue, 'snapshot'] : [k.queue], 120_000);
     const after = await scrapeAll(rig);
     const created = await createdAtByHash(rig, k.table, events.map((e) => e.txHash));
     const since = (m: Map<string, number>) => events.map((e) => m.get(e.txHash)! - times.get(e.txHash)!);

@@ -10,6 +10,7 @@ import { runPipeline, type PipelineResult } from './pipeline';
 import { machineBusyCores, memoryMb } from './probes';
 import { render, targets, writeJson, type BenchResult } from './report';
 import { openSession } from './session';
+import { WORKERS } from './processes';
 import { loadSettings } from './settings';
 import { measureSnapshotCost } from './snapshot-cost';
 import { profileSql } from './sql-profile';
@@ -19,7 +20,8 @@ import { verifyState } from './verify';
 export const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
 async function main(): Promise<number> {
-  const settings = loadSettings();
+  // All four workers, always: the reference-model check needs the snapshots (tune.ts varies this).
+  const settings = { ...loadSettings(), workers: [...WORKERS] };
   const startedAt = new Date();
   const s = await openSession();
   let system: System | undefined;

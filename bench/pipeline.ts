@@ -3,7 +3,8 @@ import type { AnyEvent } from '@vaults/testkit';
 import { rate, type RateResult } from './ceiling';
 import { enqueueBurst, type EnqueueTimes } from './enqueue';
 import { WaitSampler } from './pg-waits';
-import { countRows, cpuMeter, createdAtByHash, delta, drained, scrapeAll, snapshotRuns, type Rig } from './rig';
+import { countRows, cpuMeter, createdAtByHash, delta, drained, scrapeAll, snapshotRuns, snapshotsRun, type Rig } from './rig';
+import { metricSum } from './processes';
 import { cpuCost } from './probes';
 import { percentiles, pollUntil, type Percentiles } from './stats';
 
@@ -37,6 +38,8 @@ export interface PipelineResult extends RateResult {
   /** What the measured CPU cost per event would allow if the whole machine were ours. */
   projectedPerSecond: number;
   machineBusy: number;
+  /** Event-loop delay of each worker over the phase (prom-client's monitorEventLoopDelay), ms. */
+  eventLoopLagMs: Record<string, { p50: number; p99: number; max: number }>;
   pgWaits: { state: string; share: number; backends: number }[];
 }
 
@@ -54,7 +57,7 @@ export async function runPipeline(rig: Rig, kind: Kind, events: AnyEvent[], chun
   const effectsAt = await pollUntil(async () => (await countRows(rig, k.table)) >= target, timeoutMs, `${events.length} ${kind} rows`);
   const { startedAt, endedAt } = await producing;
   const pgWaits = sampler.stop();
-  const drainedAt = await drained(rig, [k.queue, 'snapshot'], timeoutMs);
+  const drainedAt = await drained(rig, snapshotsRun(rig) ? [k.queue, 'snapshot'] : [k.queue], timeoutMs);
   const cpu = meter.stop();
   const after = await scrapeAll(rig);
 
@@ -84,6 +87,18 @@ export async function runPipeline(rig: Rig, kind: Kind, events: AnyEvent[], chun
     cpu: cpu.cores,
     ...cpuCost(cpu, events.length),
     machineBusy: cpu.machineBusy,
+    eventLoopLagMs: Object.fromEntries(
+      [...after].map(([name, samples]) => [
+        name,
+        {
+          p50: round(1000 * metricSum(samples, 'nodejs_eventloop_lag_p50_seconds')),
+          p99: round(1000 * metricSum(samples, 'nodejs_eventloop_lag_p99_seconds')),
+          max: round(1000 * metricSum(samples, 'nodejs_eventloop_lag_max_seconds')),
+        },
+      ]),
+    ),
     pgWaits,
   };
 }
+
+const round = (x: number) => Math.round(x * 10) / 10;

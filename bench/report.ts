@@ -125,6 +125,9 @@ export function render(r: BenchResult): string {
   ));
   lines.push('  * ceiling rows: the no-op worker process in the trade-worker column.');
   lines.push('');
+  lines.push('Event-loop delay of each worker during the pipelines (p50 / p99 / max ms):');
+  for (const p of r.pipelines) lines.push(`  ${p.kind.padEnd(10)} ${Object.entries(p.eventLoopLagMs).map(([w, l]) => `${w} ${l.p50}/${l.p99}/${l.max}`).join(', ')}`);
+  lines.push('');
   lines.push('Postgres backends of the bench database, sampled every 25 ms (share of non-idle backend time; mean backends):');
   for (const p of r.pipelines) lines.push(`  ${p.kind.padEnd(10)} ${p.pgWaits.map((w) => `${w.state} ${pct(w.share)} (${w.backends})`).join(', ')}`);
   lines.push('');

@@ -21,6 +21,11 @@ export function worker(rig: Rig, name: string): WorkerProcess {
   return w;
 }
 
+/** Whether a snapshot worker runs (a tuning run may leave it out to see what snapshots cost). */
+export function snapshotsRun(rig: Rig): boolean {
+  return rig.workers.some((w) => w.name === 'snapshot-worker');
+}
+
 export async function countRows(rig: Rig, table: 'Trade' | 'FollowerEvent' | 'Vault'): Promise<number> {
   const { rows } = await rig.s.pg.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}"`);
   return rows[0]!.n;

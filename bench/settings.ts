@@ -16,8 +16,13 @@ export interface Settings {
   latencySeconds: number;
   /** Trades of history of one vault for the snapshot-cost phase. */
   histories: number[];
-  /** Extra environment for every worker process (tuning knobs), from BENCH_WORKER_ENV="K=V,K=V". */
+  /**
+   * Extra environment for the worker processes (tuning knobs), from BENCH_WORKER_ENV="K=V,K=V":
+   * `K=V` for every worker, `trade-worker.K=V` for one.
+   */
   workerEnv: Record<string, string>;
+  /** Which workers run (BENCH_WORKERS); without the snapshot worker, snapshots just queue up. */
+  workers: string[];
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -36,6 +41,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     latencySeconds: full ? 20 : 6,
     histories: full ? [1_000, 10_000, 100_000] : [1_000, 10_000],
     workerEnv: parseKv(env.BENCH_WORKER_ENV ?? ''),
+    workers: env.BENCH_WORKERS?.split(',').map((w) => w.trim()).filter(Boolean) ?? ['vault-worker', 'trade-worker', 'follower-worker', 'snapshot-worker'],
   };
 }
 

@@ -3,7 +3,7 @@ import type { AnyEvent } from '@vaults/testkit';
 import { enqueueBurst } from './enqueue';
 import { EventFactory } from './events';
 import { startWorkers, stopWorkers, WORKERS } from './processes';
-import { countRows, drained, type Rig } from './rig';
+import { countRows, drained, snapshotsRun, type Rig } from './rig';
 import type { Session } from './session';
 import type { Settings } from './settings';
 import { pollUntil } from './stats';
@@ -22,8 +22,10 @@ export interface System {
 }
 
 export async function startSystem(s: Session, settings: Settings, log: (m: string) => void): Promise<System> {
-  log(`starting ${WORKERS.join(', ')}${Object.keys(settings.workerEnv).length ? ` with ${JSON.stringify(settings.workerEnv)}` : ''}`);
-  const workers = await startWorkers(WORKERS, { DATABASE_URL: s.db.url, REDIS_URL: s.redisUrl, QUEUE_PREFIX: s.prefix, ...settings.workerEnv });
+  for (const w of settings.workers) if (!(WORKERS as readonly string[]).includes(w)) throw new Error(`unknown worker ${w}`);
+  for (const w of ['vault-worker', 'trade-worker', 'follower-worker']) if (!settings.workers.includes(w)) throw new Error(`the bench needs ${w}`);
+  log(`starting ${settings.workers.join(', ')}${Object.keys(settings.workerEnv).length ? ` with ${JSON.stringify(settings.workerEnv)}` : ''}`);
+  const workers = await startWorkers(settings.workers, { DATABASE_URL: s.db.url, REDIS_URL: s.redisUrl, QUEUE_PREFIX: s.prefix, ...settings.workerEnv });
   const sampler = new Client({ connectionString: s.db.url });
   const stop = async () => {
     await stopWorkers(workers);
@@ -48,7 +50,7 @@ export async function startSystem(s: Session, settings: Settings, log: (m: strin
     delivered.push(...trades, ...followers);
     await enqueueBurst(s.queue('trade'), trades, settings.chunk);
     await enqueueBurst(s.queue('follower'), followers, settings.chunk);
-    await drained(rig, ['trade', 'follower', 'snapshot'], 120_000);
+    await drained(rig, snapshotsRun(rig) ? ['trade', 'follower', 'snapshot'] : ['trade', 'follower'], 120_000);
     return { rig, factory, delivered, stop };
   } catch (err) {
     await stop();

@@ -30,7 +30,14 @@ export const CONFIGS: Record<string, Record<string, string>> = {
   'snap16': { 'snapshot-worker.WORKER_CONCURRENCY': '16' },
   'c400-pool4': both({ WORKER_CONCURRENCY: 400, DB_POOL_SIZE: 4 }),
   'c400-snap2': { ...both({ WORKER_CONCURRENCY: 400 }), 'snapshot-worker.WORKER_CONCURRENCY': '2' },
+  // No snapshot worker at all: what the snapshots cost the writers (requests still go to Redis).
+  'no-snapshots': {},
+  // Memory: a smaller young generation / old-space limit (V8 sizes them from the machine's RAM).
+  'semi4': { NODE_OPTIONS: '--max-semi-space-size=4' },
+  'old160': { NODE_OPTIONS: '--max-old-space-size=160' },
 };
+
+const WITHOUT_SNAPSHOTS = new Set(['no-snapshots']);
 
 const log = (msg: string) => process.stderr.write(`[tune ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
@@ -46,7 +53,11 @@ interface Row {
 
 async function runConfig(name: string, repeat: number): Promise<Row> {
   const base = loadSettings();
-  const settings = { ...base, workerEnv: { ...base.workerEnv, ...CONFIGS[name]! } };
+  const settings = {
+    ...base,
+    workerEnv: { ...base.workerEnv, ...CONFIGS[name]! },
+    workers: WITHOUT_SNAPSHOTS.has(name) ? base.workers.filter((w) => w !== 'snapshot-worker') : base.workers,
+  };
   const s = await openSession();
   try {
     const backgroundCores = await machineBusyCores(1000);
@@ -87,11 +98,13 @@ async function main(): Promise<void> {
   const x = (p: PipelineResult, c: number) => (p.perSecond / c).toFixed(2);
   process.stdout.write(
     table(
-      ['config', 'busy before', 'ceiling/s', 'trades/s', 'x', 'jobs/tx', 'ms/tx', 'p99 ms', 'cpu ms/ev', 'if ours/s', 'followers/s', 'x', 'jobs/tx', 'ms/tx', 'p99 ms', 'cpu ms/ev', 'if ours/s', 'snap/trade', 'RSS MB t/f/s'],
+      ['config', 'busy before', 'ceiling/s', 'trades/s', 'x', 'jobs/tx', 'ms/tx', 'p99 ms', 'cpu ms/ev', 'if ours/s', 'adv lock', 'EL p99', 'followers/s', 'x', 'jobs/tx', 'ms/tx', 'p99 ms', 'cpu ms/ev', 'if ours/s', 'snap/trade', 'RSS MB t/f/s'],
       rows.map((r) => [
         r.config, r.backgroundCores, r.ceiling,
         r.trades.perSecond, x(r.trades, r.ceiling), r.trades.batch.meanJobs.toFixed(0), r.trades.batch.meanTxMs.toFixed(0), r.trades.latency.p99.toFixed(0),
         r.trades.cpuMsPerEvent.total!, r.trades.projectedPerSecond,
+        `${Math.round(100 * (r.trades.pgWaits.find((w) => w.state === 'active/Lock:advisory')?.share ?? 0))}%`,
+        r.trades.eventLoopLagMs['trade-worker']?.p99 ?? '',
         r.followers.perSecond, x(r.followers, r.ceiling), r.followers.batch.meanJobs.toFixed(0), r.followers.batch.meanTxMs.toFixed(0), r.followers.latency.p99.toFixed(0),
         r.followers.cpuMsPerEvent.total!, r.followers.projectedPerSecond,
         r.trades.snapshotRunsPerEvent.toFixed(3),
