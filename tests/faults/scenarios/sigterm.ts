@@ -3,7 +3,7 @@ import { openTransactions } from '../lib/pgactivity';
 import { Stage, type Infra, type Row } from '../lib/scenario';
 import { seconds, sleep } from '../lib/util';
 import { generate } from '../lib/workload';
-import { SERVICES, type ServiceName } from '../lib/workers';
+import type { ServiceName } from '../lib/workers';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 const QUEUE_OF: Record<ServiceName, QueueKey> = {
@@ -24,17 +24,21 @@ export async function sigtermRolling(infra: Infra): Promise<Row> {
   try {
     await stage.fleet.start();
     const wl = generate({ seed: infra.seed + 4, vaults: 40 * infra.scale, eventsPerVault: 70 });
-    const sending = stage.deliver(wl.deliveries, wl.deliveries.length / 20);
+    const sending = stage.deliver(wl.deliveries, wl.deliveries.length / 22);
     await sleep(3000);
-    for (const service of SERVICES) {
+    // Deploys all come early in the stream; a burst of new vaults keeps the vault worker busy
+    // when its turn comes.
+    const lateVaults = generate({ seed: infra.seed + 40, vaults: 150, eventsPerVault: 1 }).events.filter((e) => e.type === 'deploy');
+    const extra: Promise<void>[] = [];
+    for (const service of ['trade-worker', 'follower-worker', 'snapshot-worker', 'vault-worker'] as const) {
       const old = stage.fleet.live(service)[0]!;
-      if (process.env.FAULTS_DEBUG) console.log(service, 'old', old.pid, old.alive, old.lines.slice(-3));
       const fresh = await stage.fleet.spawn(service);
       await fresh.ready();
+      if (service === 'vault-worker') extra.push(stage.deliver(lateVaults));
       // SIGTERM at a moment when the old process is mid-work: one of its transactions is open.
       let active = 0;
       let openTx = 0;
-      const deadline = Date.now() + 8000;
+      const deadline = Date.now() + 5000;
       while (Date.now() < deadline) {
         openTx = await openTransactions(stage.databaseUrl, old.pid, infra.pg.port);
         if (openTx > 0) break;
@@ -51,6 +55,7 @@ export async function sigtermRolling(infra: Infra): Promise<Row> {
       stage.markFaultEnd();
     }
     await sending;
+    await Promise.all(extra);
     const row = await stage.finish();
     if (row.stalled > 0) {
       row.problems.push(`${row.stalled} job(s) stalled: a stopped worker left active jobs behind, to be redelivered`);
