@@ -5,7 +5,8 @@
 //   3. replays a seeded stream through the shared Producer, showing progress, until drained;
 //   4. prints the leaderboard from the database, checks the database against the reference
 //      model, and where to look. DEMO_KEEP=1 keeps the workers up until Ctrl-C.
-// Sizes: DEMO_VAULTS (8), DEMO_FOLLOWERS (300), DEMO_TRADES (5000); DEMO_SEED (42) fixes the stream.
+// Sizes: DEMO_VAULTS (8), DEMO_FOLLOWERS (300), DEMO_TRADES (5000); DEMO_SEED (42) fixes the stream
+// (addresses, hashes, amounts, order); its block timestamps end at the time of the run.
 import { Producer, createRedis, redactUrl, type QueueKey } from '@vaults/shared';
 import { migrate } from '../migrate';
 import { fmt, replay, Status } from './replay';
@@ -73,7 +74,7 @@ async function main(): Promise<number> {
   await checkPostgres(s.databaseUrl);
   await checkPortsFree();
 
-  const stream = generateStream(s);
+  const stream = generateStream({ ...s, endTimestamp: Math.floor(began / 1000) });
   const c = stream.counts;
   say(
     `[demo] stream: ${fmt(stream.history.length)} on-chain events (${c.deploys} deploys, ${fmt(c.trades)} trades, ${fmt(c.deposits)} deposits, ` +
@@ -95,6 +96,7 @@ async function main(): Promise<number> {
     delete env.METRICS_PORT; // each worker keeps its own default port (9101-9104)
     delete env.HEALTH_PORT;
     const startedAt = Date.now();
+    if (interrupted) return 130;
     workers = WORKERS.map((w) => startWorker(w.name, w.port, env, say));
     for (const w of workers) {
       void w.exited.then(({ code, signal }) => {

@@ -28,6 +28,8 @@ export interface StreamOptions {
   vaults: number;
   followers: number;
   trades: number;
+  /** Unix seconds of the last block (the run's start, so event lag reads as a replay of the last day). */
+  endTimestamp: number;
 }
 
 export type SendKind = 'event' | 'duplicate' | 'removal';
@@ -111,7 +113,7 @@ export function generateStream(opts: StreamOptions): DemoStream {
   // --- the chain: positions, hashes, and the state the amounts depend on
   let block = 19_500_000;
   let logIndex = 0;
-  let timestamp = 1_717_200_000;
+  let timestamp = 0; // shifted at the end so that the last block is at opts.endTimestamp
   const position = () => {
     if (rng.chance(0.6)) {
       const blocks = rng.int(1, 3);
@@ -184,6 +186,7 @@ export function generateStream(opts: StreamOptions): DemoStream {
     }
   }
 
+  for (const e of history) e.blockTimestamp += opts.endTimestamp - timestamp;
   return { history, ...planDelivery(rng, history, vaults.map((v) => v.address)) };
 }
 

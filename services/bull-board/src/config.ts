@@ -30,7 +30,7 @@ export const boardEnvSchema = z
     } else if (!hasUser && !env.BULL_BOARD_LOCAL) {
       ctx.addIssue({
         code: 'custom',
-        path: ['BULL_BOARD_USER'],
+        path: [],
         message:
           'BULL_BOARD_USER and BULL_BOARD_PASSWORD are required (basic auth); ' +
           'set BULL_BOARD_LOCAL=true to run without them on 127.0.0.1 only',
@@ -57,7 +57,7 @@ export type BoardConfig = z.output<typeof boardEnvSchema>;
 export function loadBoardConfig(env: NodeJS.ProcessEnv): BoardConfig {
   const parsed = boardEnvSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) => `  ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`);
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
   }
   return parsed.data;
