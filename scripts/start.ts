@@ -2,61 +2,35 @@
 // in the foreground, each line prefixed with its service. Ctrl-C / SIGTERM stops all four
 // cleanly; if one dies, the others are stopped and the exit code says so.
 // SERVICES=trade-worker,snapshot-worker runs a subset.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { join } from 'node:path';
 import { migrate } from './migrate';
-
-export const WORKERS = ['vault-worker', 'trade-worker', 'follower-worker', 'snapshot-worker'] as const;
-
-const root = join(__dirname, '..');
-
-function startWorker(name: string): ChildProcess {
-  // node itself (tsx as a loader, not the tsx CLI wrapper) so signals and exit codes are the worker's own.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'main.ts')], {
-    cwd: root,
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group: a terminal's Ctrl-C reaches only us, and we stop each child once.
-    detached: true,
-  });
-  const prefix = `[${name}]`.padEnd(18);
-  for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${prefix} ${line}\n`));
-  }
-  return child;
-}
+import { spawnWorker, WORKERS } from './workers';
 
 async function main(): Promise<void> {
+  const known: string[] = WORKERS.map((w) => w.name);
+  const names = process.env.SERVICES?.split(',').map((s) => s.trim()).filter(Boolean) ?? known;
+  for (const n of names) if (!known.includes(n)) throw new Error(`unknown service ${n} (have ${known.join(', ')})`);
   await migrate();
-  const names = (process.env.SERVICES?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...WORKERS]);
-  for (const n of names) if (!(WORKERS as readonly string[]).includes(n)) throw new Error(`unknown service ${n} (have ${WORKERS.join(', ')})`);
-  const children = new Map(names.map((n) => [n, startWorker(n)]));
+  const children = names.map((n) => spawnWorker(n, process.env, (line) => process.stdout.write(`${line}\n`)));
   let stopping = false;
   let exitCode = 0;
 
-  const stopAll = (signal: NodeJS.Signals) => {
+  const stopAll = () => {
     if (stopping) return;
     stopping = true;
-    for (const c of children.values()) if (c.exitCode === null) c.kill(signal);
+    for (const w of children) if (w.child.exitCode === null) w.child.kill('SIGTERM');
   };
-  process.on('SIGINT', () => stopAll('SIGTERM'));
-  process.on('SIGTERM', () => stopAll('SIGTERM'));
+  process.on('SIGINT', stopAll);
+  process.on('SIGTERM', stopAll);
 
   await Promise.all(
-    [...children].map(
-      ([name, child]) =>
-        new Promise<void>((resolve) =>
-          child.on('exit', (code, signal) => {
-            if (!stopping || (code !== 0 && code !== null)) {
-              process.stdout.write(`[start] ${name} exited (${signal ?? code})${stopping ? '' : '; stopping the others'}\n`);
-              if (code !== 0) exitCode = 1;
-              stopAll('SIGTERM');
-            }
-            resolve();
-          }),
-        ),
-    ),
+    children.map(async (w) => {
+      const { code, signal } = await w.exited;
+      if (!stopping || code !== 0) {
+        process.stdout.write(`[start] ${w.name} exited (${signal ?? code})${stopping ? '' : '; stopping the others'}\n`);
+        if (code !== 0) exitCode = 1;
+        stopAll();
+      }
+    }),
   );
   process.stdout.write(`[start] all workers stopped\n`);
   process.exit(exitCode);

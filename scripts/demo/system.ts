@@ -1,22 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { createRedis, redactUrl } from '@vaults/shared';
+import { spawnWorker, WORKERS, type WorkerProcess } from '../workers';
+
+export { WORKERS };
 
 // Bringing the local system up and down: checks that fail with a clear message, a fresh demo
-// database, and the four workers as separate processes, spawned exactly as scripts/start.ts does
-// (copied, not imported: start.ts runs its main on import).
+// database, and the four workers as separate processes (scripts/workers.ts, as `pnpm start`).
 
-export const WORKERS = [
-  { name: 'vault-worker', port: 9101 },
-  { name: 'trade-worker', port: 9102 },
-  { name: 'follower-worker', port: 9103 },
-  { name: 'snapshot-worker', port: 9104 },
-] as const;
-
-const root = join(__dirname, '..', '..');
 
 export class DemoError extends Error {
   override readonly name = 'DemoError';
@@ -99,29 +90,13 @@ function adminUrl(databaseUrl: string): string {
   return url.toString();
 }
 
-export interface Worker {
-  name: string;
+export interface Worker extends WorkerProcess {
   port: number;
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** One worker process, its lines prefixed with its name (as scripts/start.ts does). */
+/** One worker process, its lines prefixed with its name. */
 export function startWorker(name: string, port: number, env: NodeJS.ProcessEnv, print: (line: string) => void): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services', name, 'src', 'main.ts')], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // own process group: a terminal's Ctrl-C reaches only the demo, which stops each child once
-  });
-  const prefix = `[${name}]`.padEnd(18);
-  for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => print(`${prefix} ${line}`));
-  }
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { name, port, child, exited };
+  return { ...spawnWorker(name, env, print), port };
 }
 
 /** Polls the sidecar's /readyz until it answers 200; fails at once if the worker exits. */

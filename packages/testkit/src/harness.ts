@@ -52,7 +52,7 @@ export class Harness {
   queue(key: QueueKey): Queue {
     let q = this.queues.get(key);
     if (!q) {
-      q = new Queue(queueName(key, this.queueSuffix), { connection: this.redis });
+      q = new Queue(queueName(key, this.queueSuffix), { connection: this.redis, prefix: this.env.QUEUE_PREFIX ?? 'bull' });
       this.queues.set(key, q);
     }
     return q;
