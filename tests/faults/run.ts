@@ -12,6 +12,10 @@ import { redisRestart } from './scenarios/redis';
 import { postgresRestart } from './scenarios/postgres';
 import { sigtermRolling } from './scenarios/sigterm';
 import { twoReplicas } from './scenarios/replicas';
+import { lateAndReordered } from './scenarios/reorder';
+import { hostileInput } from './scenarios/hostile';
+import { PG_PASSWORD, SECRET_ROLE, secretsCheck } from './security/secrets';
+import { sqlStaticCheck } from './security/sql-static';
 
 type Scenario = { name: string; run(infra: Infra): Promise<Row | Row[]> };
 
@@ -22,6 +26,10 @@ const SCENARIOS: Scenario[] = [
   { name: 'postgres', run: postgresRestart },
   { name: 'sigterm', run: sigtermRolling },
   { name: 'replicas', run: twoReplicas },
+  { name: 'reorder', run: lateAndReordered },
+  { name: 'hostile', run: hostileInput },
+  { name: 'secrets', run: secretsCheck },
+  { name: 'sql', run: async () => sqlStaticCheck() },
 ];
 
 async function main(): Promise<number> {
@@ -33,7 +41,7 @@ async function main(): Promise<number> {
 
   log(`fault suite: scale ${scale}, seed ${seed}, ${chosen.length} scenario(s)`);
   const redis = await RedisServer.start();
-  const pg = await PgCluster.start();
+  const pg = await PgCluster.start({ passwordRole: { name: SECRET_ROLE, password: PG_PASSWORD } });
   log(`own servers: redis-server on 127.0.0.1:${redis.port} (appendonly, appendfsync always, noeviction), postgres 15 on 127.0.0.1:${pg.port}`);
   const infra: Infra = { redis, pg, scale, seed };
   const rows: Row[] = [];

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AnyEvent } from '@vaults/testkit';
+import type { QueueKey } from '@vaults/shared';
 import { Driver, EVENT_QUEUES, QueueWatch } from './driver';
 import { compare, type Effects } from './measure';
 import type { PgCluster, RedisServer } from './servers';
@@ -46,6 +47,8 @@ export class Stage {
   /** Every valid event delivered (duplicates included): the reference model's input. */
   readonly delivered: AnyEvent[] = [];
   faultEndedAt: number | undefined;
+  /** The event queues' completed and failed jobs, as finish() read them before clean-up. */
+  readonly jobsAtEnd = new Map<QueueKey, Awaited<ReturnType<QueueWatch['jobs']>>>();
 
   private constructor(readonly name: string, readonly infra: Infra, readonly databaseUrl: string, env: Record<string, string>) {
     this.fleet = new Fleet({ DATABASE_URL: databaseUrl, REDIS_URL: infra.redis.url(), QUEUE_PREFIX: this.prefix, ...env });
@@ -105,7 +108,9 @@ export class Stage {
     let failed = 0;
     const unexpectedFailures: string[] = [];
     for (const k of EVENT_QUEUES) {
-      for (const j of await this.watch.jobs(k)) {
+      const jobs = await this.watch.jobs(k);
+      this.jobsAtEnd.set(k, jobs);
+      for (const j of jobs) {
         if ((j.attemptsStarted ?? 0) > 1 || (j.stalledCounter ?? 0) > 0) redelivered++;
         if ((j.stalledCounter ?? 0) > 0) stalled++;
         if (j.failedReason) {
