@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { AnyEvent } from '@vaults/testkit';
-import { enqueuePaced, type EnqueueTimes } from './enqueue';
+import type { Queue } from 'bullmq';
+import { bulkJobs, enqueuePaced, type EnqueueTimes } from './enqueue';
 import { KINDS, type Kind } from './pipeline';
 import { cpuMeter, createdAtByHash, drained, scrapeAll, snapshotRuns, snapshotsRun, type Rig } from './rig';
 import { percentiles, pollUntil, type Percentiles } from './stats';
@@ -32,6 +33,10 @@ export interface LatencyResult {
   commit: Percentiles;
   /** Enqueue -> createdAt (transaction start), for comparison with the throughput phases. */
   txStart: Percentiles;
+  /** Where the time goes: enqueue -> a worker took the job (BullMQ processedOn) ... */
+  queued: Percentiles;
+  /** ... and from then until the commit. */
+  processing: Percentiles;
   snapshotRunsPerEvent: number;
   cpu: Record<string, number>;
   machineBusy: number;
@@ -58,6 +63,7 @@ export async function runLatency(rig: Rig, kind: Kind, events: AnyEvent[], perSe
     const after = await scrapeAll(rig);
     const created = await createdAtByHash(rig, k.table, events.map((e) => e.txHash));
     const since = (m: Map<string, number>) => events.map((e) => m.get(e.txHash)! - times.get(e.txHash)!);
+    const taken = await processedOn(rig.s.queue(k.queue), events);
     return {
       kind,
       targetRate: perSecond,
@@ -65,6 +71,8 @@ export async function runLatency(rig: Rig, kind: Kind, events: AnyEvent[], perSe
       achievedRate: Math.round((events.length * 1000) / (endedAt - startedAt)),
       commit: percentiles(since(committed)),
       txStart: percentiles(since(created)),
+      queued: percentiles(events.filter((e) => taken.has(e.txHash)).map((e) => taken.get(e.txHash)! - times.get(e.txHash)!)),
+      processing: percentiles(events.filter((e) => taken.has(e.txHash)).map((e) => committed.get(e.txHash)! - taken.get(e.txHash)!)),
       snapshotRunsPerEvent: snapshotRuns(before, after) / events.length,
       cpu: cpu.cores,
       machineBusy: cpu.machineBusy,
@@ -72,4 +80,17 @@ export async function runLatency(rig: Rig, kind: Kind, events: AnyEvent[], perSe
   } finally {
     await listener.end();
   }
+}
+
+/** When a worker took each event's job (BullMQ's processedOn), by txHash; completed jobs are retained. */
+async function processedOn(queue: Queue, events: AnyEvent[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const jobs = bulkJobs(events);
+  for (let i = 0; i < jobs.length; i += 200) {
+    const found = await Promise.all(jobs.slice(i, i + 200).map((j) => queue.getJob(j.opts.jobId)));
+    found.forEach((job, n) => {
+      if (job?.processedOn) out.set(events[i + n]!.txHash, job.processedOn);
+    });
+  }
+  return out;
 }

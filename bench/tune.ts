@@ -2,8 +2,10 @@
 // configuration on a fresh database and prefix, with its own no-op ceiling at the same
 // concurrency. `pnpm exec tsx bench/tune.ts`; BENCH_TUNE=name,name picks configurations,
 // BENCH_TUNE_REPEAT=n repeats the whole list n times (interleaved, to spread the neighbours'
-// noise over all of them), BENCH_EVENTS sets N (default 5,000). Writes bench-results/tune-*.json.
+// noise over all of them), BENCH_EVENTS sets N (default 5,000), BENCH_TUNE_LATENCY=1 adds 5 s at
+// 1,000 events/s per pipeline (p99 enqueue-to-commit). Writes bench-results/tune-*.json.
 import { measureCeiling } from './ceiling';
+import { installCommitNotify, runLatency, type LatencyResult } from './latency';
 import { EventFactory } from './events';
 import { runPipeline, type PipelineResult } from './pipeline';
 import { machineBusyCores, memoryMb } from './probes';
@@ -49,6 +51,7 @@ interface Row {
   trades: PipelineResult;
   followers: PipelineResult;
   peakRssMb: Record<string, number>;
+  latency?: LatencyResult[];
 }
 
 async function runConfig(name: string, repeat: number): Promise<Row> {
@@ -71,8 +74,18 @@ async function runConfig(name: string, repeat: number): Promise<Row> {
       delivered.push(...trades, ...followers);
       const t = await runPipeline(rig, 'trades', trades, settings.chunk);
       const fo = await runPipeline(rig, 'followers', followers, settings.chunk);
+      let latency: LatencyResult[] | undefined;
+      if (process.env.BENCH_TUNE_LATENCY === '1') {
+        await installCommitNotify(s.pg);
+        latency = [];
+        for (const kind of ['trades', 'followers'] as const) {
+          const events = kind === 'trades' ? f.trades(settings.latencyRate * 5) : f.followerEvents(settings.latencyRate * 5);
+          delivered.push(...events);
+          latency.push(await runLatency(rig, kind, events, settings.latencyRate));
+        }
+      }
       const peakRssMb = Object.fromEntries(rig.workers.map((w) => [w.name, Math.round(memoryMb(w.pid).peak)]));
-      return { config: name, repeat, backgroundCores, ceiling: ceiling.perSecond, trades: t, followers: fo, peakRssMb };
+      return { config: name, repeat, backgroundCores, ceiling: ceiling.perSecond, trades: t, followers: fo, peakRssMb, latency };
     } finally {
       await system.stop();
     }
@@ -98,7 +111,7 @@ async function main(): Promise<void> {
   const x = (p: PipelineResult, c: number) => (p.perSecond / c).toFixed(2);
   process.stdout.write(
     table(
-      ['config', 'busy before', 'ceiling/s', 'trades/s', 'x', 'jobs/tx', 'ms/tx', 'p99 ms', 'cpu ms/ev', 'if ours/s', 'adv lock', 'EL p99', 'followers/s', 'x', 'jobs/tx', 'ms/tx', 'p99 ms', 'cpu ms/ev', 'if ours/s', 'snap/trade', 'RSS MB t/f/s'],
+      ['config', 'busy before', 'ceiling/s', 'trades/s', 'x', 'jobs/tx', 'ms/tx', 'p99 ms', 'cpu ms/ev', 'if ours/s', 'adv lock', 'EL p99', 'followers/s', 'x', 'jobs/tx', 'ms/tx', 'p99 ms', 'cpu ms/ev', 'if ours/s', 'snap/trade', 'RSS MB t/f/s', '@1000/s p99 t/f'],
       rows.map((r) => [
         r.config, r.backgroundCores, r.ceiling,
         r.trades.perSecond, x(r.trades, r.ceiling), r.trades.batch.meanJobs.toFixed(0), r.trades.batch.meanTxMs.toFixed(0), r.trades.latency.p99.toFixed(0),
@@ -108,7 +121,8 @@ async function main(): Promise<void> {
         r.followers.perSecond, x(r.followers, r.ceiling), r.followers.batch.meanJobs.toFixed(0), r.followers.batch.meanTxMs.toFixed(0), r.followers.latency.p99.toFixed(0),
         r.followers.cpuMsPerEvent.total!, r.followers.projectedPerSecond,
         r.trades.snapshotRunsPerEvent.toFixed(3),
-        `${r.peakRssMb['trade-worker']}/${r.peakRssMb['follower-worker']}/${r.peakRssMb['snapshot-worker']}`,
+        `${r.peakRssMb['trade-worker']}/${r.peakRssMb['follower-worker']}/${r.peakRssMb['snapshot-worker'] ?? '-'}`,
+        r.latency ? r.latency.map((l) => l.commit.p99.toFixed(0)).join('/') : '',
       ]),
     ) + '\n',
   );
