@@ -58,12 +58,17 @@ export class Harness {
     return q;
   }
 
-  /** Adds one raw job per event with BullMQ's defaults (no job id, one attempt): any producer. */
+  /**
+   * Adds one raw job per event with BullMQ's defaults (no job id, one attempt): any producer.
+   * All at once (addBulk per queue), so that the workers see them concurrently.
+   */
   async deliver(events: AnyEvent[]): Promise<void> {
+    const byQueue = new Map<QueueKey, { name: string; data: Record<string, unknown> }[]>();
     for (const e of events) {
       const [key, name, data] = toJob(e);
-      await this.queue(key).add(name, data);
+      byQueue.set(key, [...(byQueue.get(key) ?? []), { name, data }]);
     }
+    await Promise.all([...byQueue].map(([key, jobs]) => this.queue(key).addBulk(jobs)));
   }
 
   async addRaw(key: QueueKey, name: string, data: unknown): Promise<string> {
