@@ -1,6 +1,8 @@
 import {
   ensureUsers,
+  collapseCopies,
   findVaultIds,
+  identityKey,
   invalidateMetricsFrom,
   lockVaultMetricsShared,
   vaultKeyString,
@@ -32,13 +34,7 @@ export async function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Pro
     await lockVaultMetricsShared(tx, known.map((e) => vaults.get(vaultKeyString(e))!));
     const users = await ensureUsers(tx, known.map((e) => e.followerAddress));
 
-    const byIdentity = new Map<string, FollowerEvent>();
-    for (const e of known) {
-      const k = key(e);
-      const seen = byIdentity.get(k);
-      if (!seen || (e.removed && !seen.removed)) byIdentity.set(k, e);
-    }
-    const unique = [...byIdentity.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+    const unique = collapseCopies(known);
     const vaultOf = (e: FollowerEvent) => vaults.get(vaultKeyString(e))!;
     const userOf = (e: FollowerEvent) => users.get(e.followerAddress)!;
 
@@ -79,7 +75,7 @@ export async function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Pro
   }
   return events.map((e) => ({
     ok: true as const,
-    value: vaults.has(vaultKeyString(e)) ? outcomes.get(key(e))! : 'vault-unknown',
+    value: vaults.has(vaultKeyString(e)) ? outcomes.get(identityKey(e))! : 'vault-unknown',
   }));
 }
 
@@ -108,6 +104,3 @@ async function updateBalances(tx: Tx, vaultIds: number[], userIds: number[]): Pr
       WHERE "FollowerSubscription"."depositedAmount" IS DISTINCT FROM EXCLUDED."depositedAmount"`;
 }
 
-function key(e: FollowerEvent): string {
-  return `${e.chainId}:${e.txHash}:${e.logIndex}`;
-}

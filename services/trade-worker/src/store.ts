@@ -1,5 +1,7 @@
 import {
+  collapseCopies,
   findVaultIds,
+  identityKey,
   invalidateMetricsFrom,
   lockVaultMetricsShared,
   vaultKeyString,
@@ -29,13 +31,7 @@ export async function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Out
 
     // One row per identity, removal winning within the batch too; sorted so that concurrent
     // batches lock identities in the same order.
-    const byIdentity = new Map<string, TradeExecuted>();
-    for (const t of known) {
-      const k = key(t);
-      const seen = byIdentity.get(k);
-      if (!seen || (t.removed && !seen.removed)) byIdentity.set(k, t);
-    }
-    const unique = [...byIdentity.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+    const unique = collapseCopies(known);
 
     const states = await tx.$queryRaw<{ k: string; removed: boolean }[]>`
       INSERT INTO "TradeEvent" ("chainId", "txHash", "logIndex", "removed")
@@ -48,8 +44,8 @@ export async function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Out
       RETURNING "chainId"::text || ':' || "txHash" || ':' || "logIndex"::text AS k, "removed"`;
     const removed = new Set(states.filter((s) => s.removed).map((s) => s.k));
 
-    const live = unique.filter((t) => !removed.has(key(t)));
-    const dead = unique.filter((t) => removed.has(key(t)));
+    const live = unique.filter((t) => !removed.has(identityKey(t)));
+    const dead = unique.filter((t) => removed.has(identityKey(t)));
 
     const inserted = live.length
       ? await tx.$queryRaw<{ k: string; vaultId: number; blockNumber: bigint; logIndex: bigint }[]>`
@@ -81,16 +77,13 @@ export async function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Out
     await invalidateMetricsFrom(tx, [...inserted, ...deleted]);
 
     const insertedKeys = new Set(inserted.map((r) => r.k));
-    for (const t of live) outcomes.set(key(t), insertedKeys.has(key(t)) ? 'applied' : 'duplicate');
-    for (const t of dead) outcomes.set(key(t), 'removed');
+    for (const t of live) outcomes.set(identityKey(t), insertedKeys.has(identityKey(t)) ? 'applied' : 'duplicate');
+    for (const t of dead) outcomes.set(identityKey(t), 'removed');
   }
 
   return trades.map((t) => ({
     ok: true as const,
-    value: vaults.has(vaultKeyString(t)) ? outcomes.get(key(t))! : 'vault-unknown',
+    value: vaults.has(vaultKeyString(t)) ? outcomes.get(identityKey(t))! : 'vault-unknown',
   }));
 }
 
-function key(t: TradeExecuted): string {
-  return `${t.chainId}:${t.txHash}:${t.logIndex}`;
-}

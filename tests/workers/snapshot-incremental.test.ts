@@ -3,7 +3,7 @@ import { createTestDatabase, deploy, follower, trade, type TestDatabase } from '
 import { recordFollowerEvents } from '@vaults/follower-worker/src/store';
 import { recordTrades } from '@vaults/trade-worker/src/store';
 import { recordDeploy } from '@vaults/vault-worker/src/store';
-import { recomputeSnapshot } from '../src/store';
+import { recomputeSnapshot } from '@vaults/snapshot-worker/src/store';
 
 // The snapshot folds only what is new; a late or removed event sends it back to the newest
 // checkpoint before that event, not to the start.

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { createMetrics, createPrisma, createTxBatcher, loadConfig, type TradeExecuted } from '@vaults/shared';
 import { createTestDatabase, deploy, trade, type TestDatabase } from '@vaults/testkit';
 import { recordDeploy } from '@vaults/vault-worker/src/store';
-import { recordTrades } from '../src/store';
+import { recordTrades } from '@vaults/trade-worker/src/store';
 
 // Group commit against the real database: concurrent trades share one transaction, and a row
 // the database rejects fails only its own job (the batch is retried row by row).
