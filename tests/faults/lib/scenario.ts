@@ -27,7 +27,7 @@ export interface Row {
   redelivered: number;
   /** Event jobs that a dead or stopped worker left active, brought back by the stall check. */
   stalled: number;
-  /** From the end of the fault to the last queue drained (or from the last send, without fault). */
+  /** From the later of the fault's end and the last event sent, until every queue drained. */
   recoverMs: number | undefined;
   problems: string[];
   notes: string[];
@@ -95,7 +95,9 @@ export class Stage {
       const added = this.fleet.all.filter((w) => !opts.sameProcesses!.includes(w));
       this.check(!gone.length && !added.length, `processes exited or were added (${gone.map((w) => `${w.service} pid ${w.pid}`).join(', ')}): the workers must ride the fault out without a restart`);
     }
-    const recoverFrom = this.faultEndedAt ?? this.lastSend;
+    // Recovery is counted from the later of the fault's end and the last event sent.
+    const ends = [this.faultEndedAt, this.lastSend].filter((t): t is number => t !== undefined);
+    const recoverFrom = ends.length ? Math.max(...ends) : undefined;
     const effects: Effects = await compare(this.databaseUrl, this.delivered).catch((err) => {
       this.problems.push(`could not read the database: ${(err as Error).message}`);
       return { expected: 0, found: 0, lost: 0, doubled: 0, wrong: 0, diff: [] };

@@ -42,7 +42,12 @@ export async function postgresRestart(infra: Infra): Promise<Row> {
         `ready again ${readyAgainMs === undefined ? 'never' : `${seconds(readyAgainMs)} s`} after the restart`,
     );
     await sending;
-    return await stage.finish({ sameProcesses: workers });
+    const row = await stage.finish({ sameProcesses: workers });
+    if (row.redelivered === 0) {
+      row.problems.push('no job was retried: the outage did not hit the load');
+      row.passed = false;
+    }
+    return row;
   } catch (err) {
     await infra.pg.start().catch(() => undefined);
     await stage.close().catch(() => undefined);

@@ -1,6 +1,6 @@
 import { probe, producerAddWhileDown } from '../lib/probes';
 import { Stage, checkRow, type Infra, type Row } from '../lib/scenario';
-import { sleep } from '../lib/util';
+import { seconds, sleep, waitFor } from '../lib/util';
 import { generate } from '../lib/workload';
 
 const OUTAGE_MS = 6000;
@@ -29,12 +29,17 @@ export async function redisRestart(infra: Infra): Promise<Row[]> {
     await sleep(Math.max(0, OUTAGE_MS - (Date.now() - downAt)));
     await infra.redis.start();
     stage.markFaultEnd();
+    const upAt = Date.now();
+    let readyAgainMs: number | undefined;
+    await waitFor(async () => (await probe(workers)).ready.every((s) => s === 200), 30_000, 'every worker to be ready again', 200)
+      .then(() => (readyAgainMs = Date.now() - upAt))
+      .catch((err) => stage.problems.push(`after the restart: ${(err as Error).message}`));
     const outageErrors = stage.driver.errors.filter((e) => e.at >= downAt);
 
     stage.check(during.ready.every((s) => s === 503), `/readyz while Redis is down: ${during.ready.join(',')} (want 503 on all)`);
     stage.check(during.alive.every((s) => s === 200), `/healthz while Redis is down: ${during.alive.join(',')} (want 200 on all)`);
     stage.check(during.failing.some((f) => f.includes('redis')), `/readyz bodies do not name redis: ${during.failing.join('; ')}`);
-    stage.notes.push(`/readyz while down: ${during.ready.join(',')}; /healthz: ${during.alive.join(',')}; failing: ${[...new Set(during.failing.map((f) => f.replace(/^\S+ /, '')))].join(' | ')}`);
+    stage.notes.push(`/readyz while down: ${during.ready.join(',')}; /healthz: ${during.alive.join(',')}; failing: ${[...new Set(during.failing.map((f) => f.replace(/^\S+ /, '')))].join(' | ')}; ready again ${readyAgainMs === undefined ? 'never' : `${seconds(readyAgainMs)} s`} after the restart`);
 
     // The producer's side, as its own row: what an indexer sees while Redis is down.
     const producer: string[] = [];
