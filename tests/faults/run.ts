@@ -6,6 +6,7 @@
 import { PgCluster, RedisServer } from './lib/servers';
 import { crashedRow, formatTable, type Infra, type Row } from './lib/scenario';
 import { seconds } from './lib/util';
+import { LIVE_PROCESSES } from './lib/workers';
 import { baseline } from './scenarios/baseline';
 import { killNine } from './scenarios/kill';
 import { redisRestart } from './scenarios/redis';
@@ -44,6 +45,13 @@ async function main(): Promise<number> {
   const pg = await PgCluster.start({ passwordRole: { name: SECRET_ROLE, password: PG_PASSWORD } });
   log(`own servers: redis-server on 127.0.0.1:${redis.port} (appendonly, appendfsync always, noeviction), postgres 15 on 127.0.0.1:${pg.port}`);
   const infra: Infra = { redis, pg, scale, seed };
+  // An interrupted run leaves nothing behind: worker processes, redis-server, the cluster.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const w of LIVE_PROCESSES) w.kill('SIGKILL');
+      Promise.allSettled([redis.destroy(), pg.destroy()]).finally(() => process.exit(130));
+    });
+  }
   const rows: Row[] = [];
   try {
     for (const s of chosen) {

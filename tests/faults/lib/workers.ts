@@ -14,6 +14,9 @@ export interface Exit {
   at: number;
 }
 
+/** Every worker process the suite started and that has not exited (for an interrupted run). */
+export const LIVE_PROCESSES = new Set<WorkerProcess>();
+
 /** One real worker service, as its own OS process (node + tsx, as `pnpm start` runs it). */
 export class WorkerProcess {
   readonly proc: ChildProcess;
@@ -35,8 +38,10 @@ export class WorkerProcess {
         if (this.lines.length < 20_000) this.lines.push(l);
       });
     }
+    LIVE_PROCESSES.add(this);
     this.exited = new Promise((resolve) =>
       this.proc.once('exit', (code, signal) => {
+        LIVE_PROCESSES.delete(this);
         this.exit = { code, signal, at: Date.now() };
         this.stopSampling();
         resolve(this.exit);

@@ -48,7 +48,17 @@ export async function hostileInput(infra: Infra): Promise<Row> {
     await Promise.all(Array.from({ length: 10 }, lane));
     stage.lastSend = Date.now();
 
+    // The workers' own count of refused jobs (/metrics), read before they stop.
+    await stage.watch.drained(120_000).catch(() => undefined);
+    let refused = 0;
+    for (const w of workers) {
+      const text = (await w.get('/metrics').catch(() => ({ body: '' }))).body;
+      for (const m of text.matchAll(/^vaults_jobs_failed_total\{([^}]*)\} (\d+)/gm)) {
+        if (/reason="(invalid|unknown_job)"/.test(m[1]!)) refused += Number(m[2]);
+      }
+    }
     const row = await stage.finish({ allowedFailures: bad.length });
+    if (refused !== bad.length) row.problems.push(`vaults_jobs_failed_total{reason=invalid|unknown_job} sums to ${refused} over the workers, ${bad.length} bad jobs were sent`);
     // Each bad job: failed once, without a retry, with a reason naming its field.
     const byKind = new Map<string, { n: number; ok: number }>();
     const wrong: string[] = [];
@@ -80,7 +90,7 @@ export async function hostileInput(infra: Infra): Promise<Row> {
     }
     row.notes.push(
       `${bad.length} malformed jobs in ${byKind.size} classes, ${items.length - bad.length} good (${items.filter((i) => 'odd' in i && i.odd).length} with odd but valid extras: own __proto__/constructor keys, 1 MB-ish junk, nesting); ` +
-        `${bad_ok}/${bad.length} failed once naming the field`,
+        `${bad_ok}/${bad.length} failed once naming the field; /metrics counted ${refused} refused`,
     );
     row.notes.push(`resident memory idle -> peak (MB): ${peaks.map((p) => `${p.service} ${p.idleMb.toFixed(0)} -> ${p.peakMb.toFixed(0)}`).join(', ')} (limit ${RSS_LIMIT_MB})`);
     row.passed = row.problems.length === 0 && row.lost === 0 && row.doubled === 0 && row.wrong === 0;

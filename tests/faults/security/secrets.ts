@@ -76,7 +76,7 @@ export async function secretsCheck(infra: Infra): Promise<Row> {
       odd.push(w);
     }
     await sleep(6000);
-    await scrape(odd, 'misconfigured', texts);
+    await scrape(odd, 'misconfigured', texts, true);
     const states = new Map(odd.map((w) => [w, w.alive ? 'running' : `exited ${w.proc.exitCode ?? w.proc.signalCode}`]));
     for (const f of fleets) await f.stop();
     for (const f of fleets) for (const w of f.all) texts.push({ where: `${w.service} ${(w as { variant?: string }).variant ?? 'with passwords'} (stdout+stderr)`, text: w.lines.join('\n') });
@@ -103,9 +103,18 @@ export async function secretsCheck(infra: Infra): Promise<Row> {
     }
     const started = workers.length;
     notes.push(`searched ${texts.length} outputs (${lines} lines, ${Math.round(texts.reduce((n, t) => n + t.text.length, 0) / 1024)} KiB) from ${started} workers at trace level and ${variants.length} misconfigured ones, for 4 passwords`);
+    // Lines that are not pino JSON: BullMQ's console.error fallback dumps whole error objects.
+    const raw = texts
+      .filter((t) => t.where.endsWith('(stdout+stderr)'))
+      .flatMap((t) => t.text.split('\n').filter((l) => /^\S*Error\b.*:/.test(l)).map((l) => `${t.where.split(' (')[0]}: ${l.slice(0, 80)}`));
+    if (raw.length) notes.push(`${raw.length} unstructured error dumps (not pino JSON) on stderr, e.g. ${[...new Set(raw)].slice(0, 3).join(' | ')}`);
     const redacted = texts.filter((t) => t.text.includes('***')).map((t) => t.where);
     if (redacted.length) notes.push(`redacted URLs (***) seen in: ${[...new Set(redacted)].slice(0, 4).join('; ')}`);
-    const misconfigured = odd.map((w) => `${(w as { variant?: string }).variant}: ${states.get(w)} after 6 s; ${lastMeaningful(w)}`);
+    const misconfigured = odd.map((w) => {
+      const ready = texts.find((t) => t.where === `${w.service} /readyz misconfigured ${w.pid}`)?.text ?? '';
+      const said = states.get(w)!.startsWith('running') ? `/readyz ${ready.slice(0, 110)}` : lastMeaningful(w);
+      return `${(w as { variant?: string }).variant}: ${states.get(w)} after 6 s; ${said}`;
+    });
     notes.push(...misconfigured);
   } catch (err) {
     problems.push(`check crashed: ${(err as Error).stack}`);
@@ -116,11 +125,11 @@ export async function secretsCheck(infra: Infra): Promise<Row> {
   return checkRow('S1 no password in logs or /metrics', problems, notes);
 }
 
-async function scrape(workers: WorkerProcess[], when: string, into: { where: string; text: string }[]): Promise<void> {
+async function scrape(workers: WorkerProcess[], when: string, into: { where: string; text: string }[], byPid = false): Promise<void> {
   for (const w of workers) {
     for (const path of ['/metrics', '/readyz', '/healthz']) {
       const r = await w.get(path, 5000).catch((e) => ({ status: -1, body: String(e) }));
-      into.push({ where: `${w.service} ${path} ${when}`, text: r.body });
+      into.push({ where: `${w.service} ${path} ${when}${byPid ? ` ${w.pid}` : ''}`, text: r.body });
     }
   }
 }
