@@ -87,7 +87,7 @@ export class QueueWatch {
   }
 
   async counts(key: QueueKey) {
-    return this.queue(key).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children', 'completed', 'failed');
+    return this.queue(key).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed');
   }
 
   /** Nothing waiting, active or delayed in any queue, twice in a row `settleMs` apart. */
@@ -98,7 +98,7 @@ export class QueueWatch {
       let busy = false;
       for (const k of ALL_QUEUES) {
         const c = await this.counts(k);
-        if (c.waiting || c.active || c.delayed || c.prioritized || c.paused || c['waiting-children']) {
+        if (c.waiting || c.active || c.delayed || c.prioritized || c['waiting-children']) {
           busy = true;
           break;
         }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, writeFileSync, appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyMigrations, ensureDatabase } from '@vaults/shared';
@@ -9,7 +9,12 @@ import { freePort, sleep, waitFor } from './util';
 // Servers the suite starts for itself, so that a fault can stop them. Never the machine's shared
 // Redis (6379) or Postgres (5432): other tests use those.
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** The newest installed Postgres server binaries (15 on this project's machines). */
+const PG_BIN = (() => {
+  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').filter((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`)) : [];
+  const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
+  return newest ? `/usr/lib/postgresql/${newest}/bin` : '/usr/lib/postgresql/15/bin';
+})();
 
 export interface RedisServerOptions {
   /** requirepass: for the secrets test. */
