@@ -89,7 +89,7 @@ export async function hostileInput(infra: Infra): Promise<Row> {
       if (p.peakMb > RSS_LIMIT_MB) row.problems.push(`${p.service} resident memory peaked at ${p.peakMb.toFixed(0)} MB (limit ${RSS_LIMIT_MB} MB)`);
     }
     row.notes.push(
-      `${bad.length} malformed jobs in ${byKind.size} classes, ${items.length - bad.length} good (${items.filter((i) => 'odd' in i && i.odd).length} with odd but valid extras: own __proto__/constructor keys, 1 MB-ish junk, nesting); ` +
+      `${bad.length} malformed jobs in ${byKind.size} classes, ${items.length - bad.length} good (${items.filter((i) => 'odd' in i && i.odd).length} with odd but valid extras: own __proto__/constructor keys, 64 KB junk, nesting); ` +
         `${bad_ok}/${bad.length} failed once naming the field; /metrics counted ${refused} refused`,
     );
     row.notes.push(`resident memory idle -> peak (MB): ${peaks.map((p) => `${p.service} ${p.idleMb.toFixed(0)} -> ${p.peakMb.toFixed(0)}`).join(', ')} (limit ${RSS_LIMIT_MB})`);
