@@ -23,6 +23,23 @@ export interface ProducerOptions {
   prefix?: string;
   /** Appended to every queue name: lets tests and benchmarks use queues of their own. */
   queueSuffix?: string;
+  /**
+   * true (default): an add while Redis is not connected fails at once with a clear error, even
+   * on a connection that has never been ready (BullMQ would otherwise wait for it). false: wait
+   * for Redis (the workers' own follow-up jobs, which may as well wait in place).
+   */
+  failFast?: boolean;
+  /**
+   * Connection errors of the queues. BullMQ prints an unhandled one with console.error, and an
+   * ioredis reply error carries its command's arguments (AUTH passwords included): never let it.
+   */
+  onError?: (err: Error) => void;
+  /** With failFast, how long an add waits for a connection that is not ready yet. Default 1000. */
+  readyTimeoutMs?: number;
+}
+
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
 }
 
 const EVENT_JOB_OPTIONS: JobsOptions = {
@@ -42,6 +59,7 @@ export class Producer {
         connection: this.opts.connection,
         prefix: this.opts.prefix ?? 'bull',
       });
+      q.on('error', (err: Error) => this.opts.onError?.(err));
       this.queues.set(key, q);
     }
     return q;
@@ -62,8 +80,9 @@ export class Producer {
   }
 
   /** At most one waiting snapshot per vault, plus one queued behind a running one. */
-  calculateSnapshot(request: CalculateSnapshotInput) {
+  async calculateSnapshot(request: CalculateSnapshotInput) {
     const data = validate('snapshot', 'CalculateSnapshot', request) as CalculateSnapshot;
+    await this.assertConnected();
     return this.queue('snapshot').add('CalculateSnapshot', data, {
       deduplication: { id: snapshotDedupId(data.chainId, data.vaultAddress), keepLastIfActive: true },
       removeOnComplete: true,
@@ -71,12 +90,33 @@ export class Producer {
     });
   }
 
+  /** Fail fast: a connection still coming up gets a moment, one that is down an error. */
+  private async assertConnected(): Promise<void> {
+    const redis = this.opts.connection;
+    if (!(this.opts.failFast ?? true) || redis.status === 'ready') return;
+    const waitMs = this.opts.readyTimeoutMs ?? 1000;
+    const ready = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), waitMs);
+      const onReady = () => done(true);
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        redis.off('ready', onReady);
+        resolve(ok);
+      };
+      redis.once('ready', onReady);
+    });
+    if (!ready) {
+      throw new RedisUnavailableError(`Redis is unavailable (connection ${redis.status} after ${waitMs} ms): the job was not added`);
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 
-  private addEvent(key: QueueKey, name: string, event: unknown) {
+  private async addEvent(key: QueueKey, name: string, event: unknown) {
     const data = validate(key, name, event) as { chainId: number; txHash: string; logIndex: number; removed: boolean };
+    await this.assertConnected();
     return this.queue(key).add(name, data, { ...EVENT_JOB_OPTIONS, jobId: eventJobId(name, data) });
   }
 }

@@ -78,8 +78,22 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
     r.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
   }
   const db = createPrisma(config.databaseUrl, config.dbPoolSize);
-  const producer = new Producer({ connection: producerRedis, prefix: config.queuePrefix, queueSuffix: opts.queueSuffix });
-  const probeProducer = new Producer({ connection: probeRedis, prefix: config.queuePrefix, queueSuffix: opts.queueSuffix });
+  // Only the message of a queue's connection error is logged: ioredis errors carry their command's
+  // arguments, AUTH passwords included.
+  const onQueueError = (err: Error) => log.warn({ err: err.message }, 'queue connection error');
+  const producer = new Producer({
+    connection: producerRedis,
+    prefix: config.queuePrefix,
+    queueSuffix: opts.queueSuffix,
+    failFast: false,
+    onError: onQueueError,
+  });
+  const probeProducer = new Producer({
+    connection: probeRedis,
+    prefix: config.queuePrefix,
+    queueSuffix: opts.queueSuffix,
+    onError: onQueueError,
+  });
   const deps = def.createDeps({ config, db, log, metrics, producer });
 
   const process1 = async (job: Job, token?: string): Promise<void> => {
