@@ -168,6 +168,11 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
   const running = worker.run().catch((err) => log.error({ err: (err as Error).message }, 'worker loop ended'));
   await worker.waitUntilReady();
   log.info({ queue, concurrency: config.concurrency, port, prefix: config.queuePrefix }, `${def.name} started`);
+  // Say so at once when the database cannot be used (wrong password, unreachable), rather than
+  // only through /readyz; the worker keeps running and its jobs retry until it can.
+  db.$queryRaw`SELECT 1`.catch((err: Error) =>
+    log.warn({ err: err.message }, 'database not usable at start-up; jobs will retry until it is'),
+  );
 
   let closed: Promise<void> | undefined;
   const close = () =>
