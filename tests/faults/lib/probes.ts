@@ -1,4 +1,5 @@
 import { Producer, createRedis } from '@vaults/shared';
+import { trade } from '@vaults/testkit';
 import type { WorkerProcess } from './workers';
 
 export interface ProbeResult {
@@ -36,13 +37,12 @@ export async function producerAddWhileDown(redisUrl: string, prefix: string, bud
   const redis = createRedis(redisUrl, 'producer');
   redis.on('error', () => undefined);
   // Its own queue name: should the add ever go through, it lands nowhere a worker reads.
-  const producer = new Producer({ connection: redis, prefix, queueSuffix: '-producer-probe' });
-  const queue = producer.queue('trade');
-  queue.on('error', () => undefined);
+  const producer = new Producer({ connection: redis, prefix, queueSuffix: '-producer-probe', onError: () => undefined });
+  const { type, ...probe } = trade(1, 1n);
   const t0 = Date.now();
   try {
     const outcome = await Promise.race([
-      queue.add('TradeExecuted', { probe: true }).then(() => 'added'),
+      producer.tradeExecuted(probe).then(() => 'added'),
       new Promise<string>((r) => setTimeout(() => r('no answer'), budgetMs)),
     ]);
     return { ok: false, tookMs: Date.now() - t0, message: outcome === 'added' ? 'the add succeeded while Redis was down' : `no error within ${budgetMs} ms` };
