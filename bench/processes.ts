@@ -46,7 +46,11 @@ export function freePort(): Promise<number> {
 
 /** Spawns a TypeScript entry point under node + tsx; its output lines go to stderr, prefixed. */
 export function spawnTs(entry: string, label: string, env: NodeJS.ProcessEnv, ipc = false): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, entry)], {
+  return spawnNode(['--import', 'tsx', join(root, entry)], label, env, ipc);
+}
+
+function spawnNode(args: string[], label: string, env: NodeJS.ProcessEnv, ipc = false): ChildProcess {
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env,
     stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
@@ -57,17 +61,24 @@ export function spawnTs(entry: string, label: string, env: NodeJS.ProcessEnv, ip
   return child;
 }
 
-export async function startWorkers(names: readonly string[], env: Record<string, string>): Promise<WorkerProcess[]> {
+/**
+ * Starts the workers under tsx, or, given `compiled` (name -> bundle, see compile.ts), as plain
+ * node on compiled JavaScript.
+ */
+export async function startWorkers(names: readonly string[], env: Record<string, string>, compiled?: Record<string, string>): Promise<WorkerProcess[]> {
   const procs: WorkerProcess[] = [];
   for (const name of names) {
     const port = await freePort();
-    const child = spawnTs(`services/${name}/src/main.ts`, name, {
+    const childEnv = {
       ...process.env,
       LOG_LEVEL: 'warn',
       METRICS_HOST: '127.0.0.1',
       ...envFor(name, env),
       METRICS_PORT: String(port),
-    });
+    };
+    const child = compiled
+      ? spawnNode([compiled[name]!], name, childEnv)
+      : spawnTs(`services/${name}/src/main.ts`, name, childEnv);
     procs.push({ name, pid: child.pid!, port, child, readyRssMb: NaN });
   }
   await Promise.all(procs.map((p) => waitReady(p)));

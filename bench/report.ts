@@ -76,7 +76,7 @@ export function render(r: BenchResult): string {
   const s = r.settings;
   const ceiling = ceilingRate(r);
   lines.push(`pnpm bench — mode ${s.mode}: ${s.events} events per pipeline, ${s.vaults} vaults, ${s.followers} followers; ${r.machine.cores} cores, node ${r.machine.node}, ${r.machine.postgres}, redis ${r.machine.redis}`);
-  lines.push(`machine busy before the run (other users): ${r.backgroundCores} cores`);
+  lines.push(`machine busy before the run (other users): ${r.backgroundCores} cores; workers run ${s.compiled ? 'as compiled JavaScript (BENCH_COMPILED=1)' : 'under tsx'}`);
   if (Object.keys(s.workerEnv).length) lines.push(`worker env: ${Object.entries(s.workerEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   lines.push('');
   lines.push(table(

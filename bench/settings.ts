@@ -23,6 +23,8 @@ export interface Settings {
   workerEnv: Record<string, string>;
   /** Which workers run (BENCH_WORKERS); without the snapshot worker, snapshots just queue up. */
   workers: string[];
+  /** BENCH_COMPILED=1: workers run as compiled JavaScript (as in production), not under tsx. */
+  compiled: boolean;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -41,6 +43,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     latencySeconds: full ? 20 : 6,
     histories: full ? [1_000, 10_000, 100_000] : [1_000, 10_000],
     workerEnv: parseKv(env.BENCH_WORKER_ENV ?? ''),
+    compiled: env.BENCH_COMPILED === '1',
     workers: env.BENCH_WORKERS?.split(',').map((w) => w.trim()).filter(Boolean) ?? ['vault-worker', 'trade-worker', 'follower-worker', 'snapshot-worker'],
   };
 }

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { AnyEvent } from '@vaults/testkit';
 import { enqueueBurst } from './enqueue';
+import { compileWorkers } from './compile';
 import { EventFactory } from './events';
 import { startWorkers, stopWorkers, WORKERS } from './processes';
 import { countRows, drained, snapshotsRun, type Rig } from './rig';
@@ -24,8 +25,9 @@ export interface System {
 export async function startSystem(s: Session, settings: Settings, log: (m: string) => void): Promise<System> {
   for (const w of settings.workers) if (!(WORKERS as readonly string[]).includes(w)) throw new Error(`unknown worker ${w}`);
   for (const w of ['vault-worker', 'trade-worker', 'follower-worker']) if (!settings.workers.includes(w)) throw new Error(`the bench needs ${w}`);
-  log(`starting ${settings.workers.join(', ')}${Object.keys(settings.workerEnv).length ? ` with ${JSON.stringify(settings.workerEnv)}` : ''}`);
-  const workers = await startWorkers(settings.workers, { DATABASE_URL: s.db.url, REDIS_URL: s.redisUrl, QUEUE_PREFIX: s.prefix, ...settings.workerEnv });
+  log(`starting ${settings.workers.join(', ')}${settings.compiled ? ' (compiled)' : ' (tsx)'}${Object.keys(settings.workerEnv).length ? ` with ${JSON.stringify(settings.workerEnv)}` : ''}`);
+  const compiled = settings.compiled ? await compileWorkers(settings.workers) : undefined;
+  const workers = await startWorkers(settings.workers, { DATABASE_URL: s.db.url, REDIS_URL: s.redisUrl, QUEUE_PREFIX: s.prefix, ...settings.workerEnv }, compiled);
   const sampler = new Client({ connectionString: s.db.url });
   const stop = async () => {
     await stopWorkers(workers);

@@ -32,6 +32,7 @@ export const CONFIGS: Record<string, Record<string, string>> = {
   'snap16': { 'snapshot-worker.WORKER_CONCURRENCY': '16' },
   'c400-pool4': both({ WORKER_CONCURRENCY: 400, DB_POOL_SIZE: 4 }),
   'c400-snap2': { ...both({ WORKER_CONCURRENCY: 400 }), 'snapshot-worker.WORKER_CONCURRENCY': '2' },
+  'c400-b400-snap2': { ...both({ WORKER_CONCURRENCY: 400, BATCH_MAX_SIZE: 400 }), 'snapshot-worker.WORKER_CONCURRENCY': '2' },
   // No snapshot worker at all: what the snapshots cost the writers (requests still go to Redis).
   'no-snapshots': {},
   // Memory: a smaller young generation / old-space limit (V8 sizes them from the machine's RAM).
