@@ -140,7 +140,7 @@ export function render(r: BenchResult): string {
     lines.push(`      ${p.statements.map((st) => `${st.statement} ${st.medianMs.toFixed(2)}`).join(' | ')}`);
   }
   lines.push('');
-  lines.push('Snapshot cost by history (one vault; incremental = median of 15 runs after 10 new trades each):');
+  lines.push('Snapshot cost by history (one vault; incremental = median of 25 runs after 10 new trades each, sizes interleaved):');
   lines.push(table(
     ['history', 'full ms', 'full us/trade', 'incremental ms', 'incr us/new trade', 'events read'],
     r.snapshotCost.map((c) => [fmtK(c.history), c.fullMs.toFixed(1), c.fullUsPerTrade.toFixed(1), c.incrementalMs.toFixed(2), c.incrementalUsPerNewTrade.toFixed(1), c.eventsReadPerIncremental]),

@@ -10,7 +10,7 @@ import { median } from './stats';
 // calls it). Incremental cost per new trade should not depend on the history.
 
 const NEW_TRADES = 10;
-const ROUNDS = 15;
+const ROUNDS = 25;
 const CHECKPOINT_EVERY = 1000; // the snapshot worker's default (SNAPSHOT_CHECKPOINT_EVERY)
 
 export interface SnapshotCostRow {
@@ -26,42 +26,50 @@ export interface SnapshotCostRow {
 
 export async function measureSnapshotCost(pg: Client, databaseUrl: string, histories: number[]): Promise<SnapshotCostRow[]> {
   const db = createPrisma(databaseUrl, 2);
-  const rows: SnapshotCostRow[] = [];
+  const snapshot = async (vaultId: number) => {
+    const s = performance.now();
+    const r = await db.$transaction((tx) => recomputeSnapshot(tx, vaultId, CHECKPOINT_EVERY), { timeout: 600_000 });
+    return { ms: performance.now() - s, read: r.eventsRead, folded: r.eventsFolded };
+  };
   try {
+    // Warm-up (connections, JIT), so that the first size measured does not pay for it.
+    const warm = await createVault(pg, 0x5c0fffff);
+    await insertTrades(pg, warm, 1, 100);
+    for (let i = 0; i < 5; i++) await snapshot(warm);
+
+    const vaults: { history: number; vaultId: number; insertSeconds: number; fullMs: number; incremental: { ms: number; read: number }[] }[] = [];
     for (const [i, history] of histories.entries()) {
       const vaultId = await createVault(pg, 0x5c000000 + i);
       const t0 = Date.now();
       await insertTrades(pg, vaultId, 1, history);
       await pg.query('ANALYZE "Trade"');
       const insertSeconds = (Date.now() - t0) / 1000;
-
-      const snapshot = async () => {
-        const s = performance.now();
-        const r = await db.$transaction((tx) => recomputeSnapshot(tx, vaultId, CHECKPOINT_EVERY), { timeout: 600_000 });
-        return { ms: performance.now() - s, read: r.eventsRead, folded: r.eventsFolded };
-      };
-      const full = await snapshot();
+      const full = await snapshot(vaultId);
       if (full.folded !== history + 1) throw new Error(`full snapshot folded ${full.folded} events, expected ${history + 1}`);
-      const incremental: { ms: number; read: number }[] = [];
-      for (let r = 0; r < ROUNDS; r++) {
-        await insertTrades(pg, vaultId, history + 1 + r * NEW_TRADES, NEW_TRADES);
-        incremental.push(await snapshot());
+      vaults.push({ history, vaultId, insertSeconds, fullMs: full.ms, incremental: [] });
+    }
+    // Rounds interleave the sizes, so that the machine's noise falls on all of them alike.
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const v of vaults) {
+        await insertTrades(pg, v.vaultId, v.history + 1 + r * NEW_TRADES, NEW_TRADES);
+        v.incremental.push(await snapshot(v.vaultId));
       }
-      const incMs = median(incremental.map((x) => x.ms));
-      rows.push({
-        history,
-        insertSeconds,
-        fullMs: round(full.ms),
-        fullUsPerTrade: round((full.ms * 1000) / history),
+    }
+    return vaults.map((v) => {
+      const incMs = median(v.incremental.map((x) => x.ms));
+      return {
+        history: v.history,
+        insertSeconds: v.insertSeconds,
+        fullMs: round(v.fullMs),
+        fullUsPerTrade: round((v.fullMs * 1000) / v.history),
         incrementalMs: round(incMs),
         incrementalUsPerNewTrade: round((incMs * 1000) / NEW_TRADES),
-        eventsReadPerIncremental: median(incremental.map((x) => x.read)),
-      });
-    }
+        eventsReadPerIncremental: median(v.incremental.map((x) => x.read)),
+      };
+    });
   } finally {
     await db.$disconnect();
   }
-  return rows;
 }
 
 async function createVault(pg: Client, n: number): Promise<number> {
