@@ -21,3 +21,4 @@ export * from './tx-batcher';
 export * from './users-sql';
 export * from './vault-event-processor';
 export * from './vault-event-service';
+export * from './vault-batch';

@@ -1,11 +1,7 @@
 import {
   ensureUsers,
-  collapseCopies,
-  findVaultIds,
-  identityKey,
   invalidateMetricsFrom,
-  lockVaultMetricsShared,
-  vaultKeyString,
+  recordVaultEvents,
   type FollowerEvent,
   type Outcome,
   type RecordOutcome,
@@ -25,17 +21,10 @@ export type FollowerOutcome = RecordOutcome;
  * - the subscription row exists iff the balance is > 0.
  * The follower's user is created as soon as the vault exists, removed event or not (rule 1).
  */
-export async function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<Outcome<FollowerOutcome>[]> {
-  const vaults = await findVaultIds(tx, events);
-  const known = events.filter((e) => vaults.has(vaultKeyString(e)));
-  const outcomes = new Map<string, FollowerOutcome>();
+export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<Outcome<FollowerOutcome>[]> {
+  return recordVaultEvents(tx, events, async (unique, vaultIdOf) => {
+    const users = await ensureUsers(tx, unique.map((e) => e.followerAddress));
 
-  if (known.length) {
-    await lockVaultMetricsShared(tx, known.map((e) => vaults.get(vaultKeyString(e))!));
-    const users = await ensureUsers(tx, known.map((e) => e.followerAddress));
-
-    const unique = collapseCopies(known);
-    const vaultOf = (e: FollowerEvent) => vaults.get(vaultKeyString(e))!;
     const userOf = (e: FollowerEvent) => users.get(e.followerAddress)!;
 
     const rows = await tx.$queryRaw<
@@ -47,7 +36,7 @@ export async function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Pro
         FROM unnest(${unique.map((e) => String(e.chainId))}::text[]::bigint[],
                     ${unique.map((e) => e.txHash)}::text[],
                     ${unique.map((e) => String(e.logIndex))}::text[]::bigint[],
-                    ${unique.map((e) => String(vaultOf(e)))}::text[]::int[],
+                    ${unique.map((e) => String(vaultIdOf(e)))}::text[]::int[],
                     ${unique.map((e) => String(userOf(e)))}::text[]::int[],
                     ${unique.map((e) => e.action)}::text[],
                     ${unique.map((e) => e.amount)}::text[]::numeric[],
@@ -69,14 +58,8 @@ export async function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Pro
     );
     await updateBalances(tx, pairs.map((p) => p.vaultId), pairs.map((p) => p.userId));
 
-    for (const r of rows) {
-      outcomes.set(r.k, r.removed ? 'removed' : r.inserted ? 'applied' : 'duplicate');
-    }
-  }
-  return events.map((e) => ({
-    ok: true as const,
-    value: vaults.has(vaultKeyString(e)) ? outcomes.get(identityKey(e))! : 'vault-unknown',
-  }));
+    return new Map(rows.map((r) => [r.k, r.removed ? 'removed' : r.inserted ? 'applied' : 'duplicate'] as const));
+  });
 }
 
 async function updateBalances(tx: Tx, vaultIds: number[], userIds: number[]): Promise<void> {

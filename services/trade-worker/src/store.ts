@@ -1,10 +1,7 @@
 import {
-  collapseCopies,
-  findVaultIds,
   identityKey,
   invalidateMetricsFrom,
-  lockVaultMetricsShared,
-  vaultKeyString,
+  recordVaultEvents,
   type Outcome,
   type RecordOutcome,
   type TradeExecuted,
@@ -21,18 +18,8 @@ export type TradeOutcome = RecordOutcome;
  * - a removed identity's trade row is deleted;
  * - a trade of an unknown vault writes nothing and reports 'vault-unknown' (retried later).
  */
-export async function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<TradeOutcome>[]> {
-  const vaults = await findVaultIds(tx, trades);
-  const known = trades.filter((t) => vaults.has(vaultKeyString(t)));
-  const outcomes = new Map<string, TradeOutcome>();
-
-  if (known.length) {
-    await lockVaultMetricsShared(tx, known.map((t) => vaults.get(vaultKeyString(t))!));
-
-    // One row per identity, removal winning within the batch too; sorted so that concurrent
-    // batches lock identities in the same order.
-    const unique = collapseCopies(known);
-
+export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<TradeOutcome>[]> {
+  return recordVaultEvents(tx, trades, async (unique, vaultIdOf) => {
     const states = await tx.$queryRaw<{ k: string; removed: boolean }[]>`
       INSERT INTO "TradeEvent" ("chainId", "txHash", "logIndex", "removed")
       SELECT * FROM unnest(${unique.map((t) => String(t.chainId))}::text[]::bigint[],
@@ -54,7 +41,7 @@ export async function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Out
           SELECT * FROM unnest(${live.map((t) => String(t.chainId))}::text[]::bigint[],
                                ${live.map((t) => t.txHash)}::text[],
                                ${live.map((t) => String(t.logIndex))}::text[]::bigint[],
-                               ${live.map((t) => String(vaults.get(vaultKeyString(t))))}::text[]::int[],
+                               ${live.map((t) => String(vaultIdOf(t)))}::text[]::int[],
                                ${live.map((t) => String(t.blockNumber))}::text[]::bigint[],
                                ${live.map((t) => String(t.blockTimestamp))}::text[]::bigint[],
                                ${live.map((t) => t.tokenIn)}::text[],
@@ -77,13 +64,9 @@ export async function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Out
     await invalidateMetricsFrom(tx, [...inserted, ...deleted]);
 
     const insertedKeys = new Set(inserted.map((r) => r.k));
+    const outcomes = new Map<string, TradeOutcome>();
     for (const t of live) outcomes.set(identityKey(t), insertedKeys.has(identityKey(t)) ? 'applied' : 'duplicate');
     for (const t of dead) outcomes.set(identityKey(t), 'removed');
-  }
-
-  return trades.map((t) => ({
-    ok: true as const,
-    value: vaults.has(vaultKeyString(t)) ? outcomes.get(identityKey(t))! : 'vault-unknown',
-  }));
+    return outcomes;
+  });
 }
-
