@@ -29,7 +29,7 @@ async function main(): Promise<number> {
     await system?.stop();
     await s.close();
   };
-  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
   let result: BenchResult;
   try {
     log(`mode ${settings.mode}; database ${s.db.name}; queue prefix ${s.prefix}`);

@@ -3,7 +3,7 @@ import type { AnyEvent } from '@vaults/testkit';
 import { rate, type RateResult } from './ceiling';
 import { enqueueBurst, type EnqueueTimes } from './enqueue';
 import { WaitSampler } from './pg-waits';
-import { countRows, cpuMeter, createdAtByHash, delta, drained, scrapeAll, snapshotRuns, snapshotsRun, type Rig } from './rig';
+import { countRows, explainTimeout, cpuMeter, createdAtByHash, delta, drained, scrapeAll, snapshotRuns, snapshotsRun, type Rig } from './rig';
 import { metricSum } from './processes';
 import { cpuCost } from './probes';
 import { percentiles, pollUntil, type Percentiles } from './stats';
@@ -54,7 +54,7 @@ export async function runPipeline(rig: Rig, kind: Kind, events: AnyEvent[], chun
   sampler.start();
 
   const producing = enqueueBurst(rig.s.queue(k.queue), events, chunk, times);
-  const effectsAt = await pollUntil(async () => (await countRows(rig, k.table)) >= target, timeoutMs, `${events.length} ${kind} rows`);
+  const effectsAt = await explainTimeout(rig, [k.queue], pollUntil(async () => (await countRows(rig, k.table)) >= target, timeoutMs, `${events.length} ${kind} rows`));
   const { startedAt, endedAt } = await producing;
   const pgWaits = sampler.stop();
   const drainedAt = await drained(rig, snapshotsRun(rig) ? [k.queue, 'snapshot'] : [k.queue], timeoutMs);

@@ -13,6 +13,13 @@ export type WorkerName = (typeof WORKERS)[number];
 
 const root = join(__dirname, '..');
 
+// Every child still running when the bench exits (an error, a signal) is killed with it, so a
+// failed run never leaves workers behind writing to its (deleted) queues.
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
+
 export interface WorkerProcess {
   name: string;
   pid: number;
@@ -55,6 +62,8 @@ function spawnNode(args: string[], label: string, env: NodeJS.ProcessEnv, ipc = 
     env,
     stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => process.stderr.write(`  [${label}] ${line}\n`));
   }
@@ -81,7 +90,12 @@ export async function startWorkers(names: readonly string[], env: Record<string,
       : spawnTs(`services/${name}/src/main.ts`, name, childEnv);
     procs.push({ name, pid: child.pid!, port, child, readyRssMb: NaN });
   }
-  await Promise.all(procs.map((p) => waitReady(p)));
+  try {
+    await Promise.all(procs.map((p) => waitReady(p)));
+  } catch (err) {
+    await stopWorkers(procs);
+    throw err;
+  }
   for (const p of procs) p.readyRssMb = memoryMb(p.pid).current;
   return procs;
 }

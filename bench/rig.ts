@@ -33,7 +33,7 @@ export async function countRows(rig: Rig, table: 'Trade' | 'FollowerEvent' | 'Va
 
 /** Until no job of these queues is waiting, active, delayed or prioritized (upstream first). */
 export async function drained(rig: Rig, keys: QueueKey[], timeoutMs: number): Promise<number> {
-  return pollUntil(
+  return explainTimeout(rig, keys, pollUntil(
     async () => {
       for (const k of keys) {
         const c = await rig.s.queue(k).getJobCounts('waiting', 'active', 'delayed', 'prioritized');
@@ -44,7 +44,17 @@ export async function drained(rig: Rig, keys: QueueKey[], timeoutMs: number): Pr
     timeoutMs,
     `queues ${keys.join(', ')} to drain`,
     20,
-  );
+  ));
+}
+
+/** A timeout says what the queues hold (retries pile up in 'delayed'; see the workers' log lines). */
+export async function explainTimeout<T>(rig: Rig, keys: QueueKey[], waiting: Promise<T>): Promise<T> {
+  try {
+    return await waiting;
+  } catch (err) {
+    const counts = await Promise.all(keys.map(async (k) => `${k}: ${JSON.stringify(await rig.s.queue(k).getJobCounts('waiting', 'active', 'delayed', 'failed'))}`));
+    throw new Error(`${(err as Error).message}; queues ${counts.join('; ')}`);
+  }
 }
 
 /** Enqueue time (ms) -> createdAt of each row by txHash (createdAt: its transaction's start). */

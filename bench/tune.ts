@@ -55,6 +55,9 @@ interface Row {
   latency?: LatencyResult[];
 }
 
+let cleanup: (() => Promise<void>) | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(130)));
+
 async function runConfig(name: string, repeat: number): Promise<Row> {
   const base = loadSettings();
   const settings = {
@@ -63,11 +66,16 @@ async function runConfig(name: string, repeat: number): Promise<Row> {
     workers: WITHOUT_SNAPSHOTS.has(name) ? base.workers.filter((w) => w !== 'snapshot-worker') : base.workers,
   };
   const s = await openSession();
+  cleanup = () => s.close();
   try {
     const backgroundCores = await machineBusyCores(1000);
     const concurrency = Number(envFor('trade-worker', settings.workerEnv).WORKER_CONCURRENCY ?? 100);
     const ceiling = await measureCeiling(s, new EventFactory(settings.vaults, settings.followers, 1).trades(settings.events), settings.chunk, concurrency);
     const system = await startSystem(s, settings, log);
+    cleanup = async () => {
+      await system.stop();
+      await s.close();
+    };
     try {
       const { rig, factory: f, delivered } = system;
       const trades = f.trades(settings.events);
