@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { createMetrics, createPrisma, createTxBatcher, loadConfig, type TradeExecuted } from '@vaults/shared';
+import { createDatabase, createMetrics, createTxBatcher, loadConfig, type Database, type TradeExecuted } from '@vaults/shared';
 import { createTestDatabase, deploy, trade, type TestDatabase } from '@vaults/testkit';
 import { recordDeploy } from '@vaults/vault-worker/src/store';
 import { recordTrades } from '@vaults/trade-worker/src/store';
@@ -8,17 +8,17 @@ import { recordTrades } from '@vaults/trade-worker/src/store';
 // the database rejects fails only its own job (the batch is retried row by row).
 
 let db: TestDatabase;
-let prisma: ReturnType<typeof createPrisma>;
+let database: Database;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  prisma = createPrisma(db.url, 4);
+  database = createDatabase(db.url, 4);
   const { type, ...d } = deploy(1, 2);
-  await prisma.$transaction((tx) => recordDeploy(tx, { ...d, removed: false }));
+  await database.transaction((tx) => recordDeploy(tx, { ...d, removed: false }));
 });
 
 afterAll(async () => {
-  await prisma.$disconnect();
+  await database.close();
   await db.drop();
 });
 
@@ -30,7 +30,7 @@ const payload = (t: ReturnType<typeof trade>): TradeExecuted => {
 it('commits a batch together, and a poison row fails only its own job', async () => {
   const config = loadConfig({ BATCH_MAX_SIZE: '50', BATCH_MAX_WAIT_MS: '20' }, { concurrency: 1, metricsPort: 0 });
   const metrics = createMetrics('test');
-  const batcher = createTxBatcher({ db: prisma, config, metrics }, 'record_trades', recordTrades);
+  const batcher = createTxBatcher({ db: database, config, metrics }, 'record_trades', recordTrades);
 
   const good = Array.from({ length: 9 }, (_, i) => payload(trade(1, BigInt(i + 1))));
   // Valid by type but not by the database: 10^80 does not fit numeric(78,0). Zod would stop it

@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config, type ServiceDefaults } from './config';
-import { createPrisma, type Db } from './db';
+import { createDatabase, type Database } from './db';
 import { InvalidPayloadError, RetryLaterError } from './errors';
 import { createLogger, jobLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
@@ -23,7 +23,8 @@ export type Handler<Deps> = (payload: any, deps: Deps, ctx: JobContext) => Promi
 
 export interface Infra {
   config: Config;
-  db: Db;
+  /** The database: Prisma, and transactions for the hot paths. */
+  db: Database;
   log: Logger;
   metrics: Metrics;
   /** Enqueues follow-up jobs (snapshots) on this service's queues (same prefix and suffix). */
@@ -77,7 +78,7 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
   for (const r of [workerRedis, producerRedis, probeRedis]) {
     r.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
   }
-  const db = createPrisma(config.databaseUrl, config.dbPoolSize);
+  const db = createDatabase(config.databaseUrl, config.dbPoolSize);
   // Only the message of a queue's connection error is logged: ioredis errors carry their command's
   // arguments, AUTH passwords included.
   const onQueueError = (err: Error) => log.warn({ err: err.message }, 'queue connection error');
@@ -149,7 +150,7 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
         await probeRedis.ping();
       },
       database: async () => {
-        await db.$queryRaw`SELECT 1`;
+        await db.prisma.$queryRaw`SELECT 1`;
       },
       worker: async () => {
         if (closing) throw new Error('shutting down');
@@ -170,7 +171,7 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
   log.info({ queue, concurrency: config.concurrency, port, prefix: config.queuePrefix }, `${def.name} started`);
   // Say so at once when the database cannot be used (wrong password, unreachable), rather than
   // only through /readyz; the worker keeps running and its jobs retry until it can.
-  db.$queryRaw`SELECT 1`.catch((err: Error) =>
+  db.ping().catch((err: Error) =>
     log.warn({ err: err.message }, 'database not usable at start-up; jobs will retry until it is'),
   );
 
@@ -186,7 +187,7 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
       await probeProducer.close();
       await sidecar.close();
       await Promise.all([workerRedis, producerRedis, probeRedis].map(quit));
-      await db.$disconnect();
+      await db.close();
       log.info('stopped');
     })());
 

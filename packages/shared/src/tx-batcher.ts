@@ -19,7 +19,7 @@ export function createTxBatcher<I, R>(
     flush: async (items) => {
       const stop = metrics.dbTransactionDuration.startTimer({ operation });
       try {
-        return await db.$transaction((tx) => write(tx, items), { maxWait: 30_000, timeout: 60_000 });
+        return await db.transaction((tx) => write(tx, items));
       } finally {
         stop();
       }

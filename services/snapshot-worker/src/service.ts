@@ -12,14 +12,11 @@ export const snapshotWorker: ServiceDefinition<SnapshotDeps> = {
     },
   },
   createDeps: ({ db, config, metrics }) => ({
-    findVaultId: async (chainId, vaultAddress) => (await findVaultIds(db, [{ chainId, vaultAddress }])).values().next().value,
+    findVaultId: async (chainId, vaultAddress) => (await findVaultIds(db.prisma, [{ chainId, vaultAddress }])).values().next().value,
     recompute: async (vaultId) => {
       const stop = metrics.dbTransactionDuration.startTimer({ operation: 'snapshot' });
       try {
-        return await db.$transaction((tx) => recomputeSnapshot(tx, vaultId, config.snapshotCheckpointEvery), {
-          maxWait: 30_000,
-          timeout: 120_000,
-        });
+        return await db.transaction((tx) => recomputeSnapshot(tx, vaultId, config.snapshotCheckpointEvery));
       } finally {
         stop();
       }

@@ -1,4 +1,4 @@
-import type { ServiceDefinition, Tx, VaultDeployed } from '@vaults/shared';
+import type { ServiceDefinition, VaultDeployed } from '@vaults/shared';
 import { processVaultDeployed, type VaultDeps } from './processor';
 import { recordDeploy } from './store';
 
@@ -15,7 +15,7 @@ export const vaultWorker: ServiceDefinition<VaultDeps> = {
     record: async (event) => {
       const stop = metrics.dbTransactionDuration.startTimer({ operation: 'record_deploy' });
       try {
-        return await db.$transaction((tx: Tx) => recordDeploy(tx, event), { maxWait: 30_000, timeout: 60_000 });
+        return await db.transaction((tx) => recordDeploy(tx, event));
       } finally {
         stop();
       }
