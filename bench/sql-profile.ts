@@ -1,5 +1,5 @@
-import { Client } from 'pg';
-import { createPrisma, type Tx } from '@vaults/shared';
+import type { Client } from 'pg';
+import { createDatabase, createPrisma, type Tx } from '@vaults/shared';
 import type { FollowerEv, TradeEv } from '@vaults/testkit';
 import { recordFollowerEvents } from '../services/follower-worker/src/store';
 import { recordTrades } from '../services/trade-worker/src/store';
@@ -10,8 +10,9 @@ import { median } from './stats';
 // recordFollowerEvents) called on batches of the configured size, one transaction each, on one
 // connection, with every SQL statement timed at the client. pg_stat_statements is not preloaded
 // on this server (loading it needs a restart of a shared server), so timing is done here.
-// Each writer runs twice: through Prisma (as the workers do) and through node-postgres with the
-// very same SQL text and parameters, which isolates the client library's share.
+// Each writer runs twice: through @vaults/shared's createDatabase().transaction (node-postgres,
+// as the workers run since c75153d) and through a Prisma interactive transaction with the very
+// same SQL text and parameters (as they ran before), which isolates the client library's share.
 
 export interface StatementTiming {
   statement: string;
@@ -41,21 +42,11 @@ export async function profileSql(pg: Client, databaseUrl: string, batchSize: num
     const { type: _type, ...rest } = e;
     return { ...rest, removed: false };
   };
-  const db = createPrisma(databaseUrl, 1);
-  const raw = new Client({ connectionString: databaseUrl });
-  await raw.connect();
+  const prisma = createPrisma(databaseUrl, 1);
+  const db = createDatabase(databaseUrl, 1);
   const runners: [SqlProfile['client'], Runner][] = [
-    ['prisma', async (work) => void (await db.$transaction((tx) => work(tx), { timeout: 60_000 }))],
-    ['pg', async (work) => {
-      await raw.query('BEGIN');
-      try {
-        await work(pgTx(raw));
-        await raw.query('COMMIT');
-      } catch (err) {
-        await raw.query('ROLLBACK');
-        throw err;
-      }
-    }],
+    ['pg', async (work) => void (await db.transaction((tx) => work(tx)))],
+    ['prisma', async (work) => void (await prisma.$transaction((tx) => work(tx), { timeout: 60_000 }))],
   ];
   const out: SqlProfile[] = [];
   try {
@@ -65,8 +56,8 @@ export async function profileSql(pg: Client, databaseUrl: string, batchSize: num
     }
     return out;
   } finally {
-    await db.$disconnect();
-    await raw.end();
+    await prisma.$disconnect();
+    await db.close();
   }
 }
 
@@ -118,16 +109,6 @@ function timed(tx: Tx, record: (label: string, ms: number) => void): Tx {
       };
     },
   });
-}
-
-/** Just enough of Prisma's transaction client for the batch writers, on node-postgres. */
-function pgTx(client: Client): Tx {
-  const query = (strings: TemplateStringsArray, values: unknown[]) =>
-    client.query(strings.reduce((sql, s, i) => sql + (i ? `$${i}` : '') + s, ''), values);
-  return {
-    $queryRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => (await query(strings, values)).rows,
-    $executeRaw: async (strings: TemplateStringsArray, ...values: unknown[]) => (await query(strings, values)).rowCount,
-  } as unknown as Tx;
 }
 
 function label(strings: TemplateStringsArray): string {
