@@ -28,6 +28,7 @@ export const CONFIGS: Record<string, Record<string, string>> = {
   'wait20': both({ BATCH_MAX_WAIT_MS: 20 }),
   'pool4': both({ DB_POOL_SIZE: 4 }),
   'pool20': both({ DB_POOL_SIZE: 20 }),
+  'snap1': { 'snapshot-worker.WORKER_CONCURRENCY': '1' },
   'snap2': { 'snapshot-worker.WORKER_CONCURRENCY': '2' },
   'snap16': { 'snapshot-worker.WORKER_CONCURRENCY': '16' },
   'c400-pool4': both({ WORKER_CONCURRENCY: 400, DB_POOL_SIZE: 4 }),
