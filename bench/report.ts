@@ -99,7 +99,10 @@ export function render(r: BenchResult): string {
   lines.push('x ceiling: against the mean of the two ceiling runs. Latency: ceiling = enqueue -> job completed; pipelines = enqueue ->');
   lines.push('row createdAt (its transaction start, a lower bound); @rate rows = enqueue -> commit (NOTIFY received).');
   for (const l of r.latency) {
-    lines.push(`  ${l.kind} @${l.targetRate}/s: waiting in Redis p50/p99 ${ms(l.queued.p50)}/${ms(l.queued.p99)} ms, taken -> commit p50/p99 ${ms(l.processing.p50)}/${ms(l.processing.p99)} ms, enqueue -> tx start p99 ${ms(l.txStart.p99)} ms`);
+    lines.push(
+      `  ${l.kind} @${l.targetRate}/s: waiting in Redis p50/p99 ${ms(l.queued.p50)}/${ms(l.queued.p99)} ms, taken -> commit p50/p99 ${ms(l.processing.p50)}/${ms(l.processing.p99)} ms` +
+        `${l.queued.n < l.events ? ` (the last ${l.queued.n} jobs: BullMQ keeps 10,000 completed)` : ''}, enqueue -> tx start p99 ${ms(l.txStart.p99)} ms`,
+    );
   }
   lines.push('');
   lines.push(table(
