@@ -27,6 +27,8 @@ export interface Database {
    * running the same statements (docs/BENCHMARK.md).
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Single statements outside a transaction, on the pool. */
+  sql: Tx;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -35,9 +37,11 @@ export function createDatabase(databaseUrl: string, poolSize: number): Database 
   const pool = new Pool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 5000 });
   // An idle connection that dies (a restarted server) must not crash the process.
   pool.on('error', () => undefined);
+  // Prisma loads its query engine (~70 MB) on its first query; the workers never make one.
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,
+    sql: sqlOn(pool),
     async transaction(fn) {
       const client = await pool.connect();
       let broken: Error | undefined;

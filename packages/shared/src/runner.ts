@@ -150,7 +150,7 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
         await probeRedis.ping();
       },
       database: async () => {
-        await db.prisma.$queryRaw`SELECT 1`;
+        await db.ping();
       },
       worker: async () => {
         if (closing) throw new Error('shutting down');

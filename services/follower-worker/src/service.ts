@@ -5,7 +5,7 @@ export const followerWorker = vaultEventService<FollowerEvent>({
   name: 'follower-worker',
   queue: 'follower',
   jobNames: ['FollowerSubscribed', 'FollowerUnsubscribed'],
-  defaults: { concurrency: 100, metricsPort: 9103 },
+  defaults: { concurrency: 400, metricsPort: 9103 },
   operation: 'record_follower_events',
   write: recordFollowerEvents,
 });

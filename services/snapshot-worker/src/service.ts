@@ -5,14 +5,14 @@ import { recomputeSnapshot } from './store';
 export const snapshotWorker: ServiceDefinition<SnapshotDeps> = {
   name: 'snapshot-worker',
   queue: 'snapshot',
-  defaults: { concurrency: 8, metricsPort: 9104 },
+  defaults: { concurrency: 2, metricsPort: 9104 },
   handlers: {
     CalculateSnapshot: async (payload: CalculateSnapshot, deps, { log }) => {
       await processSnapshot(payload, deps, log);
     },
   },
   createDeps: ({ db, config, metrics }) => ({
-    findVaultId: async (chainId, vaultAddress) => (await findVaultIds(db.prisma, [{ chainId, vaultAddress }])).values().next().value,
+    findVaultId: async (chainId, vaultAddress) => (await findVaultIds(db.sql, [{ chainId, vaultAddress }])).values().next().value,
     recompute: async (vaultId) => {
       const stop = metrics.dbTransactionDuration.startTimer({ operation: 'snapshot' });
       try {

@@ -5,7 +5,7 @@ export const tradeWorker = vaultEventService<TradeExecuted>({
   name: 'trade-worker',
   queue: 'trade',
   jobNames: ['TradeExecuted'],
-  defaults: { concurrency: 100, metricsPort: 9102 },
+  defaults: { concurrency: 400, metricsPort: 9102 },
   operation: 'record_trades',
   write: recordTrades,
 });
