@@ -1,3 +1,4 @@
+import { prng } from '@vaults/testkit';
 // Small numeric helpers shared by the phases.
 
 export interface Percentiles {
@@ -32,14 +33,4 @@ export async function pollUntil(cond: () => Promise<boolean>, timeoutMs: number,
   }
 }
 
-/** Deterministic PRNG (mulberry32): the same run generates the same events. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };

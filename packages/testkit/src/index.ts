@@ -3,3 +3,4 @@ export * from './reference';
 export * from './read-state';
 export * from './harness';
 export * from './events';
+export * from './prng';

@@ -1,4 +1,5 @@
 import type { AnyEvent, DeployEv, FollowerEv, TradeEv } from '@vaults/testkit';
+import { prng } from '@vaults/testkit';
 
 // A generated event stream: deterministic for a seed. Vaults with deposits, withdrawals
 // (sometimes more than the balance), trades with profits and losses sized against the equity,
@@ -7,17 +8,7 @@ import type { AnyEvent, DeployEv, FollowerEv, TradeEv } from '@vaults/testkit';
 
 export type Rand = () => number;
 
-/** mulberry32: small, fast, and the same sequence for a seed on every machine. */
-export function prng(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 export const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 export const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
