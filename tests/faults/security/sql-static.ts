@@ -92,10 +92,15 @@ export function scanText(text: string, rel: string): { calls: number; findings: 
     findings.push({ file: rel, line: lineOf(m.index!), what: `uses ${m[0]}` });
   }
   for (const m of text.matchAll(/\$(queryRaw|executeRaw)\b(\s*<[^`(]*?>)?\s*(\(|`)/g)) {
-    calls++;
     if (m[3] === '(') {
       const arg = firstArgument(text, m.index! + m[0].length - 1);
+      // A method's declaration or definition (`$queryRaw(strings: TemplateStringsArray, …)`,
+      // the tagged-template implementation itself), not a call.
+      if (/^[A-Za-z_$][\w$]*\s*:/.test(arg)) continue;
+      calls++;
       if (!/^Prisma\.sql`/.test(arg)) findings.push({ file: rel, line: lineOf(m.index!), what: `$${m[1]} called with ${arg.slice(0, 60)} (not a tagged template)` });
+    } else {
+      calls++;
     }
   }
   for (const m of text.matchAll(/\.query\s*(<[^(]*?>)?\s*\(/g)) {
@@ -141,6 +146,7 @@ const MUST_PASS = [
   'await client.query(\'SELECT 1 FROM pg_database WHERE datname = $1\', [name]);',
   'await tx.$queryRaw`SELECT * FROM "User" WHERE id = ${id}`;',
   'await admin.query(`CREATE DATABASE "${name.replace(/"/g, \'""\')}"`);',
+  '$queryRaw<T = unknown>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T>;',
 ];
 
 export function selfTest(): string[] {
