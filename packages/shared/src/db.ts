@@ -45,6 +45,11 @@ export function createDatabase(databaseUrl: string, poolSize: number): Database 
     async transaction(fn) {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A connection that dies while checked out (a database restart) emits 'error' on the
+      // client: unhandled, that would end the process. The query in flight fails, the
+      // transaction throws and the job is retried; the client is discarded on release.
+      const onError = (err: Error) => (broken = err);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(sqlOn(client));
@@ -54,6 +59,7 @@ export function createDatabase(databaseUrl: string, poolSize: number): Database 
         await client.query('ROLLBACK').catch((e: Error) => (broken = e));
         throw err;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
