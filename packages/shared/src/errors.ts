@@ -2,7 +2,15 @@ import type { z } from 'zod';
 
 /** The payload breaks CONTRACT.md: fail at once, never retry, write nothing. */
 export class InvalidPayloadError extends Error {
-  override readonly name = 'InvalidPayloadError';
+  override readonly name: string = 'InvalidPayloadError';
+}
+
+/**
+ * A copy of an event that differs from the recorded one (CONTRACT.md "Copies agree"): a
+ * producer error, failed like an invalid payload; the message names the first differing field.
+ */
+export class ConflictingCopyError extends InvalidPayloadError {
+  override readonly name: string = 'ConflictingCopyError';
 }
 
 /**

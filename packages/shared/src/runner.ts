@@ -2,17 +2,23 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config, type ServiceDefaults } from './config';
 import { createDatabase, type Database } from './db';
-import { InvalidPayloadError, RetryLaterError } from './errors';
+import { ConflictingCopyError, InvalidPayloadError, RetryLaterError } from './errors';
 import { createLogger, jobLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { Producer } from './producer';
-import { QUEUES, parsePayload, queueName, type QueueKey } from './queues';
+import { QUEUES, isKnownJobName, parsePayload, queueName, type QueueKey } from './queues';
 import { createRedis, type Redis } from './redis';
 import { createSidecar } from './sidecar';
 import { retryDelayMs } from './retry';
 
 // The one place that knows BullMQ, Fastify and shutdown. A service hands it a definition:
 // its queue, a handler per job name, and how to build its dependencies.
+
+/** The `job_name` label of every job whose name is not one of its queue's. */
+export const UNKNOWN_JOB_NAME = 'unknown';
+
+/** The `reason` label of vaults_jobs_failed_total: a closed set. */
+export type FailReason = 'unknown_job' | 'invalid' | 'conflicting_copy' | 'exhausted';
 
 export interface JobContext {
   log: Logger;
@@ -98,21 +104,26 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
   const deps = def.createDeps({ config, db, log, metrics, producer });
 
   const process1 = async (job: Job, token?: string): Promise<void> => {
-    const labels = { queue: QUEUES[def.queue].name, job_name: job.name };
+    // Label values come only from sets this code defines: a producer's job name is a label only
+    // when it is one of the queue's, every other name is `unknown` (one series, not one per name).
+    const labels = { queue: QUEUES[def.queue].name, job_name: isKnownJobName(def.queue, job.name) ? job.name : UNKNOWN_JOB_NAME };
     const stopTimer = metrics.jobDuration.startTimer(labels);
     const parsed = parsePayload(def.queue, job.name, job.data);
     const jlog = jobLogger(log, queue, job.id, parsed.ok ? parsed.data : undefined);
-    const fail = (reason: string, message: string): never => {
+    const fail = (reason: FailReason, message: string): never => {
       metrics.jobsFailed.inc({ ...labels, reason });
       stopTimer();
       jlog.warn({ reason }, message);
       throw new UnrecoverableError(message);
     };
-    if (!parsed.ok) return fail(parsed.reason.startsWith('unknown job name') ? 'unknown_job' : 'invalid', parsed.reason);
+    if (!parsed.ok) return fail(parsed.unknownJobName ? 'unknown_job' : 'invalid', parsed.reason);
+    const handler = Object.hasOwn(def.handlers, parsed.jobName) ? def.handlers[parsed.jobName] : undefined;
+    if (!handler) return fail('unknown_job', `no handler for job name ${JSON.stringify(parsed.jobName)} on ${QUEUES[def.queue].name}`);
     try {
-      await def.handlers[job.name]!(parsed.data, deps, { log: jlog, jobId: job.id });
+      await handler(parsed.data, deps, { log: jlog, jobId: job.id });
     } catch (err) {
       const message = (err as Error)?.message ?? String(err);
+      if (err instanceof ConflictingCopyError) return fail('conflicting_copy', message);
       if (err instanceof InvalidPayloadError) return fail('invalid', message);
       const attempt = job.attemptsStarted;
       if (attempt >= config.retry.maxAttempts) return fail('exhausted', `gave up after ${attempt} attempts: ${message}`);

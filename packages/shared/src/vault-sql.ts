@@ -1,4 +1,7 @@
+import type { Recorded } from './copies';
 import type { Tx } from './db';
+import type { EventIdentity } from './identity';
+import { QUEUES } from './queues';
 
 // SQL that several workers share. Every statement is a tagged template: values travel as bound
 // parameters, never spliced into the text. Arrays go in as text[] and are cast in SQL, which
@@ -22,6 +25,38 @@ export async function findVaultIds(tx: Pick<Tx, "$queryRaw">, keys: VaultKey[]):
       JOIN unnest(${unique.map((k) => String(k.chainId))}::text[]::bigint[], ${unique.map((k) => k.vaultAddress)}::text[]) AS k(c, a)
         ON v."chainId" = k.c AND v."contractAddress" = k.a`;
   return new Map(rows.map((r) => [r.key, r.id]));
+}
+
+/**
+ * Where these identities are recorded, on any queue's ledger, with the fields every ledger
+ * keeps (block, timestamp, vault). For events of vaults not known yet, which cannot be upserted:
+ * an identity recorded anywhere makes such a copy a conflicting one.
+ */
+export async function findRecorded(tx: Pick<Tx, '$queryRaw'>, events: EventIdentity[]): Promise<Map<string, Recorded>> {
+  const rows = await tx.$queryRaw<{ k: string; queue: string; blockNumber: string; blockTimestamp: string; vaultAddress: string | null }[]>`
+    WITH x AS (
+      SELECT * FROM unnest(${events.map((e) => String(e.chainId))}::text[]::bigint[], ${events.map((e) => e.txHash)}::text[],
+                           ${events.map((e) => String(e.logIndex))}::text[]::bigint[]) AS x(c, h, l)
+    )
+    SELECT x.c::text || ':' || x.h || ':' || x.l::text AS k, r.*
+      FROM x CROSS JOIN LATERAL (
+        SELECT ${QUEUES.trade.name}::text AS queue, t."blockNumber"::text AS "blockNumber",
+               t."blockTimestamp"::text AS "blockTimestamp", t."vaultAddress"
+          FROM "TradeEvent" t WHERE (t."chainId", t."txHash", t."logIndex") = (x.c, x.h, x.l)
+        UNION ALL
+        SELECT ${QUEUES.follower.name}::text, f."blockNumber"::text, f."blockTimestamp"::text, v."contractAddress"
+          FROM "FollowerEvent" f JOIN "Vault" v ON v.id = f."vaultId"
+         WHERE (f."chainId", f."txHash", f."logIndex") = (x.c, x.h, x.l)
+        UNION ALL
+        SELECT ${QUEUES.vault.name}::text, d."blockNumber"::text, d."blockTimestamp"::text, d."vaultAddress"
+          FROM "VaultDeployEvent" d WHERE (d."chainId", d."txHash", d."logIndex") = (x.c, x.h, x.l)
+      ) AS r`;
+  const found = new Map<string, Recorded>();
+  for (const r of rows) {
+    const fields = { blockNumber: r.blockNumber, blockTimestamp: r.blockTimestamp, vaultAddress: r.vaultAddress };
+    found.set(r.k, { queue: r.queue, removed: false, inserted: false, fields, row: r });
+  }
+  return found;
 }
 
 export function vaultKeyString(k: VaultKey): string {

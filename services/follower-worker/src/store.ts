@@ -1,5 +1,8 @@
 import {
+  QUEUES,
   ensureUsers,
+  identityKey,
+  toRecorded,
   invalidateMetricsFrom,
   recordVaultEvents,
   type FollowerEvent,
@@ -14,7 +17,8 @@ export type FollowerOutcome = RecordOutcome;
  * Records a batch of follower events in the caller's transaction and brings each affected
  * (follower, vault) balance up to date from the ledger:
  * - the FollowerEvent row (the ledger entry) is upserted; its row lock serialises copies of one
- *   event, and `removed` only ever turns true;
+ *   event, and `removed` only ever turns true, and only for a copy that agrees with the recorded
+ *   event (a conflicting copy fails alone, changes nothing, and creates no user);
  * - each affected pair's balance is recomputed as a SUM over its non-removed ledger rows under a
  *   per-pair advisory lock (so two concurrent events of one pair cannot both miss each other),
  *   never by read-modify-write of a running total;
@@ -22,44 +26,87 @@ export type FollowerOutcome = RecordOutcome;
  * The follower's user is created as soon as the vault exists, removed event or not (rule 1).
  */
 export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<Outcome<FollowerOutcome>[]> {
-  return recordVaultEvents(tx, events, async (unique, vaultIdOf) => {
-    const users = await ensureUsers(tx, unique.map((e) => e.followerAddress));
+  // Users this transaction created, for representatives that may turn out to conflict.
+  const created = new Set<number>();
+  return recordVaultEvents(tx, events, {
+    kind: 'FollowerEvent',
+    queue: QUEUES.follower.name,
+    async upsert(reps, vaultIdOf) {
+      const users = await ensureUsers(tx, reps.map((e) => e.followerAddress), created);
+      return upsertFollowerLedger(tx, reps, vaultIdOf, (e) => users.get(e.followerAddress)!);
+    },
+    async apply(agreed, recorded, vaultIdOf) {
+      const rows = agreed.map((e) => {
+        const r = recorded.get(identityKey(e))!;
+        return { k: identityKey(e), removed: r.removed, inserted: r.inserted, vaultId: vaultIdOf(e), userId: Number(r.row.userId), blockNumber: e.blockNumber, logIndex: e.logIndex };
+      });
+      // A follower seen only in conflicting copies is no user (rule 1 counts valid events only).
+      const kept = new Set(rows.map((r) => r.userId));
+      const strays = [...created].filter((id) => !kept.has(id));
+      if (strays.length) await tx.$executeRaw`DELETE FROM "User" WHERE id = ANY(${strays.map(String)}::text[]::int[])`;
 
-    const userOf = (e: FollowerEvent) => users.get(e.followerAddress)!;
+      // Effects changed by this batch: a new live event, or a removal (conservatively: any
+      // removal that found its row, even one already removed).
+      const changed = rows.filter((r) => (r.inserted ? !r.removed : r.removed));
+      await invalidateMetricsFrom(tx, changed);
 
-    const rows = await tx.$queryRaw<
-      { k: string; removed: boolean; inserted: boolean; vaultId: number; userId: number; blockNumber: bigint; logIndex: bigint }[]
-    >`
-      INSERT INTO "FollowerEvent" ("chainId", "txHash", "logIndex", "vaultId", "userId", "action", "amount",
-                                   "blockNumber", "blockTimestamp", "removed")
-      SELECT c, h, l, v, u, a::"FollowerAction", m, b, ts, r
-        FROM unnest(${unique.map((e) => String(e.chainId))}::text[]::bigint[],
-                    ${unique.map((e) => e.txHash)}::text[],
-                    ${unique.map((e) => String(e.logIndex))}::text[]::bigint[],
-                    ${unique.map((e) => String(vaultIdOf(e)))}::text[]::int[],
-                    ${unique.map((e) => String(userOf(e)))}::text[]::int[],
-                    ${unique.map((e) => e.action)}::text[],
-                    ${unique.map((e) => e.amount)}::text[]::numeric[],
-                    ${unique.map((e) => String(e.blockNumber))}::text[]::bigint[],
-                    ${unique.map((e) => String(e.blockTimestamp))}::text[]::bigint[],
-                    ${unique.map((e) => e.removed)}::boolean[]) AS x(c, h, l, v, u, a, m, b, ts, r)
-      ON CONFLICT ("chainId", "txHash", "logIndex")
-        DO UPDATE SET "removed" = "FollowerEvent"."removed" OR EXCLUDED."removed"
-      RETURNING "chainId"::text || ':' || "txHash" || ':' || "logIndex"::text AS k, "removed",
-                (xmax = 0) AS inserted, "vaultId", "userId", "blockNumber", "logIndex"`;
+      const pairs = [...new Map(rows.map((r) => [`${r.vaultId}:${r.userId}`, r])).values()].sort(
+        (a, b) => a.vaultId - b.vaultId || a.userId - b.userId,
+      );
+      if (pairs.length) await updateBalances(tx, pairs.map((p) => p.vaultId), pairs.map((p) => p.userId));
 
-    // Effects changed by this batch: a new live event, or a removal (conservatively: any
-    // removal that found its row, even one already removed).
-    const changed = rows.filter((r) => (r.inserted ? !r.removed : r.removed));
-    await invalidateMetricsFrom(tx, changed);
-
-    const pairs = [...new Map(rows.map((r) => [`${r.vaultId}:${r.userId}`, r])).values()].sort(
-      (a, b) => a.vaultId - b.vaultId || a.userId - b.userId,
-    );
-    await updateBalances(tx, pairs.map((p) => p.vaultId), pairs.map((p) => p.userId));
-
-    return new Map(rows.map((r) => [r.k, r.removed ? 'removed' : r.inserted ? 'applied' : 'duplicate'] as const));
+      return new Map(rows.map((r) => [r.k, r.removed ? 'removed' : r.inserted ? 'applied' : 'duplicate'] as const));
+    },
   });
+}
+
+/**
+ * One statement: an identity already on another queue's ledger is reported, not written; the
+ * others are upserted, a copy's `removed` taking effect only when it agrees with the recorded
+ * event, and the recorded event comes back (with its vault's and follower's addresses) to be
+ * compared with every copy of the batch.
+ */
+async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e: FollowerEvent) => number, userOf: (e: FollowerEvent) => number) {
+  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+    WITH x AS (
+      SELECT * FROM unnest(${reps.map((e) => String(e.chainId))}::text[]::bigint[],
+                           ${reps.map((e) => e.txHash)}::text[],
+                           ${reps.map((e) => String(e.logIndex))}::text[]::bigint[],
+                           ${reps.map((e) => String(vaultIdOf(e)))}::text[]::int[],
+                           ${reps.map((e) => String(userOf(e)))}::text[]::int[],
+                           ${reps.map((e) => e.action)}::text[],
+                           ${reps.map((e) => e.amount)}::text[]::numeric[],
+                           ${reps.map((e) => String(e.blockNumber))}::text[]::bigint[],
+                           ${reps.map((e) => String(e.blockTimestamp))}::text[]::bigint[],
+                           ${reps.map((e) => e.removed)}::boolean[]) AS x(c, h, l, v, u, a, m, b, ts, r)
+    ),
+    elsewhere AS (
+      SELECT x.c, x.h, x.l, ${QUEUES.trade.name}::text AS queue
+        FROM x JOIN "TradeEvent" o ON (o."chainId", o."txHash", o."logIndex") = (x.c, x.h, x.l)
+      UNION ALL
+      SELECT x.c, x.h, x.l, ${QUEUES.vault.name}::text
+        FROM x JOIN "VaultDeployEvent" o ON (o."chainId", o."txHash", o."logIndex") = (x.c, x.h, x.l)
+    ),
+    up AS (
+      INSERT INTO "FollowerEvent" AS e ("chainId", "txHash", "logIndex", "vaultId", "userId", "action", "amount",
+                                        "blockNumber", "blockTimestamp", "removed")
+      SELECT c, h, l, v, u, a::"FollowerAction", m, b, ts, r FROM x
+       WHERE NOT EXISTS (SELECT 1 FROM elsewhere o WHERE (o.c, o.h, o.l) = (x.c, x.h, x.l))
+      ON CONFLICT ("chainId", "txHash", "logIndex") DO UPDATE
+        SET "removed" = e."removed" OR (EXCLUDED."removed" AND
+            (e."blockNumber", e."blockTimestamp", e."vaultId", e."userId", e."amount", e."action")
+            = (EXCLUDED."blockNumber", EXCLUDED."blockTimestamp", EXCLUDED."vaultId", EXCLUDED."userId", EXCLUDED."amount", EXCLUDED."action"))
+      RETURNING e.*, (e.xmax = 0) AS inserted
+    )
+    SELECT up."chainId"::text || ':' || up."txHash" || ':' || up."logIndex"::text AS k, ${QUEUES.follower.name}::text AS queue,
+           up."removed", up.inserted, up."userId", up."blockNumber"::text AS "blockNumber", up."blockTimestamp"::text AS "blockTimestamp",
+           v."contractAddress" AS "vaultAddress", u."walletAddress" AS "followerAddress", up."amount"::text AS "amount",
+           up."action"::text AS "action"
+      FROM up JOIN "Vault" v ON v.id = up."vaultId" JOIN "User" u ON u.id = up."userId"
+    UNION ALL
+    SELECT c::text || ':' || h || ':' || l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+      FROM elsewhere`;
+  return new Map(rows.map((r) => toRecorded('FollowerEvent', r)));
 }
 
 async function updateBalances(tx: Tx, vaultIds: number[], userIds: number[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { ensureUsers, type Tx, type VaultDeployed } from '@vaults/shared';
+import { QUEUES, conflictError, ensureUsers, toRecorded, type Recorded, type Tx, type VaultDeployed } from '@vaults/shared';
 
 export type DeployOutcome = { vaultId: number; status: 'ACTIVE' | 'REMOVED' };
 
@@ -6,6 +6,8 @@ export type DeployOutcome = { vaultId: number; status: 'ACTIVE' | 'REMOVED' };
  * Records one VaultDeployed in the caller's transaction and derives the vault row from the
  * ledger of the vault's deploy events, so the row is a pure function of the events whatever
  * their order:
+ * - a copy that differs from the recorded deploy of its identity (or an identity recorded on
+ *   another queue) fails with a ConflictingCopyError naming the first differing field;
  * - status ACTIVE while at least one deploy identity is not removed, REMOVED otherwise;
  * - name, base asset and leader from the earliest non-removed deploy by position (or the
  *   earliest deploy, when all are removed). A vault normally has one deploy; this only decides
@@ -14,14 +16,12 @@ export type DeployOutcome = { vaultId: number; status: 'ACTIVE' | 'REMOVED' };
 export async function recordDeploy(tx: Tx, e: VaultDeployed): Promise<DeployOutcome> {
   await tx.$queryRaw`
     SELECT pg_advisory_xact_lock(hashtextextended('vault:' || ${String(e.chainId)} || ':' || ${e.vaultAddress}, 0))::text AS locked`;
+  // The copy is settled before anything else is written: a conflicting one throws, and the
+  // transaction (which then holds nothing but a ledger row left as it was) rolls back.
+  const recorded = await upsertDeployLedger(tx, e);
+  const conflict = conflictError('VaultDeployed', QUEUES.vault.name, e, recorded);
+  if (conflict) throw conflict;
   await ensureUsers(tx, [e.leader]);
-  await tx.$executeRaw`
-    INSERT INTO "VaultDeployEvent" ("chainId", "txHash", "logIndex", "vaultAddress", "leaderAddress", "name",
-                                    "baseAsset", "blockNumber", "blockTimestamp", "removed")
-    VALUES (${String(e.chainId)}::bigint, ${e.txHash}, ${String(e.logIndex)}::bigint, ${e.vaultAddress}, ${e.leader},
-            ${e.name}, ${e.baseAsset}, ${String(e.blockNumber)}::bigint, ${String(e.blockTimestamp)}::bigint, ${e.removed})
-    ON CONFLICT ("chainId", "txHash", "logIndex")
-      DO UPDATE SET "removed" = "VaultDeployEvent"."removed" OR EXCLUDED."removed"`;
   const [vault] = await tx.$queryRaw<DeployOutcome[]>`
     WITH deploys AS (
       SELECT * FROM "VaultDeployEvent"
@@ -40,4 +40,42 @@ export async function recordDeploy(tx: Tx, e: VaultDeployed): Promise<DeployOutc
           "status" = EXCLUDED."status", "updatedAt" = now()
     RETURNING id AS "vaultId", status::text AS status`;
   return vault!;
+}
+
+/**
+ * One statement: an identity already on another queue's ledger is reported, not written;
+ * otherwise the deploy is upserted, a copy's `removed` taking effect only when it agrees with
+ * the recorded event, and the recorded event comes back to be compared with the copy.
+ */
+async function upsertDeployLedger(tx: Tx, e: VaultDeployed): Promise<Recorded> {
+  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+    WITH x AS (
+      SELECT ${String(e.chainId)}::bigint AS c, ${e.txHash}::text AS h, ${String(e.logIndex)}::bigint AS l
+    ),
+    elsewhere AS (
+      SELECT ${QUEUES.trade.name}::text AS queue
+        FROM x JOIN "TradeEvent" o ON (o."chainId", o."txHash", o."logIndex") = (x.c, x.h, x.l)
+      UNION ALL
+      SELECT ${QUEUES.follower.name}::text
+        FROM x JOIN "FollowerEvent" o ON (o."chainId", o."txHash", o."logIndex") = (x.c, x.h, x.l)
+    ),
+    up AS (
+      INSERT INTO "VaultDeployEvent" AS d ("chainId", "txHash", "logIndex", "vaultAddress", "leaderAddress", "name",
+                                           "baseAsset", "blockNumber", "blockTimestamp", "removed")
+      SELECT x.c, x.h, x.l, ${e.vaultAddress}, ${e.leader}, ${e.name}, ${e.baseAsset},
+             ${String(e.blockNumber)}::bigint, ${String(e.blockTimestamp)}::bigint, ${e.removed}::boolean
+        FROM x WHERE NOT EXISTS (SELECT 1 FROM elsewhere)
+      ON CONFLICT ("chainId", "txHash", "logIndex") DO UPDATE
+        SET "removed" = d."removed" OR (EXCLUDED."removed" AND
+            (d."blockNumber", d."blockTimestamp", d."vaultAddress", d."leaderAddress", d."name", d."baseAsset")
+            = (EXCLUDED."blockNumber", EXCLUDED."blockTimestamp", EXCLUDED."vaultAddress", EXCLUDED."leaderAddress",
+               EXCLUDED."name", EXCLUDED."baseAsset"))
+      RETURNING d.*, (d.xmax = 0) AS inserted
+    )
+    SELECT 'k' AS k, ${QUEUES.vault.name}::text AS queue, "removed", inserted, "blockNumber"::text AS "blockNumber",
+           "blockTimestamp"::text AS "blockTimestamp", "vaultAddress", "leaderAddress" AS leader, "name", "baseAsset"
+      FROM up
+    UNION ALL
+    SELECT 'k', queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL FROM elsewhere`;
+  return toRecorded('VaultDeployed', rows[0]!)[1];
 }
