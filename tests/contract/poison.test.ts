@@ -1,10 +1,10 @@
 import { Client } from 'pg';
 import {
   Harness,
+  addr,
   createTestDatabase,
   deploy,
   follower,
-  toJob,
   trade,
   uniqueQueueSuffix,
   waitUntil,
@@ -17,7 +17,8 @@ import { tradeWorker } from '@vaults/trade-worker/src/service';
 import { vaultWorker } from '@vaults/vault-worker/src/service';
 
 // Payloads that break the contract fail at once (one attempt), with a reason that names the
-// field, and write nothing.
+// field, and write nothing. So do job names that are not the queue's (built-in object property
+// names included) and copies that differ from the recorded event ("Copies agree").
 
 let db: TestDatabase;
 let h: Harness;
@@ -37,6 +38,12 @@ const t = () => { const { type, ...d } = trade(1, 5n); return d as Record<string
 const f = () => { const { type, ...d } = follower(1, 2, 'DEPOSIT', 5n); return d as Record<string, unknown>; };
 const d = () => { const { type, ...x } = deploy(1, 3); return x as Record<string, unknown>; };
 const without = (o: Record<string, unknown>, k: string) => { const c = { ...o }; delete c[k]; return c; };
+
+// Recorded before the cases arrive: the events the conflicting copies below contradict.
+const recordedTrade = t();
+const recordedFollower = f();
+const recordedDeploy = d();
+const upper = (s: unknown) => String(s).toUpperCase().replace(/^0X/, '0x');
 
 type Case = [label: string, queue: QueueKey, name: string, data: unknown, reason: RegExp];
 const cases: Case[] = [
@@ -63,13 +70,41 @@ const cases: Case[] = [
   ['payload not an object', 'trade', 'TradeExecuted', 'hello', /\(payload\)/],
   ['unknown job name', 'trade', 'TradeCancelled', t(), /unknown job name "TradeCancelled"/],
   ['snapshot with a bad vault address', 'snapshot', 'CalculateSnapshot', { chainId: 1, vaultAddress: 'nope' }, /vaultAddress/],
+  // Job names that are built-in object properties, on every queue.
+  ...(['vault', 'trade', 'follower', 'snapshot'] as QueueKey[]).flatMap((queue) =>
+    ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'].map(
+      (name): Case => [`job named ${name} on ${queue}`, queue, name, t(), new RegExp(`^unknown job name "${name}" on `)],
+    ),
+  ),
+  // Conflicting copies: the first copy recorded stands, the reason names the first differing field.
+  ['trade copy with another pnl', 'trade', 'TradeExecuted', { ...recordedTrade, pnl: '6' }, /^pnl: conflicting copy of event /],
+  ['trade copy with another block', 'trade', 'TradeExecuted', { ...recordedTrade, blockNumber: 11, pnl: '6' }, /^blockNumber: conflicting copy/],
+  ['trade removal copy naming an unknown vault', 'trade', 'TradeExecuted', { ...recordedTrade, vaultAddress: addr(77), removed: true }, /^vaultAddress: conflicting copy/],
+  ['follower copy with another amount', 'follower', 'FollowerSubscribed', { ...recordedFollower, amount: '6' }, /^amount: conflicting copy/],
+  ['follower copy with another action', 'follower', 'FollowerUnsubscribed', { ...recordedFollower, action: 'WITHDRAW' }, /^action: conflicting copy/],
+  ['follower copy with another follower', 'follower', 'FollowerSubscribed', { ...recordedFollower, followerAddress: addr(0xf00) }, /^followerAddress: conflicting copy/],
+  ['deploy copy with another name', 'vault', 'VaultDeployed', { ...recordedDeploy, name: 'Renamed' }, /^name: conflicting copy/],
+  ['deploy removal copy with another leader', 'vault', 'VaultDeployed', { ...recordedDeploy, leader: addr(0x1ead), removed: true }, /^leader: conflicting copy/],
+  ['trade identity sent as a follower event', 'follower', 'FollowerSubscribed', { ...f(), txHash: recordedTrade.txHash, logIndex: recordedTrade.logIndex }, /^queue: conflicting copy .* already recorded on TradeProcessingQueue/],
+  ['follower identity sent as a deploy', 'vault', 'VaultDeployed', { ...d(), txHash: recordedFollower.txHash, logIndex: recordedFollower.logIndex }, /^queue: conflicting copy .* already recorded on FollowerEventQueue/],
+  ['deploy identity sent as a trade', 'trade', 'TradeExecuted', { ...t(), txHash: recordedDeploy.txHash, logIndex: recordedDeploy.logIndex }, /^queue: conflicting copy .* already recorded on VaultDeployedQueue/],
 ];
 
 it(`fails ${cases.length} kinds of bad payload at once, naming the field, writing nothing`, async () => {
-  // A valid vault first, so that a bad trade of it is not merely waiting for its vault.
-  const [vk, vn, vd] = toJob(deploy(1, 3));
-  await h.addRaw(vk, vn, vd);
+  // A valid vault first, so that a bad trade of it is not merely waiting for its vault; and the
+  // events the conflicting copies contradict.
+  await h.addRaw('vault', 'VaultDeployed', recordedDeploy);
   await h.drained();
+  await h.addRaw('trade', 'TradeExecuted', recordedTrade);
+  await h.addRaw('follower', 'FollowerSubscribed', recordedFollower);
+  await h.drained();
+  // Copies that agree but for letter case are copies, not conflicts.
+  const agreeing = [
+    await h.addRaw('trade', 'TradeExecuted', { ...recordedTrade, txHash: upper(recordedTrade.txHash), vaultAddress: upper(recordedTrade.vaultAddress), tokenIn: upper(recordedTrade.tokenIn) }),
+    await h.addRaw('follower', 'FollowerSubscribed', { ...recordedFollower, followerAddress: upper(recordedFollower.followerAddress) }),
+  ];
+  await h.drained();
+  expect(await Promise.all(agreeing.map(async (id, i) => (await h.queue(i ? 'follower' : 'trade').getJob(id))!.getState()))).toEqual(['completed', 'completed']);
 
   const ids = new Map<string, Case>();
   for (const c of cases) ids.set(`${c[1]}:${await h.addRaw(c[1], c[2], c[3])}`, c);
@@ -91,6 +126,13 @@ it(`fails ${cases.length} kinds of bad payload at once, naming the field, writin
     (SELECT count(*) FROM "FollowerEvent")::int AS "followerEvents", (SELECT count(*) FROM "User")::int AS users,
     (SELECT count(*) FROM "Vault")::int AS vaults`);
   await c.end();
-  // Only the valid deploy's vault and leader exist.
-  expect(counts.rows[0]).toEqual({ trades: 0, tradeEvents: 0, followerEvents: 0, users: 1, vaults: 1 });
+  // Only the recorded events' rows exist: one vault, its leader and one follower.
+  expect(counts.rows[0]).toEqual({ trades: 1, tradeEvents: 1, followerEvents: 1, users: 2, vaults: 1 });
+
+  // What an operator sees besides the failed set: one series per closed reason, job names that
+  // are not the queue's counted as `unknown`.
+  const scraped = (await Promise.all(h.services.map((s) => fetch(`http://127.0.0.1:${s.port}/metrics`).then((r) => r.text())))).join('\n');
+  expect(scraped).toMatch(/vaults_jobs_failed_total\{[^}]*job_name="unknown"[^}]*reason="unknown_job"[^}]*\} 5/);
+  expect(scraped).toMatch(/vaults_jobs_failed_total\{queue="TradeProcessingQueue",job_name="TradeExecuted",reason="conflicting_copy"[^}]*\} 4/);
+  expect(scraped).not.toMatch(/job_name="(constructor|__proto__|toString|hasOwnProperty|valueOf|TradeCancelled)"/);
 });

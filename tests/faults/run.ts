@@ -15,6 +15,7 @@ import { sigtermRolling } from './scenarios/sigterm';
 import { twoReplicas } from './scenarios/replicas';
 import { lateAndReordered } from './scenarios/reorder';
 import { hostileInput } from './scenarios/hostile';
+import { nameFlood } from './scenarios/name-flood';
 import { PG_PASSWORD, SECRET_ROLE, secretsCheck } from './security/secrets';
 import { sqlStaticCheck } from './security/sql-static';
 
@@ -29,6 +30,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'replicas', run: twoReplicas },
   { name: 'reorder', run: lateAndReordered },
   { name: 'hostile', run: hostileInput },
+  { name: 'flood', run: nameFlood },
   { name: 'secrets', run: secretsCheck },
   { name: 'sql', run: async () => sqlStaticCheck() },
 ];

@@ -40,18 +40,3 @@ export function comparePositions(a: EventPosition, b: EventPosition): number {
   const bl = BigInt(b.logIndex);
   return al === bl ? 0 : al < bl ? -1 : 1;
 }
-
-/**
- * One event per identity, a removed copy winning over a live one, sorted by identity: the rows
- * one batch upserts into a ledger. The sort makes concurrent batches lock ledger rows in the
- * same order, so they cannot deadlock.
- */
-export function collapseCopies<T extends EventIdentity & { removed: boolean }>(events: T[]): T[] {
-  const byIdentity = new Map<string, T>();
-  for (const e of events) {
-    const k = identityKey(e);
-    const seen = byIdentity.get(k);
-    if (!seen || (e.removed && !seen.removed)) byIdentity.set(k, e);
-  }
-  return [...byIdentity.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
-}

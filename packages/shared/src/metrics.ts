@@ -1,6 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** A private registry per service: snake_case names, units in the name, help on every metric. */
+/**
+ * A private registry per service: snake_case names, units in the name, help on every metric.
+ * Every label takes its values from a set this code defines (queue and job names of QUEUES,
+ * `unknown` for any other job name, the runner's reasons and causes, operations, job states),
+ * never from a producer's string: the series count cannot grow with what producers send.
+ */
 export function createMetrics(service: string) {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
@@ -17,7 +22,7 @@ export function createMetrics(service: string) {
     }),
     jobsFailed: new Counter({
       name: 'vaults_jobs_failed_total',
-      help: 'Jobs moved to the failed set, by reason: invalid payload, unknown job name, retries exhausted.',
+      help: 'Jobs moved to the failed set, by reason: invalid (payload breaks the contract), unknown_job (job name not the queue\'s), conflicting_copy (differs from the recorded event), exhausted (retries used up).',
       labelNames: [...jobLabels, 'reason'],
       registers: [registry],
     }),
