@@ -33,12 +33,13 @@ it.each([2, 3, 7, DEFAULT_PAGE])('page size %i: a boundary on a tie skips nothin
   const before = Array.from({ length: pageSize - 1 }, (_, i) => strip(follower(vault, 2 + (i % 5), 'DEPOSIT', BigInt(1000 + i), { blockNumber: 1 + i })));
   const tie = strip(follower(vault, 9, 'DEPOSIT', 5000n, { blockNumber: 1_000_000, logIndex: 4 }));
   const tiedTrade = strip(trade(vault, 777n, { blockNumber: 1_000_000, logIndex: 4, txHash: tie.txHash }));
-  const after = [strip(trade(vault, -300n, { blockNumber: 1_000_001 })), strip(follower(vault, 2, 'WITHDRAW', 10n, { blockNumber: 1_000_002 }))];
-  await database.transaction((tx) => recordFollowerEvents(tx, [...before, tie, after[1]!]));
+  const laterTrade = strip(trade(vault, -300n, { blockNumber: 1_000_001 }));
+  const laterWithdrawal = strip(follower(vault, 2, 'WITHDRAW', 10n, { blockNumber: 1_000_002 }));
+  await database.transaction((tx) => recordFollowerEvents(tx, [...before, tie, laterWithdrawal]));
   await database.transaction(async (tx) => {
     // Straight into the Trade table: the trade writer would now refuse an identity that the
     // follower ledger holds.
-    for (const t of [tiedTrade, after[0]!]) {
+    for (const t of [tiedTrade, laterTrade]) {
       await tx.$executeRaw`
         INSERT INTO "Trade" ("chainId", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp", "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
         VALUES (${String(t.chainId)}::bigint, ${t.txHash}, ${String(t.logIndex)}::bigint, ${vaultId}::int, ${String(t.blockNumber)}::bigint,
