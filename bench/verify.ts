@@ -1,7 +1,7 @@
 import { diffStates, expectedState, readState, type AnyEvent } from '@vaults/testkit';
 
 // Exactly once, checked rather than assumed: after everything drained, the database must equal
-// CONTRACT.md's function of the delivered events (testkit's reference model): every user, vault
+// docs/CONTRACT.md's function of the delivered events (testkit's reference model): every user, vault
 // (with its TVL, ROI and drawdown), trade and subscription, no more, no less.
 
 export interface Verification {

@@ -3,7 +3,7 @@ import { diffStates, expectedState, readState, type AnyEvent } from '@vaults/tes
 import { BASE_DECIMALS, BASE_SYMBOL } from './stream';
 
 // What the demo shows at the end: the leaderboard as the database has it, and whether the
-// database is exactly what CONTRACT.md says the delivered events must produce.
+// database is exactly what docs/CONTRACT.md says the delivered events must produce.
 
 export interface Row {
   name: string;

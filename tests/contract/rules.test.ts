@@ -17,7 +17,7 @@ import { snapshotWorker } from '@vaults/snapshot-worker/src/service';
 import { tradeWorker } from '@vaults/trade-worker/src/service';
 import { vaultWorker } from '@vaults/vault-worker/src/service';
 
-// One test at least per rule of CONTRACT.md "The database state that must result", each
+// One test at least per rule of docs/CONTRACT.md "The database state that must result", each
 // delivering events through the real queues to the four real services.
 
 let db: TestDatabase;

@@ -1,12 +1,12 @@
 import type { z } from 'zod';
 
-/** The payload breaks CONTRACT.md: fail at once, never retry, write nothing. */
+/** The payload breaks docs/CONTRACT.md: fail at once, never retry, write nothing. */
 export class InvalidPayloadError extends Error {
   override readonly name: string = 'InvalidPayloadError';
 }
 
 /**
- * A copy of an event that differs from the recorded one (CONTRACT.md "Copies agree"): a
+ * A copy of an event that differs from the recorded one (docs/CONTRACT.md "Copies agree"): a
  * producer error, failed like an invalid payload; the message names the first differing field.
  */
 export class ConflictingCopyError extends InvalidPayloadError {

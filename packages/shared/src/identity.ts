@@ -1,4 +1,4 @@
-/** An event's identity (CONTRACT.md "Event identity and order"): (chainId, txHash, logIndex). */
+/** An event's identity (docs/CONTRACT.md "Event identity and order"): (chainId, txHash, logIndex). */
 export interface EventIdentity {
   chainId: number;
   txHash: string;

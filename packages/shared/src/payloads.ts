@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { address, amount, chainId, hash, nonNegativeInt, signedAmount, vaultName } from './values';
 
-// Payload schemas of CONTRACT.md ("Payloads"). z.object strips unknown keys, which is how the
+// Payload schemas of docs/CONTRACT.md ("Payloads"). z.object strips unknown keys, which is how the
 // contract's "unknown extra fields are ignored" is honoured (and how __proto__ & co. disappear).
 
 export const eventFields = {

@@ -7,7 +7,7 @@ import {
   vaultDeployedSchema,
 } from './payloads';
 
-/** The queues and job names of CONTRACT.md ("Queues"), each job name with its payload schema. */
+/** The queues and job names of docs/CONTRACT.md ("Queues"), each job name with its payload schema. */
 export const QUEUES = {
   vault: { name: 'VaultDeployedQueue', jobs: { VaultDeployed: vaultDeployedSchema } },
   trade: { name: 'TradeProcessingQueue', jobs: { TradeExecuted: tradeExecutedSchema } },

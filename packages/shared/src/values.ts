@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Value formats of CONTRACT.md ("Value formats"). Every schema normalises what it accepts
+// Value formats of docs/CONTRACT.md ("Value formats"). Every schema normalises what it accepts
 // (lower-case hex, canonical integer strings) so that one value has exactly one stored form.
 
 export const MAX_AMOUNT = 2n ** 256n; // exclusive

@@ -5,7 +5,7 @@ const dep = (a: bigint): LedgerEvent => ({ kind: 'DEPOSIT', amount: a });
 const wd = (a: bigint): LedgerEvent => ({ kind: 'WITHDRAW', amount: a });
 const tr = (p: bigint): LedgerEvent => ({ kind: 'TRADE', pnl: p });
 
-describe('share-price walk (CONTRACT.md section 5)', () => {
+describe('share-price walk (docs/CONTRACT.md section 5)', () => {
   it('does not count a deposit as profit or a withdrawal as a loss', () => {
     const s = fold([dep(100n), tr(10n), dep(1000n), wd(500n)]);
     expect(s.equity).toBe(610n);

@@ -1,4 +1,4 @@
-// The reference model: CONTRACT.md's "database state that must result", computed directly from
+// The reference model: docs/CONTRACT.md's "database state that must result", computed directly from
 // the set of delivered events, written without looking at the processors. Tests compare the
 // drained database with it.
 
@@ -98,7 +98,7 @@ export function expectedState(delivered: AnyEvent[]): ExpectedState {
   return { users, vaults, trades, subscriptions };
 }
 
-/** CONTRACT.md section 5, transcribed on its own (deliberately not the workers' share-price.ts). */
+/** docs/CONTRACT.md section 5, transcribed on its own (deliberately not the workers' share-price.ts). */
 function metricsFor(vaultKey: string, liveEvents: AnyEvent[]): { tvl: bigint; roi: number; drawdown: number } {
   const evs = liveEvents
     .filter((e): e is TradeEv | FollowerEv => e.type !== 'deploy' && vaultOf(e) === vaultKey)

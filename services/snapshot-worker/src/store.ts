@@ -9,7 +9,7 @@ import {
 } from '@vaults/shared';
 
 // The snapshot: fold a vault's events (non-removed trades and follower events, in position
-// order) into TVL, ROI and drawdown (CONTRACT.md section 5). Incremental: it resumes from the
+// order) into TVL, ROI and drawdown (docs/CONTRACT.md section 5). Incremental: it resumes from the
 // position it last folded to. When a writer changed an event at or before that position, it
 // left `recomputeFrom`, and the fold resumes from the newest checkpoint before it instead.
 

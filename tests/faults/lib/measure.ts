@@ -20,7 +20,7 @@ function count(s: ExpectedState): number {
   return s.users.size + s.vaults.size + s.trades.size + s.subscriptions.size;
 }
 
-/** Compares the drained database with CONTRACT.md's state of the delivered events. */
+/** Compares the drained database with docs/CONTRACT.md's state of the delivered events. */
 export async function compare(databaseUrl: string, delivered: AnyEvent[]): Promise<Effects> {
   const expected = expectedState(delivered);
   const actual = await readState(databaseUrl);
