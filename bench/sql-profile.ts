@@ -118,6 +118,9 @@ function label(strings: TemplateStringsArray): string {
   if (sql.includes('pg_advisory_xact_lock_shared')) return 'SELECT pg_advisory_xact_lock_shared (vault metrics)';
   if (sql.includes('pg_advisory_xact_lock(')) return 'SELECT pg_advisory_xact_lock (follower pairs)';
   if (sql.startsWith('WITH pairs')) return 'WITH pairs ... balances (FollowerSubscription upsert)';
+  // The ledger upserts: one statement that also reports identities of other ledgers and the
+  // recorded event every copy is compared with.
+  if (sql.startsWith('WITH x AS')) return `${/INSERT INTO "\w+"/.exec(sql)?.[0] ?? 'WITH x'} (ledger upsert, copies compared)`;
   return /^(INSERT INTO "\w+"|UPDATE "\w+"|DELETE FROM "\w+")/.exec(sql)?.[1] ?? sql.slice(0, 40);
 }
 
