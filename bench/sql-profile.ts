@@ -120,7 +120,10 @@ function label(strings: TemplateStringsArray): string {
   if (sql.startsWith('WITH pairs')) return 'WITH pairs ... balances (FollowerSubscription upsert)';
   // The ledger upserts: one statement that also reports identities of other ledgers and the
   // recorded event every copy is compared with.
-  if (sql.startsWith('WITH x AS')) return `${/INSERT INTO "\w+"/.exec(sql)?.[0] ?? 'WITH x'} (ledger upsert, copies compared)`;
+  if (sql.startsWith('WITH x AS')) {
+    const insert = /INSERT INTO "\w+"/.exec(sql)?.[0];
+    return insert ? `${insert} (ledger upsert, copies compared)` : 'SELECT recorded identities (findRecorded: events of unknown vaults)';
+  }
   return /^(INSERT INTO "\w+"|UPDATE "\w+"|DELETE FROM "\w+")/.exec(sql)?.[1] ?? sql.slice(0, 40);
 }
 
