@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { serviceEntry } from '@vaults/shared';
 import { join } from 'node:path';
 
 // BENCH_COMPILED=1: run the workers as production does (plain node on compiled JavaScript, see
@@ -20,7 +21,7 @@ export async function compileWorkers(names: readonly string[]): Promise<Record<s
   for (const name of names) {
     const outfile = join(BUILD_DIR, `${name}.js`);
     await esbuild.build({
-      entryPoints: [join(root, 'services', name, 'src', 'main.ts')],
+      entryPoints: [join(root, serviceEntry(name))],
       bundle: true,
       platform: 'node',
       format: 'cjs',

@@ -5,7 +5,7 @@ import { createRedis } from '@vaults/shared';
 // the real workers. It reports over IPC when it has completed BENCH_EXPECT jobs.
 
 const expect = Number(process.env.BENCH_EXPECT);
-const connection = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'worker');
+const connection = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'wait');
 const latencies: number[] = [];
 
 const worker = new Worker(process.env.BENCH_QUEUE!, async () => undefined, {

@@ -2,14 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SERVICES, serviceEntry, type ServiceName } from '@vaults/shared';
 import { memoryMb } from './probes';
 import { pollUntil } from './stats';
 
 // The worker services as separate processes, started the way scripts/start.ts starts them
 // (node itself with tsx as a loader, so the pid we sample is the worker's own).
 
-export const WORKERS = ['vault-worker', 'trade-worker', 'follower-worker', 'snapshot-worker'] as const;
-export type WorkerName = (typeof WORKERS)[number];
+/** The worker services, from the one list (SERVICES in @vaults/shared). */
+export const WORKERS: readonly ServiceName[] = SERVICES.map((s) => s.name);
+export type WorkerName = ServiceName;
 
 const root = join(__dirname, '..');
 
@@ -87,7 +89,7 @@ export async function startWorkers(names: readonly string[], env: Record<string,
     };
     const child = compiled
       ? spawnNode([compiled[name]!], name, childEnv)
-      : spawnTs(`services/${name}/src/main.ts`, name, childEnv);
+      : spawnTs(serviceEntry(name), name, childEnv);
     procs.push({ name, pid: child.pid!, port, child, readyRssMb: NaN });
   }
   try {

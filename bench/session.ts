@@ -27,7 +27,7 @@ export async function openSession(): Promise<Session> {
   const db = await createTestDatabase('vaults_bench');
   const pg = new Client({ connectionString: db.url });
   await pg.connect();
-  const redis = createRedis(TEST_REDIS_URL, 'worker');
+  const redis = createRedis(TEST_REDIS_URL, 'wait');
   const queues = new Map<string, Queue>();
   const queueNamed = (name: string) => {
     let q = queues.get(name);

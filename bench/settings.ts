@@ -1,4 +1,5 @@
 // What a run measures and how big it is. BENCH_MODE=quick (default; CI-size, ~1-2 min) or full.
+import { SERVICES } from '@vaults/shared';
 
 export type Mode = 'quick' | 'full';
 
@@ -44,7 +45,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     histories: full ? [1_000, 10_000, 100_000] : [1_000, 10_000],
     workerEnv: parseKv(env.BENCH_WORKER_ENV ?? ''),
     compiled: env.BENCH_COMPILED === '1',
-    workers: env.BENCH_WORKERS?.split(',').map((w) => w.trim()).filter(Boolean) ?? ['vault-worker', 'trade-worker', 'follower-worker', 'snapshot-worker'],
+    workers: env.BENCH_WORKERS?.split(',').map((w) => w.trim()).filter(Boolean) ?? SERVICES.map((s) => s.name),
   };
 }
 

@@ -1,12 +1,12 @@
 import type { Client } from 'pg';
 import { createDatabase } from '@vaults/shared';
-import { recomputeSnapshot } from '../services/snapshot-worker/src/store';
+import { advanceSnapshot } from '@vaults/snapshot-worker';
 import { median } from './stats';
 
 // Snapshot cost as one vault's history grows. For each size: a vault with one deposit and
 // `history` trades inserted straight into Trade (one INSERT ... SELECT generate_series), one full
 // snapshot from the origin, then rounds of a few new trades, each followed by the incremental
-// snapshot the worker would run (recomputeSnapshot in one transaction of @vaults/shared's
+// snapshot the worker would run (advanceSnapshot in one transaction of @vaults/shared's
 // createDatabase, as the snapshot worker calls it). Incremental cost per new trade should not depend on the history.
 
 const NEW_TRADES = 10;
@@ -28,7 +28,7 @@ export async function measureSnapshotCost(pg: Client, databaseUrl: string, histo
   const db = createDatabase(databaseUrl, 2);
   const snapshot = async (vaultId: number) => {
     const s = performance.now();
-    const r = await db.transaction((tx) => recomputeSnapshot(tx, vaultId, CHECKPOINT_EVERY));
+    const r = await db.transaction((tx) => advanceSnapshot(tx, vaultId, CHECKPOINT_EVERY));
     return { ms: performance.now() - s, read: r.eventsRead, folded: r.eventsFolded };
   };
   try {

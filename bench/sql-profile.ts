@@ -1,8 +1,6 @@
 import type { Client } from 'pg';
-import { createDatabase, createPrisma, type Tx } from '@vaults/shared';
+import { createDatabase, createPrisma, type PrismaClient, type Tx, recordFollowerEvents, recordTrades } from '@vaults/shared';
 import type { FollowerEv, TradeEv } from '@vaults/testkit';
-import { recordFollowerEvents } from '../services/follower-worker/src/store';
-import { recordTrades } from '../services/trade-worker/src/store';
 import { EventFactory } from './events';
 import { median } from './stats';
 
@@ -46,7 +44,8 @@ export async function profileSql(pg: Client, databaseUrl: string, batchSize: num
   const db = createDatabase(databaseUrl, 1);
   const runners: [SqlProfile['client'], Runner][] = [
     ['pg', async (work) => void (await db.transaction((tx) => work(tx)))],
-    ['prisma', async (work) => void (await prisma.$transaction((tx) => work(tx), { timeout: 60_000 }))],
+    // The same statements through a Prisma interactive transaction, for the comparison.
+    ['prisma', async (work) => void (await prisma.$transaction((ptx) => work(prismaTx(ptx)), { timeout: 60_000 }))],
   ];
   const out: SqlProfile[] = [];
   try {
@@ -95,12 +94,21 @@ async function profile<B extends unknown[]>(
   };
 }
 
-/** The transaction client with every $queryRaw / $executeRaw timed, labelled by its SQL. */
+/** A Prisma interactive transaction as a Tx (its tagged-template raw queries bind parameters the same way). */
+function prismaTx(ptx: Pick<PrismaClient, '$queryRaw' | '$executeRaw'>): Tx {
+  return {
+    inTransaction: true,
+    query: async <T>(strings: TemplateStringsArray, ...values: unknown[]) => (await ptx.$queryRaw(strings, ...values)) as T[],
+    execute: (strings: TemplateStringsArray, ...values: unknown[]) => ptx.$executeRaw(strings, ...values),
+  };
+}
+
+/** The transaction with every query / execute timed, labelled by its SQL. */
 function timed(tx: Tx, record: (label: string, ms: number) => void): Tx {
   return new Proxy(tx, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
-      if ((prop !== '$queryRaw' && prop !== '$executeRaw') || typeof value !== 'function') return value;
+      if ((prop !== 'query' && prop !== 'execute') || typeof value !== 'function') return value;
       return async (strings: TemplateStringsArray, ...values: unknown[]) => {
         const t0 = performance.now();
         const result = await value.call(target, strings, ...values);

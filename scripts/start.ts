@@ -1,4 +1,4 @@
-// pnpm start: apply migrations, then run the four workers as four processes (as in production),
+// pnpm start: apply migrations, then run the workers (SERVICES) as four processes (as in production),
 // in the foreground, each line prefixed with its service. Ctrl-C / SIGTERM stops all four
 // cleanly; if one dies, the others are stopped and the exit code says so.
 // SERVICES=trade-worker,snapshot-worker runs a subset.

@@ -1,18 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SERVICES, serviceEntry, type ServiceName } from '@vaults/shared';
 
-// The four worker services as separate processes, the way production runs them: used by
-// `pnpm start` and `pnpm demo`.
+// The worker services as separate processes, the way production runs them: used by `pnpm start`
+// and `pnpm demo`. Which services there are, and their ports, is the one list (SERVICES).
 
-export const WORKERS = [
-  { name: 'vault-worker', port: 9101 },
-  { name: 'trade-worker', port: 9102 },
-  { name: 'follower-worker', port: 9103 },
-  { name: 'snapshot-worker', port: 9104 },
-] as const;
+export const WORKERS = SERVICES;
 
-export type WorkerName = (typeof WORKERS)[number]['name'];
+export type WorkerName = ServiceName;
 
 export const REPO_ROOT = join(__dirname, '..');
 
@@ -29,7 +25,7 @@ export interface WorkerProcess {
  * child once.
  */
 export function spawnWorker(name: string, env: NodeJS.ProcessEnv, print: (line: string) => void): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'services', name, 'src', 'main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, serviceEntry(name))], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

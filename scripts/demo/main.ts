@@ -86,7 +86,7 @@ async function main(): Promise<number> {
   await dropDemoDatabase(s.databaseUrl);
   await migrate(s.databaseUrl);
 
-  const connection = createRedis(s.redisUrl, 'producer');
+  const connection = createRedis(s.redisUrl, 'fail-fast');
   connection.on('error', (err: Error) => say(`[demo] redis: ${err.message}`));
   const producer = new Producer({ connection, prefix: s.prefix });
   try {

@@ -19,7 +19,7 @@ const reason = (err: unknown) => {
 };
 
 export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
-  const redis = createRedis(url, 'producer', { retryStrategy: () => null, lazyConnect: true });
+  const redis = createRedis(url, 'fail-fast', { retryStrategy: () => null, lazyConnect: true });
   let cause: unknown;
   redis.on('error', (err) => (cause ??= err)); // the socket's error says more than connect()'s
   try {

@@ -11,10 +11,10 @@ import {
   type TestDatabase,
 } from '@vaults/testkit';
 import type { QueueKey } from '@vaults/shared';
-import { followerWorker } from '@vaults/follower-worker/src/service';
-import { snapshotWorker } from '@vaults/snapshot-worker/src/service';
-import { tradeWorker } from '@vaults/trade-worker/src/service';
-import { vaultWorker } from '@vaults/vault-worker/src/service';
+import { followerWorker } from '@vaults/follower-worker';
+import { snapshotWorker } from '@vaults/snapshot-worker';
+import { tradeWorker } from '@vaults/trade-worker';
+import { vaultWorker } from '@vaults/vault-worker';
 
 // Payloads that break the contract fail at once (one attempt), with a reason that names the
 // field, and write nothing. So do job names that are not the queue's (built-in object property

@@ -12,10 +12,10 @@ import {
   type AnyEvent,
   type TestDatabase,
 } from '@vaults/testkit';
-import { followerWorker } from '@vaults/follower-worker/src/service';
-import { snapshotWorker } from '@vaults/snapshot-worker/src/service';
-import { tradeWorker } from '@vaults/trade-worker/src/service';
-import { vaultWorker } from '@vaults/vault-worker/src/service';
+import { followerWorker } from '@vaults/follower-worker';
+import { snapshotWorker } from '@vaults/snapshot-worker';
+import { tradeWorker } from '@vaults/trade-worker';
+import { vaultWorker } from '@vaults/vault-worker';
 
 // One test at least per rule of docs/CONTRACT.md "The database state that must result", each
 // delivering events through the real queues to the four real services.

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
+import { serviceEntry } from '@vaults/shared';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { Harness, createTestDatabase, deploy, testEnv, toJob, trade, uniqueQueueSuffix, waitUntil, type TestDatabase } from '@vaults/testkit';
 import { Client } from 'pg';
-import { vaultWorker } from '@vaults/vault-worker/src/service';
+import { vaultWorker } from '@vaults/vault-worker';
 
 // A rolling update sends SIGTERM to a worker with jobs in flight: readiness turns 503 at once,
 // the job finishes and is not redelivered, and the process exits 0.
@@ -35,7 +36,7 @@ it('finishes the job in flight at SIGTERM, exactly once, and exits 0', async () 
     BATCH_MAX_WAIT_MS: '1500',
     BATCH_MAX_SIZE: '1000',
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../services/trade-worker/src/main.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../..', serviceEntry('trade-worker'))], {
     cwd: join(__dirname, '../..'),
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

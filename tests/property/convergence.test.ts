@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { Harness, createTestDatabase, diffStates, expectedState, readState, uniqueQueueSuffix, type TestDatabase } from '@vaults/testkit';
-import { followerWorker } from '@vaults/follower-worker/src/service';
-import { snapshotWorker } from '@vaults/snapshot-worker/src/service';
-import { tradeWorker } from '@vaults/trade-worker/src/service';
-import { vaultWorker } from '@vaults/vault-worker/src/service';
+import { followerWorker } from '@vaults/follower-worker';
+import { snapshotWorker } from '@vaults/snapshot-worker';
+import { tradeWorker } from '@vaults/trade-worker';
+import { vaultWorker } from '@vaults/vault-worker';
 import { historyArb } from './histories';
 
 // Random histories delivered through the real queues (shuffled, duplicated, with removals) to

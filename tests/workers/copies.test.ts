@@ -1,9 +1,6 @@
 import { Client } from 'pg';
-import { ConflictingCopyError, sqlOn, type FollowerEvent, type TradeExecuted, type Tx, type VaultDeployed } from '@vaults/shared';
+import { ConflictingCopyError, txOn, type FollowerEvent, type TradeExecuted, type Tx, type VaultDeployed, recordFollowerEvents, recordTrades, recordDeploy } from '@vaults/shared';
 import { addr, createTestDatabase, deploy, follower, trade, type TestDatabase } from '@vaults/testkit';
-import { recordFollowerEvents } from '@vaults/follower-worker/src/store';
-import { recordTrades } from '@vaults/trade-worker/src/store';
-import { recordDeploy } from '@vaults/vault-worker/src/store';
 
 // "Copies agree" (docs/CONTRACT.md): for every field of every payload kind, a copy that differs
 // from the recorded event fails alone, naming that field, and the database is exactly what the
@@ -48,7 +45,7 @@ async function write(kind: Kind, batch: Payload[]): Promise<Result[]> {
 async function savepoint(fn: (tx: Tx) => Promise<Result[]>): Promise<Result[]> {
   await pg.query('SAVEPOINT batch');
   try {
-    const r = await fn(sqlOn(pg));
+    const r = await fn(txOn(pg));
     await pg.query('RELEASE SAVEPOINT batch');
     return r;
   } catch (error) {

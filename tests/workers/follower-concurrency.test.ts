@@ -1,7 +1,7 @@
 import { Harness, addr, createTestDatabase, deploy, follower, readState, uniqueQueueSuffix, type TestDatabase } from '@vaults/testkit';
-import { vaultWorker } from '@vaults/vault-worker/src/service';
-import { snapshotWorker } from '@vaults/snapshot-worker/src/service';
-import { followerWorker } from '@vaults/follower-worker/src/service';
+import { vaultWorker } from '@vaults/vault-worker';
+import { snapshotWorker } from '@vaults/snapshot-worker';
+import { followerWorker } from '@vaults/follower-worker';
 
 // Many events of one (follower, vault) at once, across two replicas with many jobs in flight
 // and small batches: the balance is exactly the ledger's sum (no lost update).

@@ -1,31 +1,28 @@
-import { createPrisma, type FollowerEvent, type TradeExecuted } from '@vaults/shared';
+import { createDatabase, type Database, type FollowerEvent, type TradeExecuted, recordFollowerEvents, recordTrades, recordDeploy } from '@vaults/shared';
 import { createTestDatabase, deploy, follower, trade, type TestDatabase } from '@vaults/testkit';
-import { recordFollowerEvents } from '@vaults/follower-worker/src/store';
-import { recordTrades } from '@vaults/trade-worker/src/store';
-import { recordDeploy } from '@vaults/vault-worker/src/store';
-import { recomputeSnapshot } from '@vaults/snapshot-worker/src/store';
+import { advanceSnapshot } from '@vaults/snapshot-worker';
 
 // The snapshot folds only what is new; a late or removed event sends it back to the newest
 // checkpoint before that event, not to the start.
 
 let db: TestDatabase;
-let prisma: ReturnType<typeof createPrisma>;
+let database: Database;
 let vaultId: number;
 const strip = <T extends { type: string }>({ type, ...rest }: T) => ({ ...rest, removed: false });
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  prisma = createPrisma(db.url, 2);
-  ({ vaultId } = await prisma.$transaction((tx) => recordDeploy(tx, strip(deploy(1, 2)))));
+  database = createDatabase(db.url, 2);
+  ({ vaultId } = await database.transaction((tx) => recordDeploy(tx, strip(deploy(1, 2)))));
 });
 afterAll(async () => {
-  await prisma.$disconnect();
+  await database.close();
   await db.drop();
 });
 
-const trades = (items: TradeExecuted[]) => prisma.$transaction((tx) => recordTrades(tx, items));
-const followers = (items: FollowerEvent[]) => prisma.$transaction((tx) => recordFollowerEvents(tx, items));
-const snapshot = () => prisma.$transaction((tx) => recomputeSnapshot(tx, vaultId, 10));
+const trades = (items: TradeExecuted[]) => database.transaction((tx) => recordTrades(tx, items));
+const followers = (items: FollowerEvent[]) => database.transaction((tx) => recordFollowerEvents(tx, items));
+const snapshot = () => database.transaction((tx) => advanceSnapshot(tx, vaultId, 10));
 
 it('reads only new events, and resumes from a checkpoint after a late event', async () => {
   await followers([strip(follower(1, 9, 'DEPOSIT', 1_000_000n, { blockNumber: 1 }))]);
@@ -49,7 +46,7 @@ it('reads only new events, and resumes from a checkpoint after a late event', as
   expect(afterLate.eventsRead).toBeGreaterThan(2);
 
   // The result equals a fold from scratch.
-  await prisma.$executeRaw`UPDATE "VaultMetricsState" SET "recomputeFromBlock" = 0, "recomputeFromLogIndex" = 0 WHERE "vaultId" = ${vaultId}`;
+  await database.sql.execute`UPDATE "VaultMetricsState" SET "recomputeFromBlock" = 0, "recomputeFromLogIndex" = 0 WHERE "vaultId" = ${vaultId}`;
   const full = await snapshot();
   expect(full).toMatchObject({ eventsFolded: 54, eventsRead: 54, resumedFrom: 'origin' });
   expect({ tvl: full.tvl, roi: full.roi, drawdown: full.drawdown }).toEqual({ tvl: afterLate.tvl, roi: afterLate.roi, drawdown: afterLate.drawdown });

@@ -1,8 +1,7 @@
-import { applyEvent, createDatabase, INITIAL_STATE, metricsOf, type Database, type LedgerEvent } from '@vaults/shared';
+import { createDatabase, type Database, recordFollowerEvents, recordDeploy } from '@vaults/shared';
 import { createTestDatabase, deploy, follower, trade, type TestDatabase } from '@vaults/testkit';
-import { recordFollowerEvents } from '@vaults/follower-worker/src/store';
-import { recordDeploy } from '@vaults/vault-worker/src/store';
-import * as snapshotStore from '@vaults/snapshot-worker/src/store';
+import * as snapshotStore from '@vaults/snapshot-worker';
+import { applyEvent, INITIAL_STATE, metricsOf, type LedgerEvent } from '@vaults/snapshot-worker';
 
 // The snapshot reads a vault's events in pages. A trade and a follower event can share
 // (blockNumber, logIndex, txHash) — one identity recorded on two ledgers, which only a producer
@@ -40,14 +39,14 @@ it.each([2, 3, 7, DEFAULT_PAGE])('page size %i: a boundary on a tie skips nothin
     // Straight into the Trade table: the trade writer would now refuse an identity that the
     // follower ledger holds.
     for (const t of [tiedTrade, laterTrade]) {
-      await tx.$executeRaw`
+      await tx.execute`
         INSERT INTO "Trade" ("chainId", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp", "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
         VALUES (${String(t.chainId)}::bigint, ${t.txHash}, ${String(t.logIndex)}::bigint, ${vaultId}::int, ${String(t.blockNumber)}::bigint,
                 ${String(t.blockTimestamp)}::bigint, ${t.tokenIn}, ${t.tokenOut}, ${t.amountIn}::numeric, ${t.amountOut}::numeric, ${t.pnl}::numeric)`;
     }
   });
 
-  const result = await database.transaction((tx) => snapshotStore.recomputeSnapshot(tx, vaultId, 1000, pageSize));
+  const result = await database.transaction((tx) => snapshotStore.advanceSnapshot(tx, vaultId, 1000, pageSize));
 
   const events: LedgerEvent[] = [
     ...[...before, tie].map((e): LedgerEvent => ({ kind: 'DEPOSIT', amount: BigInt(e.amount) })),
@@ -65,6 +64,6 @@ it.each([2, 3, 7, DEFAULT_PAGE])('page size %i: a boundary on a tie skips nothin
   expect(result.drawdown).toBeCloseTo(expected.drawdown, 12);
 
   // Nothing new: the next run reads nothing, and in particular not the trade at the tie again.
-  const again = await database.transaction((tx) => snapshotStore.recomputeSnapshot(tx, vaultId, 1000, pageSize));
+  const again = await database.transaction((tx) => snapshotStore.advanceSnapshot(tx, vaultId, 1000, pageSize));
   expect({ eventsRead: again.eventsRead, eventsFolded: again.eventsFolded }).toEqual({ eventsRead: 0, eventsFolded: events.length });
 });

@@ -1,8 +1,6 @@
 import { Client } from 'pg';
-import { createDatabase, createMetrics, createTxBatcher, loadConfig, type Database, type TradeExecuted } from '@vaults/shared';
+import { createDatabase, createMetrics, loadConfig, type Database, type TradeExecuted, recordDeploy, recordTrades, vaultEventRecorder, type Producer } from '@vaults/shared';
 import { createTestDatabase, deploy, trade, type TestDatabase } from '@vaults/testkit';
-import { recordDeploy } from '@vaults/vault-worker/src/store';
-import { recordTrades } from '@vaults/trade-worker/src/store';
 
 // Group commit against the real database: concurrent trades share one transaction, and a row
 // the database rejects fails only its own job (the batch is retried row by row).
@@ -30,13 +28,15 @@ const payload = (t: ReturnType<typeof trade>): TradeExecuted => {
 it('commits a batch together, and a poison row fails only its own job', async () => {
   const config = loadConfig({ BATCH_MAX_SIZE: '50', BATCH_MAX_WAIT_MS: '20' }, { concurrency: 1, metricsPort: 0 });
   const metrics = createMetrics('test');
-  const batcher = createTxBatcher({ db: database, config, metrics }, 'record_trades', recordTrades);
+  const requested: unknown[] = [];
+  const producer = { calculateSnapshot: async (r: unknown) => void requested.push(r) } as unknown as Producer;
+  const trades = vaultEventRecorder({ db: database, config, metrics, producer }, 'record_trades', recordTrades);
 
   const good = Array.from({ length: 9 }, (_, i) => payload(trade(1, BigInt(i + 1))));
   // Valid by type but not by the database: 10^80 does not fit numeric(78,0). Zod would stop it
   // at the door; here it stands for any row the database refuses.
   const poison = { ...payload(trade(1, 1n)), amountIn: (10n ** 80n).toString() };
-  const results = await Promise.allSettled([...good.slice(0, 4), poison, ...good.slice(4)].map((t) => batcher.submit(t)));
+  const results = await Promise.allSettled([...good.slice(0, 4), poison, ...good.slice(4)].map((t) => trades.record(t)));
 
   expect(results.map((r) => r.status)).toEqual([...Array(4).fill('fulfilled'), 'rejected', ...Array(5).fill('fulfilled')]);
   expect((results[4] as PromiseRejectedResult).reason.message).toMatch(/numeric field overflow|out of range/i);
@@ -45,6 +45,9 @@ it('commits a batch together, and a poison row fails only its own job', async ()
   // First one transaction for all ten, then (it failed) ten on their own.
   const batches = (await metrics.batchSize.get()).values.find((v) => v.metricName === 'vaults_db_batch_size_jobs_count');
   expect(batches?.value).toBe(11);
+  // Each trade that took effect asked for its vault's snapshot (requests of one moment share an add).
+  expect(requested.length).toBeGreaterThanOrEqual(1);
+  expect(new Set(requested.map((r) => JSON.stringify(r)))).toEqual(new Set([JSON.stringify({ chainId: 1, vaultAddress: payload(trade(1, 1n)).vaultAddress })]));
 
   const c = new Client({ connectionString: db.url });
   await c.connect();

@@ -1,25 +1,6 @@
-export * from './values';
-export * from './payloads';
-export * from './errors';
-export * from './queues';
-export * from './identity';
-export * from './config';
-export * from './logger';
-export * from './share-price';
-export * from './redis';
-export * from './db';
-export * from './producer';
-export * from './migrate';
-export * from './metrics';
-export * from './batcher';
-export * from './sidecar';
-export * from './snapshot-scheduler';
-export * from './retry';
-export * from './runner';
-export * from './vault-sql';
-export * from './tx-batcher';
-export * from './users-sql';
-export * from './vault-event-processor';
-export * from './vault-event-service';
-export * from './vault-batch';
-export * from './copies';
+// The one public entry of @vaults/shared (package.json "exports"): nothing outside this package
+// imports a file under src/ (tests/architecture/boundaries.test.ts checks it). Three folders,
+// each with its own index, and a fixed direction of imports: contract <- platform <- vault-events.
+export * from './contract';
+export * from './platform';
+export * from './vault-events';

@@ -11,7 +11,7 @@ const trade: TradeExecutedInput = {
 };
 
 describe('Producer', () => {
-  const redis = createRedis(REDIS, 'producer');
+  const redis = createRedis(REDIS, 'fail-fast');
   const producer = new Producer({ connection: redis, queueSuffix: suffix });
 
   afterAll(async () => {
@@ -38,7 +38,7 @@ describe('Producer', () => {
   });
 
   it('fails at once, with a clear error, when Redis cannot be reached', async () => {
-    const dead = createRedis('redis://127.0.0.1:1', 'producer');
+    const dead = createRedis('redis://127.0.0.1:1', 'fail-fast');
     dead.on('error', () => undefined);
     const lonely = new Producer({ connection: dead, readyTimeoutMs: 200, onError: () => undefined });
     await expect(lonely.tradeExecuted(trade)).rejects.toThrow(RedisUnavailableError);

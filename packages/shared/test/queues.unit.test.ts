@@ -1,4 +1,4 @@
-import { QUEUES, parsePayload, type QueueKey } from '../src/queues';
+import { QUEUES, parsePayload, type QueueKey } from '../src/contract';
 
 // A job name is looked up among the queue's own job names only: one named after a built-in
 // object property must be unknown, not Object.prototype's member (which failed with a TypeError

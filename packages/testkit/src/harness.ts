@@ -7,7 +7,7 @@ import {
   type QueueKey,
   type Redis,
   type RunningService,
-  type ServiceDefinition,
+  type AnyServiceDefinition,
 } from '@vaults/shared';
 import type { AnyEvent } from './reference';
 import { TEST_REDIS_URL } from './database';
@@ -40,10 +40,10 @@ export class Harness {
     readonly queueSuffix: string,
     readonly env: Record<string, string> = {},
   ) {
-    this.redis = createRedis(TEST_REDIS_URL, 'worker');
+    this.redis = createRedis(TEST_REDIS_URL, 'wait');
   }
 
-  async start(defs: ServiceDefinition<any>[]): Promise<void> {
+  async start(defs: AnyServiceDefinition[]): Promise<void> {
     for (const def of defs) {
       this.services.push(await startService(def, { env: testEnv(this.databaseUrl, this.env), queueSuffix: this.queueSuffix }));
     }

@@ -44,7 +44,7 @@ export async function buildBoardApp(opts: BoardAppOptions): Promise<FastifyInsta
   const { config, logger } = opts;
   const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger });
 
-  const connection = createRedis(config.redisUrl, 'producer');
+  const connection = createRedis(config.redisUrl, 'fail-fast');
   connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
   const queues = (Object.keys(QUEUES) as QueueKey[]).map(
     (key) => new Queue(queueName(key, opts.queueSuffix), { connection, prefix: config.queuePrefix }),

@@ -46,7 +46,7 @@ describe('bull board app', () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    redis = createRedis(TEST_REDIS_URL, 'worker');
+    redis = createRedis(TEST_REDIS_URL, 'wait');
     tradeQueue = new Queue(queueName('trade', suffix), { connection: redis });
   });
 
@@ -97,7 +97,7 @@ describe('bull board app', () => {
 
   it('retries a failed job through the board API', async () => {
     const name = queueName('vault', suffix);
-    const workerRedis = createRedis(TEST_REDIS_URL, 'worker');
+    const workerRedis = createRedis(TEST_REDIS_URL, 'wait');
     const worker = new Worker(name, async () => {
       throw new UnrecoverableError('bad payload');
     }, { connection: workerRedis, autorun: false });

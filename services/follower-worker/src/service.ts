@@ -1,11 +1,20 @@
-import { vaultEventService, type FollowerEvent } from '@vaults/shared';
-import { recordFollowerEvents } from './store';
+import { defineService, recordFollowerEvents, vaultEventRecorder, type FollowerEvent } from '@vaults/shared';
 
-export const followerWorker = vaultEventService<FollowerEvent>({
+/**
+ * FollowerSubscribed / FollowerUnsubscribed: record the event exactly once (group-committed) and
+ * the follower's balance, then ask for the vault's snapshot. The payload's action decides.
+ */
+export const followerWorker = defineService({
   name: 'follower-worker',
   queue: 'follower',
-  jobNames: ['FollowerSubscribed', 'FollowerUnsubscribed'],
-  defaults: { concurrency: 400, metricsPort: 9103 },
-  operation: 'record_follower_events',
-  write: recordFollowerEvents,
+  createDeps: (infra) => vaultEventRecorder<FollowerEvent>(infra, 'record_follower_events', recordFollowerEvents),
+  handlers: {
+    FollowerSubscribed: async (event, followers) => {
+      await followers.record(event);
+    },
+    FollowerUnsubscribed: async (event, followers) => {
+      await followers.record(event);
+    },
+  },
+  closeDeps: (followers) => followers.close(),
 });

@@ -1,25 +1,26 @@
-import { findVaultIds, type CalculateSnapshot, type ServiceDefinition } from '@vaults/shared';
-import { processSnapshot, type SnapshotDeps } from './processor';
-import { recomputeSnapshot } from './store';
+import { defineService, findVaultIds } from '@vaults/shared';
+import { advanceSnapshot } from './store';
 
-export const snapshotWorker: ServiceDefinition<SnapshotDeps> = {
+/** CalculateSnapshot: bring the vault's TVL, ROI and drawdown up to date (incrementally). */
+export const snapshotWorker = defineService({
   name: 'snapshot-worker',
   queue: 'snapshot',
-  defaults: { concurrency: 2, metricsPort: 9104 },
+  createDeps: ({ db, config, metrics }) => ({ db, config, metrics }),
   handlers: {
-    CalculateSnapshot: async (payload: CalculateSnapshot, deps, { log }) => {
-      await processSnapshot(payload, deps, log);
-    },
-  },
-  createDeps: ({ db, config, metrics }) => ({
-    findVaultId: async (chainId, vaultAddress) => (await findVaultIds(db.sql, [{ chainId, vaultAddress }])).values().next().value,
-    recompute: async (vaultId) => {
+    CalculateSnapshot: async (request, { db, config, metrics }, { log }) => {
+      const [vaultId] = (await findVaultIds(db.sql, [request])).values();
+      if (vaultId === undefined) {
+        // Nothing to compute: a vault with events always exists before its snapshot is asked for.
+        log.info({ vaultAddress: request.vaultAddress }, 'snapshot of an unknown vault: nothing to do');
+        return;
+      }
       const stop = metrics.dbTransactionDuration.startTimer({ operation: 'snapshot' });
       try {
-        return await db.transaction((tx) => recomputeSnapshot(tx, vaultId, config.snapshotCheckpointEvery));
+        const result = await db.transaction((tx) => advanceSnapshot(tx, vaultId, config.snapshotCheckpointEvery));
+        log.debug({ vaultId, ...result }, 'snapshot done');
       } finally {
         stop();
       }
     },
-  }),
-};
+  },
+});

@@ -1,11 +1,14 @@
-import { vaultEventService, type TradeExecuted } from '@vaults/shared';
-import { recordTrades } from './store';
+import { defineService, recordTrades, vaultEventRecorder, type TradeExecuted } from '@vaults/shared';
 
-export const tradeWorker = vaultEventService<TradeExecuted>({
+/** TradeExecuted: record the trade exactly once (group-committed), then ask for the vault's snapshot. */
+export const tradeWorker = defineService({
   name: 'trade-worker',
   queue: 'trade',
-  jobNames: ['TradeExecuted'],
-  defaults: { concurrency: 400, metricsPort: 9102 },
-  operation: 'record_trades',
-  write: recordTrades,
+  createDeps: (infra) => vaultEventRecorder<TradeExecuted>(infra, 'record_trades', recordTrades),
+  handlers: {
+    TradeExecuted: async (trade, trades) => {
+      await trades.record(trade);
+    },
+  },
+  closeDeps: (trades) => trades.close(),
 });

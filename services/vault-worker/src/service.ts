@@ -1,24 +1,18 @@
-import type { ServiceDefinition, VaultDeployed } from '@vaults/shared';
-import { processVaultDeployed, type VaultDeps } from './processor';
-import { recordDeploy } from './store';
+import { defineService, recordDeploy } from '@vaults/shared';
 
-export const vaultWorker: ServiceDefinition<VaultDeps> = {
+/** VaultDeployed: the leader's user, the deploy in the ledger and the vault row, in one transaction. */
+export const vaultWorker = defineService({
   name: 'vault-worker',
   queue: 'vault',
-  defaults: { concurrency: 20, metricsPort: 9101 },
+  createDeps: ({ db, metrics }) => ({ db, metrics }),
   handlers: {
-    VaultDeployed: async (payload: VaultDeployed, deps) => {
-      await processVaultDeployed(payload, deps);
-    },
-  },
-  createDeps: ({ db, metrics }) => ({
-    record: async (event) => {
+    VaultDeployed: async (deploy, { db, metrics }) => {
       const stop = metrics.dbTransactionDuration.startTimer({ operation: 'record_deploy' });
       try {
-        return await db.transaction((tx) => recordDeploy(tx, event));
+        await db.transaction((tx) => recordDeploy(tx, deploy));
       } finally {
         stop();
       }
     },
-  }),
-};
+  },
+});

@@ -10,8 +10,8 @@ export const ALL_QUEUES: QueueKey[] = ['vault', 'trade', 'follower', 'snapshot']
 /**
  * The suite's indexer. It adds raw jobs (`Queue.add(name, data)`: no job id, BullMQ's default
  * options), so every duplicate is really delivered, and sends at a set rate so that faults land
- * in the middle of the load. Its connection has the producer profile (`createRedis(url,
- * 'producer')`): while Redis is down an add fails at once; the driver notes the error, waits and
+ * in the middle of the load. Its connection has the fail-fast profile (`createRedis(url,
+ * 'fail-fast')`): while Redis is down an add fails at once; the driver notes the error, waits and
  * sends the same event again (an indexer's at-least-once).
  */
 export class Driver {
@@ -21,7 +21,7 @@ export class Driver {
   readonly errors: { at: number; message: string; tookMs: number }[] = [];
 
   constructor(redisUrl: string, readonly prefix: string) {
-    this.redis = createRedis(redisUrl, 'producer');
+    this.redis = createRedis(redisUrl, 'fail-fast');
     this.redis.on('error', () => undefined); // reported through the failed adds
     this.producer = new Producer({ connection: this.redis, prefix });
   }
@@ -77,7 +77,7 @@ export class QueueWatch {
   private readonly producer: Producer;
 
   constructor(redisUrl: string, prefix: string) {
-    this.redis = createRedis(redisUrl, 'worker');
+    this.redis = createRedis(redisUrl, 'wait');
     this.redis.on('error', () => undefined);
     this.producer = new Producer({ connection: this.redis, prefix });
   }

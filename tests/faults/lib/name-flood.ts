@@ -42,7 +42,7 @@ export async function floodNames(opts: {
 }): Promise<FloodResult> {
   const { worker, names } = opts;
   const t0 = Date.now();
-  const redis = createRedis(opts.redisUrl, 'worker');
+  const redis = createRedis(opts.redisUrl, 'wait');
   const queue = new Queue(opts.queue, { connection: redis, prefix: opts.prefix });
   let scrapes = 0;
   let failedScrapes = 0;

@@ -31,10 +31,10 @@ export async function probe(workers: WorkerProcess[]): Promise<ProbeResult> {
 
 /**
  * What an indexer sees when it adds a job while Redis is down: a producer made the documented
- * way (`createRedis(url, 'producer')`), fresh or already connected before the outage.
+ * way (`createRedis(url, 'fail-fast')`), fresh or already connected before the outage.
  */
 export async function producerAddWhileDown(redisUrl: string, prefix: string, budgetMs = 10_000): Promise<{ ok: boolean; tookMs: number; message: string }> {
-  const redis = createRedis(redisUrl, 'producer');
+  const redis = createRedis(redisUrl, 'fail-fast');
   redis.on('error', () => undefined);
   // Its own queue name: should the add ever go through, it lands nowhere a worker reads.
   const producer = new Producer({ connection: redis, prefix, queueSuffix: '-producer-probe', onError: () => undefined });

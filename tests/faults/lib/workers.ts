@@ -5,8 +5,11 @@ import { createInterface } from 'node:readline';
 import { freePort, sleep, waitFor } from './util';
 
 export const ROOT = join(__dirname, '..', '..', '..');
-export const SERVICES = ['vault-worker', 'trade-worker', 'follower-worker', 'snapshot-worker'] as const;
-export type ServiceName = (typeof SERVICES)[number];
+import { SERVICES as SERVICE_LIST, serviceEntry, type ServiceName } from '@vaults/shared';
+
+/** The worker services, from the one list (SERVICES in @vaults/shared). */
+export const SERVICES: readonly ServiceName[] = SERVICE_LIST.map((s) => s.name);
+export type { ServiceName };
 
 export interface Exit {
   code: number | null;
@@ -28,7 +31,7 @@ export class WorkerProcess {
   private exit: Exit | undefined;
 
   constructor(readonly service: ServiceName, readonly port: number, env: Record<string, string>) {
-    this.proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services', service, 'src', 'main.ts')], {
+    this.proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, serviceEntry(service))], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env, METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],

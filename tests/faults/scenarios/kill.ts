@@ -3,14 +3,9 @@ import { openTransactions } from '../lib/pgactivity';
 import { sleep } from '../lib/util';
 import { generate } from '../lib/workload';
 import type { ServiceName } from '../lib/workers';
-import type { QueueKey } from '@vaults/shared';
+import { serviceInfo, type QueueKey } from '@vaults/shared';
 
-const QUEUE_OF: Record<ServiceName, QueueKey> = {
-  'vault-worker': 'vault',
-  'trade-worker': 'trade',
-  'follower-worker': 'follower',
-  'snapshot-worker': 'snapshot',
-};
+const QUEUE_OF = (service: ServiceName): QueueKey => serviceInfo(service)!.queue;
 
 /**
  * 1. kill -9 of each worker in the middle of load. Each worker is killed while it has jobs
@@ -34,7 +29,7 @@ export async function killNine(infra: Infra): Promise<Row> {
     for (const service of order) {
       const victim = stage.fleet.live(service)[0]!;
       if (service === 'vault-worker') extra.push(stage.deliver(lateVaults));
-      const q = stage.watch.queue(QUEUE_OF[service]);
+      const q = stage.watch.queue(QUEUE_OF(service));
       let active = 0;
       let openTx = 0;
       const deadline = Date.now() + 6000;

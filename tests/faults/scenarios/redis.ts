@@ -48,7 +48,7 @@ export async function redisRestart(infra: Infra): Promise<Row[]> {
     if (driverErrorsBefore === 0) producer.push('a producer connected before the outage saw no error while Redis was down');
     if (slowest >= 2000) producer.push(`a connected producer's add took ${slowest} ms to fail while Redis was down (want < 2 s)`);
     if (!(fresh.ok && fresh.tookMs < 2000)) {
-      producer.push(`a producer created while Redis is down (createRedis(url, 'producer') + Producer): its add gave ${JSON.stringify(fresh.message)} after ${fresh.tookMs} ms (want an error within 2 s)`);
+      producer.push(`a producer created while Redis is down (createRedis(url, 'fail-fast') + Producer): its add gave ${JSON.stringify(fresh.message)} after ${fresh.tookMs} ms (want an error within 2 s)`);
     }
     const producerNotes = [
       `connected producer: ${outageErrors.length} failed adds while down, each within ${slowest} ms: ${messages.slice(0, 3).map((m) => JSON.stringify(m)).join(', ')}`,

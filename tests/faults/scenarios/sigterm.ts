@@ -1,4 +1,4 @@
-import type { QueueKey } from '@vaults/shared';
+import { serviceInfo, type QueueKey } from '@vaults/shared';
 import { openTransactions } from '../lib/pgactivity';
 import { Stage, type Infra, type Row } from '../lib/scenario';
 import { seconds, sleep } from '../lib/util';
@@ -6,12 +6,7 @@ import { generate } from '../lib/workload';
 import type { ServiceName } from '../lib/workers';
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
-const QUEUE_OF: Record<ServiceName, QueueKey> = {
-  'vault-worker': 'vault',
-  'trade-worker': 'trade',
-  'follower-worker': 'follower',
-  'snapshot-worker': 'snapshot',
-};
+const QUEUE_OF = (service: ServiceName): QueueKey => serviceInfo(service)!.queue;
 
 /**
  * 4. SIGTERM during load, as a rolling update does it: for each service a new process is
@@ -45,7 +40,7 @@ export async function sigtermRolling(infra: Infra): Promise<Row> {
         openTx = await openTransactions(stage.databaseUrl, old.pid, infra.pg.port);
         if (openTx > 0) break;
       }
-      active = (await stage.watch.queue(QUEUE_OF[service]).getJobCounts('active')).active ?? 0;
+      active = (await stage.watch.queue(QUEUE_OF(service)).getJobCounts('active')).active ?? 0;
       const exit = await old.terminate(SHUTDOWN_TIMEOUT_MS + 20_000);
       if (openTx === 0) stage.notes.push(`${service} (old) was not caught mid-transaction within 15 s: SIGTERM landed between transactions`);
       stage.notes.push(`${service}: SIGTERM with ${openTx} transaction(s) open, ${active} job(s) active in its queue; exit ${exit.code ?? exit.signal} after ${seconds(exit.tookMs)} s`);

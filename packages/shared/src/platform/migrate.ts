@@ -9,7 +9,7 @@ import { Client } from 'pg';
 
 const PRISMA_MIGRATE_LOCK = 72707369; // the advisory lock key Prisma's migrate uses
 
-export const MIGRATIONS_DIR = join(__dirname, '..', '..', '..', 'prisma', 'migrations');
+export const MIGRATIONS_DIR = join(__dirname, '..', '..', '..', '..', 'prisma', 'migrations');
 
 export interface MigrationReport {
   applied: string[];

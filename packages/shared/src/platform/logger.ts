@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import { identityKey, type EventIdentity } from './identity';
+import { identityKey, type EventIdentity } from '../contract';
 
 export type { Logger };
 

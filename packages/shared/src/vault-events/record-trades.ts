@@ -1,19 +1,11 @@
-import {
-  QUEUES,
-  identityKey,
-  invalidateMetricsFrom,
-  recordVaultEvents,
-  toRecorded,
-  type Outcome,
-  type RecordOutcome,
-  type TradeExecuted,
-  type Tx,
-} from '@vaults/shared';
-
-export type TradeOutcome = RecordOutcome;
+import { QUEUES, identityKey, type TradeExecuted } from '../contract';
+import type { Outcome, Tx } from '../platform';
+import { recordVaultEvents, rowKey, toRecorded, type RecordOutcome } from './ledger';
+import { markRecomputeFrom } from './lock-protocol';
 
 /**
- * Records a batch of trades in the caller's transaction, exactly once per identity:
+ * The trade use case: records a batch of trades in the caller's transaction, exactly once per
+ * identity (the trade-worker calls it through vaultEventRecorder):
  * - the TradeEvent row of an identity (the whole event) is upserted first; its row lock
  *   serialises every copy of that event; `removed` only ever turns true, and only for a copy
  *   that agrees with the recorded event (a conflicting copy fails alone and changes nothing);
@@ -21,7 +13,7 @@ export type TradeOutcome = RecordOutcome;
  * - a removed identity's trade row is deleted;
  * - a trade of an unknown vault writes nothing and reports 'vault-unknown' (retried later).
  */
-export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<TradeOutcome>[]> {
+export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<RecordOutcome>[]> {
   return recordVaultEvents(tx, trades, {
     kind: 'TradeExecuted',
     queue: QUEUES.trade.name,
@@ -30,7 +22,7 @@ export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<T
       const live = agreed.filter((t) => !t.removed);
       const dead = agreed.filter((t) => t.removed);
       const inserted = live.length
-        ? await tx.$queryRaw<{ k: string; vaultId: number; blockNumber: bigint; logIndex: bigint }[]>`
+        ? await tx.query<{ chainId: string; txHash: string; logIndex: string; vaultId: number; blockNumber: string }>`
             INSERT INTO "Trade" ("chainId", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp",
                                  "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
             SELECT * FROM unnest(${live.map((t) => String(t.chainId))}::text[]::bigint[],
@@ -45,10 +37,10 @@ export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<T
                                  ${live.map((t) => t.amountOut)}::text[]::numeric[],
                                  ${live.map((t) => t.pnl)}::text[]::numeric[])
             ON CONFLICT ("chainId", "txHash", "logIndex") DO NOTHING
-            RETURNING "chainId"::text || ':' || "txHash" || ':' || "logIndex"::text AS k, "vaultId", "blockNumber", "logIndex"`
+            RETURNING "chainId", "txHash", "logIndex", "vaultId", "blockNumber"`
         : [];
       const deleted = dead.length
-        ? await tx.$queryRaw<{ vaultId: number; blockNumber: bigint; logIndex: bigint }[]>`
+        ? await tx.query<{ vaultId: number; blockNumber: string; logIndex: string }>`
             DELETE FROM "Trade" t
              USING unnest(${dead.map((d) => String(d.chainId))}::text[]::bigint[],
                           ${dead.map((d) => d.txHash)}::text[],
@@ -56,10 +48,10 @@ export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<T
              WHERE t."chainId" = r.c AND t."txHash" = r.h AND t."logIndex" = r.l
             RETURNING t."vaultId", t."blockNumber", t."logIndex"`
         : [];
-      await invalidateMetricsFrom(tx, [...inserted, ...deleted]);
+      await markRecomputeFrom(tx, [...inserted, ...deleted]);
 
-      const insertedKeys = new Set(inserted.map((r) => r.k));
-      const outcomes = new Map<string, TradeOutcome>();
+      const insertedKeys = new Set(inserted.map(rowKey));
+      const outcomes = new Map<string, RecordOutcome>();
       for (const t of live) outcomes.set(identityKey(t), insertedKeys.has(identityKey(t)) ? 'applied' : 'duplicate');
       for (const t of dead) outcomes.set(identityKey(t), 'removed');
       return outcomes;
@@ -73,7 +65,7 @@ export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<T
  * event, and the recorded event comes back to be compared with every copy of the batch.
  */
 async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[]) {
-  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+  const rows = await tx.query`
     WITH x AS (
       SELECT * FROM unnest(${reps.map((t) => String(t.chainId))}::text[]::bigint[],
                            ${reps.map((t) => t.txHash)}::text[],
@@ -110,12 +102,12 @@ async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[]) {
                EXCLUDED."tokenOut", EXCLUDED."amountIn", EXCLUDED."amountOut", EXCLUDED."pnl"))
       RETURNING e.*, (e.xmax = 0) AS inserted
     )
-    SELECT "chainId"::text || ':' || "txHash" || ':' || "logIndex"::text AS k, ${QUEUES.trade.name}::text AS queue,
+    SELECT "chainId"::text AS "chainId", "txHash", "logIndex"::text AS "logIndex", ${QUEUES.trade.name}::text AS queue,
            "removed", inserted, "blockNumber"::text AS "blockNumber", "blockTimestamp"::text AS "blockTimestamp",
            "vaultAddress", "tokenIn", "tokenOut", "amountIn"::text AS "amountIn", "amountOut"::text AS "amountOut", "pnl"::text AS "pnl"
       FROM up
     UNION ALL
-    SELECT c::text || ':' || h || ':' || l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    SELECT c::text, h, l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM elsewhere`;
   return new Map(rows.map((r) => toRecorded('TradeExecuted', r)));
 }

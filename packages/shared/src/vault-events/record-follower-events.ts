@@ -1,20 +1,12 @@
-import {
-  QUEUES,
-  ensureUsers,
-  identityKey,
-  toRecorded,
-  invalidateMetricsFrom,
-  recordVaultEvents,
-  type FollowerEvent,
-  type Outcome,
-  type RecordOutcome,
-  type Tx,
-} from '@vaults/shared';
-
-export type FollowerOutcome = RecordOutcome;
+import { QUEUES, identityKey, type FollowerEvent } from '../contract';
+import type { Outcome, Tx } from '../platform';
+import { recordVaultEvents, toRecorded, type RecordOutcome } from './ledger';
+import { lockFollowerBalances, markRecomputeFrom } from './lock-protocol';
+import { ensureUsers } from './users';
 
 /**
- * Records a batch of follower events in the caller's transaction and brings each affected
+ * The follower use case: records a batch of follower events in the caller's transaction (the
+ * follower-worker calls it through vaultEventRecorder) and brings each affected
  * (follower, vault) balance up to date from the ledger:
  * - the FollowerEvent row (the ledger entry) is upserted; its row lock serialises copies of one
  *   event, and `removed` only ever turns true, and only for a copy that agrees with the recorded
@@ -25,7 +17,7 @@ export type FollowerOutcome = RecordOutcome;
  * - the subscription row exists iff the balance is > 0.
  * The follower's user is created as soon as the vault exists, removed event or not (rule 1).
  */
-export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<Outcome<FollowerOutcome>[]> {
+export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<Outcome<RecordOutcome>[]> {
   // Users this transaction created, for representatives that may turn out to conflict.
   const created = new Set<number>();
   return recordVaultEvents(tx, events, {
@@ -43,12 +35,12 @@ export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<O
       // A follower seen only in conflicting copies is no user (rule 1 counts valid events only).
       const kept = new Set(rows.map((r) => r.userId));
       const strays = [...created].filter((id) => !kept.has(id));
-      if (strays.length) await tx.$executeRaw`DELETE FROM "User" WHERE id = ANY(${strays.map(String)}::text[]::int[])`;
+      if (strays.length) await tx.execute`DELETE FROM "User" WHERE id = ANY(${strays.map(String)}::text[]::int[])`;
 
       // Effects changed by this batch: a new live event, or a removal (conservatively: any
       // removal that found its row, even one already removed).
       const changed = rows.filter((r) => (r.inserted ? !r.removed : r.removed));
-      await invalidateMetricsFrom(tx, changed);
+      await markRecomputeFrom(tx, changed);
 
       const pairs = [...new Map(rows.map((r) => [`${r.vaultId}:${r.userId}`, r])).values()].sort(
         (a, b) => a.vaultId - b.vaultId || a.userId - b.userId,
@@ -67,7 +59,7 @@ export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<O
  * compared with every copy of the batch.
  */
 async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e: FollowerEvent) => number, userOf: (e: FollowerEvent) => number) {
-  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+  const rows = await tx.query`
     WITH x AS (
       SELECT * FROM unnest(${reps.map((e) => String(e.chainId))}::text[]::bigint[],
                            ${reps.map((e) => e.txHash)}::text[],
@@ -98,13 +90,13 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
             = (EXCLUDED."blockNumber", EXCLUDED."blockTimestamp", EXCLUDED."vaultId", EXCLUDED."userId", EXCLUDED."amount", EXCLUDED."action"))
       RETURNING e.*, (e.xmax = 0) AS inserted
     )
-    SELECT up."chainId"::text || ':' || up."txHash" || ':' || up."logIndex"::text AS k, ${QUEUES.follower.name}::text AS queue,
+    SELECT up."chainId"::text AS "chainId", up."txHash", up."logIndex"::text AS "logIndex", ${QUEUES.follower.name}::text AS queue,
            up."removed", up.inserted, up."userId", up."blockNumber"::text AS "blockNumber", up."blockTimestamp"::text AS "blockTimestamp",
            v."contractAddress" AS "vaultAddress", u."walletAddress" AS "followerAddress", up."amount"::text AS "amount",
            up."action"::text AS "action"
       FROM up JOIN "Vault" v ON v.id = up."vaultId" JOIN "User" u ON u.id = up."userId"
     UNION ALL
-    SELECT c::text || ':' || h || ':' || l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    SELECT c::text, h, l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM elsewhere`;
   return new Map(rows.map((r) => toRecorded('FollowerEvent', r)));
 }
@@ -112,10 +104,8 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
 async function updateBalances(tx: Tx, vaultIds: number[], userIds: number[]): Promise<void> {
   const v = vaultIds.map(String);
   const u = userIds.map(String);
-  await tx.$queryRaw`
-    SELECT count(pg_advisory_xact_lock(hashtextextended('follower:' || v || ':' || u, 0)))::int AS n
-      FROM (SELECT * FROM unnest(${v}::text[]::int[], ${u}::text[]::int[]) AS p(v, u) ORDER BY v, u) AS ordered`;
-  await tx.$executeRaw`
+  await lockFollowerBalances(tx, vaultIds, userIds);
+  await tx.execute`
     WITH pairs AS (SELECT * FROM unnest(${v}::text[]::int[], ${u}::text[]::int[]) AS p(v, u)),
     balances AS (
       SELECT p.v, p.u, COALESCE(SUM(CASE e."action" WHEN 'DEPOSIT' THEN e."amount" ELSE -e."amount" END), 0) AS balance

@@ -1,9 +1,13 @@
-import { QUEUES, conflictError, ensureUsers, toRecorded, type Recorded, type Tx, type VaultDeployed } from '@vaults/shared';
+import { QUEUES, type VaultDeployed } from '../contract';
+import type { Tx } from '../platform';
+import { conflictError, toRecorded, type Recorded } from './ledger';
+import { lockVaultDeploys } from './lock-protocol';
+import { ensureUsers } from './users';
 
 export type DeployOutcome = { vaultId: number; status: 'ACTIVE' | 'REMOVED' };
 
 /**
- * Records one VaultDeployed in the caller's transaction and derives the vault row from the
+ * The deploy use case: records one VaultDeployed in the caller's transaction and derives the vault row from the
  * ledger of the vault's deploy events, so the row is a pure function of the events whatever
  * their order:
  * - a copy that differs from the recorded deploy of its identity (or an identity recorded on
@@ -14,15 +18,14 @@ export type DeployOutcome = { vaultId: number; status: 'ACTIVE' | 'REMOVED' };
  *   what a second one at the same address (a re-deploy after a re-organisation) means.
  */
 export async function recordDeploy(tx: Tx, e: VaultDeployed): Promise<DeployOutcome> {
-  await tx.$queryRaw`
-    SELECT pg_advisory_xact_lock(hashtextextended('vault:' || ${String(e.chainId)} || ':' || ${e.vaultAddress}, 0))::text AS locked`;
+  await lockVaultDeploys(tx, e.chainId, e.vaultAddress);
   // The copy is settled before anything else is written: a conflicting one throws, and the
   // transaction (which then holds nothing but a ledger row left as it was) rolls back.
   const recorded = await upsertDeployLedger(tx, e);
   const conflict = conflictError('VaultDeployed', QUEUES.vault.name, e, recorded);
   if (conflict) throw conflict;
   await ensureUsers(tx, [e.leader]);
-  const [vault] = await tx.$queryRaw<DeployOutcome[]>`
+  const [vault] = await tx.query<DeployOutcome>`
     WITH deploys AS (
       SELECT * FROM "VaultDeployEvent"
        WHERE "chainId" = ${String(e.chainId)}::bigint AND "vaultAddress" = ${e.vaultAddress}
@@ -48,7 +51,7 @@ export async function recordDeploy(tx: Tx, e: VaultDeployed): Promise<DeployOutc
  * the recorded event, and the recorded event comes back to be compared with the copy.
  */
 async function upsertDeployLedger(tx: Tx, e: VaultDeployed): Promise<Recorded> {
-  const rows = await tx.$queryRaw<Record<string, unknown>[]>`
+  const rows = await tx.query`
     WITH x AS (
       SELECT ${String(e.chainId)}::bigint AS c, ${e.txHash}::text AS h, ${String(e.logIndex)}::bigint AS l
     ),
@@ -72,10 +75,10 @@ async function upsertDeployLedger(tx: Tx, e: VaultDeployed): Promise<Recorded> {
                EXCLUDED."name", EXCLUDED."baseAsset"))
       RETURNING d.*, (d.xmax = 0) AS inserted
     )
-    SELECT 'k' AS k, ${QUEUES.vault.name}::text AS queue, "removed", inserted, "blockNumber"::text AS "blockNumber",
+    SELECT x.c::text AS "chainId", x.h AS "txHash", x.l::text AS "logIndex", ${QUEUES.vault.name}::text AS queue, "removed", inserted, "blockNumber"::text AS "blockNumber",
            "blockTimestamp"::text AS "blockTimestamp", "vaultAddress", "leaderAddress" AS leader, "name", "baseAsset"
-      FROM up
+      FROM up, x
     UNION ALL
-    SELECT 'k', queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL FROM elsewhere`;
+    SELECT x.c::text, x.h, x.l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL FROM elsewhere, x`;
   return toRecorded('VaultDeployed', rows[0]!)[1];
 }

@@ -1,14 +1,14 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import { eventJobId, snapshotDedupId } from './identity';
-import { parsePayload, queueName, type QueueKey } from './queues';
-import { InvalidPayloadError } from './errors';
+import { eventJobId, snapshotDedupId } from '../contract';
+import { parsePayload, queueName, type QueueKey } from '../contract';
+import { InvalidPayloadError } from '../contract';
 import type {
   CalculateSnapshot,
   CalculateSnapshotInput,
   FollowerEventInput,
   TradeExecutedInput,
   VaultDeployedInput,
-} from './payloads';
+} from '../contract';
 import type { Redis } from './redis';
 
 /**

@@ -1,18 +1,20 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type Config, type ServiceDefaults } from './config';
+import { loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db';
-import { ConflictingCopyError, InvalidPayloadError, RetryLaterError } from './errors';
+import { ConflictingCopyError, InvalidPayloadError, RetryLaterError } from '../contract';
 import { createLogger, jobLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { Producer } from './producer';
-import { QUEUES, isKnownJobName, parsePayload, queueName, type QueueKey } from './queues';
+import { QUEUES, isKnownJobName, parsePayload, queueName, type JobNameOf, type QueueKey, type JobPayload } from '../contract';
 import { createRedis, type Redis } from './redis';
 import { createSidecar } from './sidecar';
 import { retryDelayMs } from './retry';
+import { serviceInfo, type ServiceName } from './services';
 
 // The one place that knows BullMQ, Fastify and shutdown. A service hands it a definition:
-// its queue, a handler per job name, and how to build its dependencies.
+// its queue, a handler per job name (typed from the queue catalog), and how to build its
+// dependencies.
 
 /** The `job_name` label of every job whose name is not one of its queue's. */
 export const UNKNOWN_JOB_NAME = 'unknown';
@@ -25,11 +27,19 @@ export interface JobContext {
   jobId: string | undefined;
 }
 
-export type Handler<Deps> = (payload: any, deps: Deps, ctx: JobContext) => Promise<void>;
+/** A handler of one job name: its payload is the output of that job name's schema. */
+export type Handler<P, Deps> = (payload: P, deps: Deps, ctx: JobContext) => Promise<void>;
+
+/**
+ * Exactly one handler per job name of the queue, each typed by its schema: a missing handler,
+ * a handler for a job name the queue does not have (in an object literal) or a handler whose
+ * payload type does not match is a compile error; checkHandlers repeats the first two at start-up.
+ */
+export type Handlers<K extends QueueKey, Deps> = { [N in JobNameOf<K>]: Handler<JobPayload<K, N>, Deps> };
 
 export interface Infra {
   config: Config;
-  /** The database: Prisma, and transactions for the hot paths. */
+  /** The database: node-postgres transactions and single statements (no Prisma client). */
   db: Database;
   log: Logger;
   metrics: Metrics;
@@ -37,11 +47,11 @@ export interface Infra {
   producer: Producer;
 }
 
-export interface ServiceDefinition<Deps> {
-  name: string;
-  queue: QueueKey;
-  defaults: ServiceDefaults;
-  handlers: Record<string, Handler<Deps>>;
+export interface ServiceDefinition<K extends QueueKey, Deps> {
+  /** One of SERVICES (services.ts), which gives its default port and concurrency. */
+  name: ServiceName;
+  queue: K;
+  handlers: Handlers<K, Deps>;
   createDeps(infra: Infra): Deps;
   /** Flush and close what createDeps opened; runs after the worker has stopped. */
   closeDeps?(deps: Deps): Promise<void>;
@@ -62,25 +72,37 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/** Any service definition (the runner and the harness do not care which queue). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the deps type is the service's own business
+export type AnyServiceDefinition = ServiceDefinition<QueueKey, any>;
+
+/** A service definition, checked against the catalog (see Handlers); returns it unchanged. */
+export function defineService<K extends QueueKey, Deps>(def: ServiceDefinition<K, Deps>): ServiceDefinition<K, Deps> {
+  return def;
+}
+
 /** Start-up fails if a job name of the queue has no handler, or a handler names no job. */
-export function checkHandlers(def: Pick<ServiceDefinition<unknown>, 'queue' | 'handlers'>): void {
+export function checkHandlers(def: { queue: QueueKey; handlers: object }): void {
+  const handlers = def.handlers as Record<string, unknown>;
   const expected = Object.keys(QUEUES[def.queue].jobs);
-  const missing = expected.filter((n) => !def.handlers[n]);
-  const unknown = Object.keys(def.handlers).filter((n) => !expected.includes(n));
+  const missing = expected.filter((n) => !Object.hasOwn(handlers, n));
+  const unknown = Object.keys(handlers).filter((n) => !expected.includes(n));
   if (missing.length) throw new Error(`${QUEUES[def.queue].name}: no handler for job name(s) ${missing.join(', ')}`);
   if (unknown.length) throw new Error(`${QUEUES[def.queue].name}: handler(s) for unknown job name(s) ${unknown.join(', ')}`);
 }
 
-export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: StartOptions = {}): Promise<RunningService> {
-  checkHandlers(def as ServiceDefinition<unknown>);
-  const config = loadConfig(opts.env ?? process.env, def.defaults);
+export async function startService<K extends QueueKey, Deps>(def: ServiceDefinition<K, Deps>, opts: StartOptions = {}): Promise<RunningService> {
+  checkHandlers(def);
+  const info = serviceInfo(def.name);
+  if (!info || info.queue !== def.queue) throw new Error(`${def.name}: SERVICES lists it on queue ${info?.queue}, its definition on ${def.queue}`);
+  const config = loadConfig(opts.env ?? process.env, { concurrency: info.concurrency, metricsPort: info.port });
   const log = createLogger(def.name, config.logLevel);
   const metrics = createMetrics(def.name);
   const queue = queueName(def.queue, opts.queueSuffix);
 
-  const workerRedis = createRedis(config.redisUrl, 'worker');
-  const producerRedis = createRedis(config.redisUrl, 'worker');
-  const probeRedis = createRedis(config.redisUrl, 'producer');
+  const workerRedis = createRedis(config.redisUrl, 'wait');
+  const producerRedis = createRedis(config.redisUrl, 'wait');
+  const probeRedis = createRedis(config.redisUrl, 'fail-fast');
   for (const r of [workerRedis, producerRedis, probeRedis]) {
     r.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
   }
@@ -117,7 +139,10 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
       throw new UnrecoverableError(message);
     };
     if (!parsed.ok) return fail(parsed.unknownJobName ? 'unknown_job' : 'invalid', parsed.reason);
-    const handler = Object.hasOwn(def.handlers, parsed.jobName) ? def.handlers[parsed.jobName] : undefined;
+    // parsePayload checked the job name and validated the payload with that name's schema: the
+    // handler's payload type (Handlers) is what it receives.
+    const handlers = def.handlers as Record<string, Handler<unknown, Deps>>;
+    const handler = Object.hasOwn(handlers, parsed.jobName) ? handlers[parsed.jobName] : undefined;
     if (!handler) return fail('unknown_job', `no handler for job name ${JSON.stringify(parsed.jobName)} on ${QUEUES[def.queue].name}`);
     try {
       await handler(parsed.data, deps, { log: jlog, jobId: job.id });
@@ -227,7 +252,7 @@ async function quit(redis: Redis): Promise<void> {
 }
 
 /** The whole main of a service: start, stop cleanly on SIGTERM/SIGINT, exit 0. */
-export function runMain<Deps>(def: ServiceDefinition<Deps>): void {
+export function runMain<K extends QueueKey, Deps>(def: ServiceDefinition<K, Deps>): void {
   startService(def).then(
     (service) => {
       let signals = 0;

@@ -1,0 +1,16 @@
+// The platform: what every service runs on and none of it knows vault events. Connections
+// (Redis, Postgres), configuration, logging, metrics, the sidecar, retries, group commit, the
+// producer and the runner (the only code that knows BullMQ, Fastify and shutdown). Imports only
+// the contract.
+export * from './config';
+export * from './logger';
+export * from './metrics';
+export * from './redis';
+export * from './db';
+export * from './migrate';
+export * from './producer';
+export * from './retry';
+export * from './batcher';
+export * from './sidecar';
+export * from './runner';
+export * from './services';

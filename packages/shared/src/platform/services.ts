@@ -1,0 +1,28 @@
+import type { QueueKey } from '../contract';
+
+/**
+ * The one list of the worker services: scripts (start, demo), the bench, the fault suite, the test
+ * harness, the compose and Kubernetes checks all read it, and each service takes its defaults from
+ * it. `entry` is relative to the repository root; the image runs `dist/main.js` of `package`.
+ */
+export const SERVICES = [
+  { name: 'vault-worker', package: '@vaults/vault-worker', queue: 'vault', port: 9101, concurrency: 20 },
+  { name: 'trade-worker', package: '@vaults/trade-worker', queue: 'trade', port: 9102, concurrency: 400 },
+  { name: 'follower-worker', package: '@vaults/follower-worker', queue: 'follower', port: 9103, concurrency: 400 },
+  { name: 'snapshot-worker', package: '@vaults/snapshot-worker', queue: 'snapshot', port: 9104, concurrency: 2 },
+] as const satisfies readonly { name: string; package: string; queue: QueueKey; port: number; concurrency: number }[];
+
+export type ServiceName = (typeof SERVICES)[number]['name'];
+export type ServiceInfo = (typeof SERVICES)[number];
+
+export function serviceInfo(name: string): ServiceInfo | undefined {
+  return SERVICES.find((s) => s.name === name);
+}
+
+/** The source entry of a service (run with `node --import tsx`), relative to the repository root. */
+export function serviceEntry(name: string): string {
+  return `services/${name}/src/main.ts`;
+}
+
+/** The start command of a service in its image (working directory: the service's package). */
+export const IMAGE_START_COMMAND = ['node', 'dist/main.js'] as const;

@@ -1,0 +1,169 @@
+import type { Tx } from '../platform';
+
+// The lock protocol of vault events, in one place. Every advisory-lock key space, the rule
+// between the writers and the snapshot, the recompute-from position and the checkpoints live
+// here; callers name what they do (lockVaultsForWrite, lockVaultForSnapshot, ...) and never
+// build a lock key themselves.
+//
+// 1. Writers of trades and follower events hold VAULT_METRICS shared on each vault of their
+//    batch until commit; the snapshot holds it exclusively while it folds. So writers never wait
+//    for each other, and a snapshot never misses an event committed under its feet: it folds
+//    either before a writer's commit (which then marks the position, rule 2) or after it.
+// 2. The snapshot folds a vault's events in position order up to a position and stores it
+//    (VaultMetricsState). A writer that inserts or removes an event at or before that position
+//    sets the recompute-from position (recomputeFromBlock/LogIndex) to the earliest such event.
+//    Events after the folded position need nothing: the next fold reads them anyway.
+// 3. The next snapshot resumes from the newest checkpoint (VaultCheckpoint, one every N events)
+//    strictly before the recompute-from position, deletes the later ones, and clears it.
+// 4. Locks are taken in one order (ids sorted) within one statement: no deadlocks. Two further
+//    key spaces serialise what is not per vault: a (vault, follower) balance and a vault's
+//    deploys. The two-int form (namespace, id) and the bigint form are distinct key spaces in
+//    Postgres (pg_locks objsubid 2 and 1), so they cannot collide.
+
+/** Two-int key space: (VAULT_METRICS, vault id). */
+const VAULT_METRICS = 1;
+
+/** Rule 1, writer side: shared, per vault of the batch, until commit. */
+export async function lockVaultsForWrite(tx: Tx, vaultIds: number[]): Promise<void> {
+  const ids = [...new Set(vaultIds)].sort((a, b) => a - b);
+  if (!ids.length) return;
+  await tx.query`
+    SELECT count(pg_advisory_xact_lock_shared(${VAULT_METRICS}::int, id))::int AS n
+      FROM (SELECT unnest(${ids.map(String)}::text[]::int[]) AS id ORDER BY 1) AS ordered`;
+}
+
+/** Rule 1, snapshot side: exclusive, for the whole fold. */
+export async function lockVaultForSnapshot(tx: Tx, vaultId: number): Promise<void> {
+  await tx.query`SELECT pg_advisory_xact_lock(${VAULT_METRICS}::int, ${vaultId}::int)::text AS locked`;
+}
+
+/** A (vault, follower) balance: recomputed from the ledger by one transaction at a time. Pairs sorted. */
+export async function lockFollowerBalances(tx: Tx, vaultIds: number[], userIds: number[]): Promise<void> {
+  await tx.query`
+    SELECT count(pg_advisory_xact_lock(hashtextextended('follower:' || v || ':' || u, 0)))::int AS n
+      FROM (SELECT * FROM unnest(${vaultIds.map(String)}::text[]::int[], ${userIds.map(String)}::text[]::int[]) AS p(v, u) ORDER BY v, u) AS ordered`;
+}
+
+/** A vault's deploys: one VaultDeployed of an address at a time derives its vault row. */
+export async function lockVaultDeploys(tx: Tx, chainId: number, vaultAddress: string): Promise<void> {
+  await tx.query`
+    SELECT pg_advisory_xact_lock(hashtextextended('vault:' || ${String(chainId)} || ':' || ${vaultAddress}, 0))::text AS locked`;
+}
+
+/** A position whose event was inserted or removed (int8 columns come back from node-postgres as strings). */
+export interface ChangedPosition {
+  vaultId: number;
+  blockNumber: number | bigint | string;
+  logIndex: number | bigint | string;
+}
+
+/** Rule 2: the earliest changed position per vault becomes its recompute-from position when at or before the fold. */
+export async function markRecomputeFrom(tx: Tx, changes: ChangedPosition[]): Promise<void> {
+  const earliest = new Map<number, ChangedPosition>();
+  for (const c of changes) {
+    const e = earliest.get(c.vaultId);
+    if (!e || BigInt(c.blockNumber) < BigInt(e.blockNumber) || (BigInt(c.blockNumber) === BigInt(e.blockNumber) && BigInt(c.logIndex) < BigInt(e.logIndex))) {
+      earliest.set(c.vaultId, c);
+    }
+  }
+  if (!earliest.size) return;
+  const rows = [...earliest.values()];
+  await tx.execute`
+    UPDATE "VaultMetricsState" s
+       SET "recomputeFromBlock" = c.b, "recomputeFromLogIndex" = c.l
+      FROM unnest(${rows.map((r) => String(r.vaultId))}::text[]::int[],
+                  ${rows.map((r) => String(r.blockNumber))}::text[]::bigint[],
+                  ${rows.map((r) => String(r.logIndex))}::text[]::bigint[]) AS c(v, b, l)
+     WHERE s."vaultId" = c.v
+       AND (s."blockNumber", s."logIndex") >= (c.b, c.l)
+       AND (s."recomputeFromBlock" IS NULL OR (s."recomputeFromBlock", s."recomputeFromLogIndex") > (c.b, c.l))`;
+}
+
+/**
+ * Where a fold stands: the last folded position (blockNumber, logIndex, txHash, source: 0 a
+ * follower event, 1 a trade, which makes it unique) and the share-price state there.
+ */
+export interface FoldPoint {
+  blockNumber: bigint;
+  logIndex: bigint;
+  txHash: string;
+  source: number;
+  equity: bigint;
+  sharePrice: number;
+  peak: number;
+  maxDrawdown: number;
+  eventsFolded: bigint;
+}
+
+/** Before any event: the position sorts before every event's. */
+export const ORIGIN: Readonly<FoldPoint> = Object.freeze({
+  blockNumber: -1n, logIndex: -1n, txHash: '', source: 0, equity: 0n, sharePrice: 1, peak: 1, maxDrawdown: 0, eventsFolded: 0n,
+});
+
+export interface FoldStart {
+  point: FoldPoint;
+  resumedFrom: 'state' | 'checkpoint' | 'origin';
+}
+
+/**
+ * Rules 1 and 3: takes the vault's exclusive lock and returns where its fold resumes: the stored
+ * state, or (recompute-from position set) the newest checkpoint before it, later ones deleted.
+ */
+export async function startFold(tx: Tx, vaultId: number): Promise<FoldStart> {
+  await lockVaultForSnapshot(tx, vaultId);
+  await tx.execute`INSERT INTO "VaultMetricsState" ("vaultId") VALUES (${vaultId}::int) ON CONFLICT DO NOTHING`;
+  const [row] = await tx.query<PointRow & { recomputeFromBlock: bigint | null; recomputeFromLogIndex: bigint | null }>`
+    SELECT "blockNumber", "logIndex", "txHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown",
+           "eventsFolded", "recomputeFromBlock", "recomputeFromLogIndex"
+      FROM "VaultMetricsState" WHERE "vaultId" = ${vaultId}::int`;
+  if (row!.recomputeFromBlock === null) return { point: fromRow(row!), resumedFrom: 'state' };
+  const b = String(row!.recomputeFromBlock);
+  const l = String(row!.recomputeFromLogIndex);
+  const [cp] = await tx.query<PointRow>`
+    SELECT "blockNumber", "logIndex", "txHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown", "eventsFolded"
+      FROM "VaultCheckpoint"
+     WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") < (${b}::bigint, ${l}::bigint)
+     ORDER BY "blockNumber" DESC, "logIndex" DESC, "txHash" DESC, "source" DESC LIMIT 1`;
+  await tx.execute`
+    DELETE FROM "VaultCheckpoint"
+     WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") >= (${b}::bigint, ${l}::bigint)`;
+  return cp ? { point: fromRow(cp), resumedFrom: 'checkpoint' } : { point: { ...ORIGIN }, resumedFrom: 'origin' };
+}
+
+/** Rule 3: a checkpoint at this point (the fold writes one every N events). */
+export async function writeCheckpoint(tx: Tx, vaultId: number, s: FoldPoint): Promise<void> {
+  await tx.execute`
+    INSERT INTO "VaultCheckpoint" ("vaultId", "blockNumber", "logIndex", "txHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded")
+    VALUES (${vaultId}::int, ${String(s.blockNumber)}::bigint, ${String(s.logIndex)}::bigint, ${s.txHash}, ${s.source}::int,
+            ${s.equity.toString()}::numeric, ${s.sharePrice}::float8, ${s.peak}::float8, ${s.maxDrawdown}::float8,
+            ${String(s.eventsFolded)}::bigint)
+    ON CONFLICT DO NOTHING`;
+}
+
+/** Rules 2 and 3: the fold now stands here, and the recompute-from position is cleared. */
+export async function finishFold(tx: Tx, vaultId: number, s: FoldPoint): Promise<void> {
+  await tx.execute`
+    UPDATE "VaultMetricsState"
+       SET "blockNumber" = ${String(s.blockNumber)}::bigint, "logIndex" = ${String(s.logIndex)}::bigint,
+           "txHash" = ${s.txHash}, "source" = ${s.source}::int, "equity" = ${s.equity.toString()}::numeric, "sharePrice" = ${s.sharePrice}::float8,
+           "peak" = ${s.peak}::float8, "maxDrawdown" = ${s.maxDrawdown}::float8,
+           "eventsFolded" = ${String(s.eventsFolded)}::bigint,
+           "recomputeFromBlock" = NULL, "recomputeFromLogIndex" = NULL, "updatedAt" = now()
+     WHERE "vaultId" = ${vaultId}::int`;
+}
+
+type PointRow = Omit<FoldPoint, 'equity'> & { equity: string };
+
+function fromRow(r: PointRow): FoldPoint {
+  return {
+    blockNumber: BigInt(r.blockNumber),
+    logIndex: BigInt(r.logIndex),
+    txHash: r.txHash,
+    source: Number(r.source),
+    equity: BigInt(r.equity),
+    sharePrice: r.sharePrice,
+    peak: r.peak,
+    maxDrawdown: r.maxDrawdown,
+    eventsFolded: BigInt(r.eventsFolded),
+  };
+}

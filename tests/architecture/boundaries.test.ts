@@ -1,0 +1,29 @@
+import { join } from 'node:path';
+import { ROOT, scanRepository, specifiers, violation } from './boundaries';
+
+const at = (p: string) => join(ROOT, p);
+
+describe('package boundaries (docs/ARCHITECTURE.md)', () => {
+  it('flags what breaks a rule (the check is not vacuous)', () => {
+    expect(violation(at('tests/workers/x.test.ts'), '@vaults/trade-worker/src/service')).toMatch(/internals/);
+    expect(violation(at('bench/x.ts'), '../services/snapshot-worker/src/store')).toMatch(/outside/);
+    expect(violation(at('packages/testkit/src/x.ts'), '../../shared/src/platform/db')).toMatch(/outside/);
+    expect(violation(at('packages/shared/src/contract/x.ts'), '../platform')).toMatch(/contract may import only itself/);
+    expect(violation(at('packages/shared/src/platform/x.ts'), '../vault-events')).toMatch(/platform may import only contract/);
+    expect(violation(at('packages/shared/src/vault-events/x.ts'), '../platform/db')).toMatch(/its index/);
+    expect(specifiers(`import { a } from '@vaults/x/src/y';\nexport * from './z';\nconst m = require('../w');`)).toEqual(['@vaults/x/src/y', './z', '../w']);
+  });
+
+  it('lets through what the rules allow', () => {
+    expect(violation(at('tests/workers/x.test.ts'), '@vaults/shared')).toBeUndefined();
+    expect(violation(at('services/trade-worker/test/x.test.ts'), '../src/service')).toBeUndefined();
+    expect(violation(at('packages/shared/src/vault-events/x.ts'), '../platform')).toBeUndefined();
+    expect(violation(at('packages/shared/src/platform/x.ts'), '../generated/prisma/client')).toBeUndefined();
+  });
+
+  it('holds over the repository', () => {
+    const { files, problems } = scanRepository();
+    expect(files).toBeGreaterThan(100);
+    expect(problems).toEqual([]);
+  });
+});
