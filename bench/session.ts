@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
-import { createRedis, queueName, type QueueKey, type Redis } from '@vaults/shared';
+import { createRedis, isCluster, queueName, queuePrefix, type QueueKey, type Redis } from '@vaults/shared';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@vaults/testkit';
 
 // One bench run's own world: a fresh migrated database and a Redis key prefix nobody else
@@ -21,25 +21,26 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function openSession(): Promise<Session> {
+/** redisUrl: the Redis the run uses (TEST_REDIS_URL by default; a cluster URL for BENCH_REDIS=cluster). */
+export async function openSession(redisUrl = TEST_REDIS_URL): Promise<Session> {
   const id = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const prefix = `bench-${id}`;
   const db = await createTestDatabase('vaults_bench');
   const pg = new Client({ connectionString: db.url });
   await pg.connect();
-  const redis = createRedis(TEST_REDIS_URL, 'worker');
+  const redis = createRedis(redisUrl, 'worker');
   const queues = new Map<string, Queue>();
   const queueNamed = (name: string) => {
     let q = queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: redis, prefix });
+      q = new Queue(name, { connection: redis, prefix: queuePrefix(prefix, name, isCluster(redis)) });
       queues.set(name, q);
     }
     return q;
   };
   let closed = false;
   return {
-    id, prefix, redisUrl: TEST_REDIS_URL, db, pg, redis, queueNamed,
+    id, prefix, redisUrl, db, pg, redis, queueNamed,
     queue: (key) => queueNamed(queueName(key)),
     close: async () => {
       if (closed) return;
@@ -53,12 +54,17 @@ export async function openSession(): Promise<Session> {
   };
 }
 
-/** Deletes every Redis key of this run (its own prefix only). */
+/** Deletes every Redis key of this run (its own prefix only), on every master of a cluster. */
 async function unlinkPrefix(redis: Redis, prefix: string): Promise<void> {
+  for (const node of isCluster(redis) ? redis.nodes('master') : [redis]) await unlinkOn(node, prefix);
+}
+
+async function unlinkOn(redis: Exclude<Redis, { isCluster: true }>, prefix: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
     cursor = next;
-    if (keys.length) await redis.unlink(...keys);
+    // One UNLINK per key, pipelined: on a cluster the keys of one page may lie in different slots.
+    if (keys.length) await keys.reduce((p, key) => p.unlink(key), redis.pipeline()).exec();
   } while (cursor !== '0');
 }
