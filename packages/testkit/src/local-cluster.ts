@@ -100,6 +100,11 @@ export class LocalCluster {
     return m.port;
   }
 
+  /** Keys matching a glob pattern on one node (SCAN, as redis-cli --scan does). */
+  countKeys(port: number, pattern: string): number {
+    return cli(port, '--scan', '--pattern', pattern).split('\n').filter(Boolean).length;
+  }
+
   /** A crash: SIGKILL to one node we started (its replica should take over). */
   async kill(port: number): Promise<void> {
     const node = this.nodes.find((n) => n.port === port);
