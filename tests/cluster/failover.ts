@@ -61,7 +61,7 @@ export async function failover(cluster: LocalCluster, checks: Checks, seed: numb
     const before = await stage.compare();
 
     // The indexer re-sends from its cursor: every event from a while before the kill on.
-    const cursor = Math.max(0, sentAtKill - 2 * rate);
+    const cursor = Math.max(0, sentAtKill - rate); // one second of events before the kill
     const resend = deliveries.slice(cursor);
     await stage.deliver(resend);
     await stage.watch.drained(180_000);
