@@ -1,6 +1,6 @@
 // pnpm test:cluster — the system on a Redis Cluster of its own (3 masters + 3 replicas on free
 // ports, never 6379): where each queue's keys live, an end-to-end run against the reference
-// model, the contract rules and a reduced property test through jest, the demo stream, and a
+// model, the contract rules, a reduced property test and the Bull Board test through jest, the demo stream, and a
 // master killed under load. Prints each check and ends with `N passed, M failed`.
 // CLUSTER_SEED changes the streams; CLUSTER_PROPERTY_RUNS (default 3) sizes the property test;
 // CLUSTER_ONLY=e2e,jest,demo,failover runs a subset; CLUSTER_VERBOSE=1 echoes the sub-suites.
@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     if (want('e2e')) await checks.step('e2e', () => endToEnd(cluster, checks, seed));
     if (want('jest')) {
       await checks.step('jest', () =>
-        jestOnCluster(cluster, checks, ['tests/contract/rules.test.ts', 'tests/property/convergence.test.ts'], {
+        jestOnCluster(cluster, checks, ['tests/contract/rules.test.ts', 'tests/property/convergence.test.ts', 'services/bull-board/test/board.int.test.ts'], {
           PROPERTY_RUNS: process.env.CLUSTER_PROPERTY_RUNS ?? '3',
         }),
       );
