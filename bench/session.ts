@@ -15,17 +15,28 @@ export interface Session {
   /** The bench's own connection (counting rows, reading timestamps). */
   pg: Client;
   redis: Redis;
+  /** The redis-server processes to meter (own servers); unset: every redis-server of the machine. */
+  redisPids?: () => number[];
   queue(key: QueueKey): Queue;
   /** A queue outside the contract (ceiling, producer rate), under the same prefix. */
   queueNamed(name: string): Queue;
   close(): Promise<void>;
 }
 
-/** redisUrl: the Redis the run uses (TEST_REDIS_URL by default; a cluster URL for BENCH_REDIS=cluster). */
-export async function openSession(redisUrl = TEST_REDIS_URL): Promise<Session> {
+export interface SessionOptions {
+  /** The Redis the run uses: TEST_REDIS_URL by default; a cluster URL for BENCH_REDIS=cluster. */
+  redisUrl?: string;
+  /** The redis-server pids to meter, when the bench started its own. */
+  redisPids?: () => number[];
+  /** The Postgres server for the run's database: TEST_DATABASE_URL by default. */
+  pgUrl?: string;
+}
+
+export async function openSession(opts: SessionOptions = {}): Promise<Session> {
+  const { redisUrl = TEST_REDIS_URL, redisPids } = opts;
   const id = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const prefix = `bench-${id}`;
-  const db = await createTestDatabase('vaults_bench');
+  const db = await createTestDatabase('vaults_bench', opts.pgUrl);
   const pg = new Client({ connectionString: db.url });
   await pg.connect();
   const redis = createRedis(redisUrl, 'worker');
@@ -40,7 +51,7 @@ export async function openSession(redisUrl = TEST_REDIS_URL): Promise<Session> {
   };
   let closed = false;
   return {
-    id, prefix, redisUrl, db, pg, redis, queueNamed,
+    id, prefix, redisUrl, redisPids, db, pg, redis, queueNamed,
     queue: (key) => queueNamed(queueName(key)),
     close: async () => {
       if (closed) return;

@@ -100,6 +100,11 @@ export class LocalCluster {
     return m.port;
   }
 
+  /** The process id of the node on a port (for CPU metering). */
+  pidOf(port: number): number {
+    return this.nodes.find((n) => n.port === port)!.proc.pid!;
+  }
+
   /** Keys matching a glob pattern on one node (SCAN, as redis-cli --scan does). */
   countKeys(port: number, pattern: string): number {
     return cli(port, '--scan', '--pattern', pattern).split('\n').filter(Boolean).length;
@@ -120,11 +125,40 @@ export class LocalCluster {
   }
 }
 
-function startNode(port: number, dir: string, nodeTimeoutMs: number): ChildProcess {
+/** A standalone redis-server of our own with the cluster nodes' settings (a like-for-like baseline). */
+export class LocalRedis {
+  private constructor(readonly port: number, readonly proc: ChildProcess, readonly dir: string) {}
+
+  static async start(): Promise<LocalRedis> {
+    const dir = mkdtempSync(join(tmpdir(), 'redis-standalone-'));
+    const [port] = await freeClusterPorts(1);
+    const r = new LocalRedis(port!, startNode(port!, dir, null), dir);
+    await waitUntil(() => cli(r.port, 'ping') === 'PONG', 15_000, `redis-server :${r.port}`);
+    return r;
+  }
+
+  url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      const exited = new Promise<void>((r) => this.proc.once('exit', () => r()));
+      this.proc.kill('SIGKILL');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** nodeTimeoutMs null: a standalone server. */
+function startNode(port: number, dir: string, nodeTimeoutMs: number | null): ChildProcess {
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
-    '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
-    '--cluster-node-timeout', String(nodeTimeoutMs),
+    ...(nodeTimeoutMs === null ? [] : [
+      '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
+      '--cluster-node-timeout', String(nodeTimeoutMs),
+    ]),
     '--appendonly', 'no', '--save', '', '--maxmemory-policy', 'noeviction',
     '--daemonize', 'no', '--logfile', join(dir, `redis-${port}.log`),
   ];
