@@ -39,17 +39,34 @@ interface Measured {
   trade: number;
   bench: number;
   data: number;
+  /** Share of core 0 and core 1 that the neighbours left us during the run. */
+  free: [number, number];
 }
 
-/** The model: the trade rate two cores allow with this placement (see the header). */
-export function predictPinned(replicas: number, c: { trade: number; bench: number; data: number }): number {
-  if (replicas === 1) return Math.min(1000 / (c.trade + c.bench), 1000 / c.data);
+type Costs = { trade: number; bench: number; data: number };
+
+/**
+ * The model: the trade rate the CPU left on the two cores allows with this placement (see the
+ * header). `free` scales each core by what other users of the machine left of it.
+ */
+export function predictPinned(replicas: number, c: Costs, free: [number, number] = [1, 1]): number {
+  const [f0, f1] = free;
+  if (replicas === 1) return Math.min((1000 * f0) / (c.trade + c.bench), (1000 * f1) / c.data);
   let best = 0;
   for (let i = 0; i <= 100; i++) {
     const x = i / 100;
-    best = Math.max(best, Math.min(1000 / (x * c.trade + c.bench), 1000 / ((1 - x) * c.trade + c.data)));
+    best = Math.max(best, Math.min((1000 * f0) / (x * c.trade + c.bench), (1000 * f1) / ((1 - x) * c.trade + c.data)));
   }
   return best;
+}
+
+/** Busy and total jiffies of cores 0 and 1 (/proc/stat). */
+function coreTicks(): { busy: number; total: number }[] {
+  return readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu[01] /.test(l)).map((l) => {
+    const v = l.trim().split(/\s+/).slice(1).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
+  });
 }
 
 async function measure(replicas: number, redis: LocalRedis, pg: PgCluster, events: number): Promise<Measured> {
@@ -63,13 +80,23 @@ async function measure(replicas: number, redis: LocalRedis, pg: PgCluster, event
     const trades = system.rig.workers.filter((w) => w.name === 'trade-worker');
     for (const w of system.rig.workers) pin(w.pid, w.name === 'trade-worker' && w !== trades[1] ? 0 : 1);
     const data = () => [...postgresPidsFor(s.db.name), redis.proc.pid!, ...system.rig.workers.filter((w) => w.name !== 'trade-worker').map((w) => w.pid)];
-    const meter = new CpuMeter({ trade: () => trades.map((w) => w.pid), bench: () => 'self', data });
+    const meter = new CpuMeter({ trade0: () => [trades[0]!.pid], trade1: () => trades.slice(1).map((w) => w.pid), bench: () => 'self', data });
+    const ticks0 = coreTicks();
     const batch = system.factory.trades(events);
     system.delivered.push(...batch);
     const p = await runPipeline(system.rig, 'trades', batch, settings.chunk);
-    const c = cpuCost(meter.stop(), batch.length).cpuMsPerEvent;
-    log(`${replicas} replica(s): ${p.perSecond} trades/s; CPU ms/event trade ${c.trade}, bench ${c.bench}, data side ${c.data}`);
-    return { replicas, perSecond: p.perSecond, trade: c.trade!, bench: c.bench!, data: c.data! };
+    const usage = meter.stop();
+    const ticks1 = coreTicks();
+    // What the neighbours took of each core: its busy share minus what our pinned processes used.
+    const ours = [usage.cores.trade0! + usage.cores.bench!, usage.cores.data! + usage.cores.trade1!];
+    const free = ticks1.map((t, i) => {
+      const busy = (t.busy - ticks0[i]!.busy) / Math.max(1, t.total - ticks0[i]!.total);
+      return Math.min(1, Math.max(0.05, 1 - (busy - ours[i]!)));
+    }) as [number, number];
+    const c = cpuCost(usage, batch.length).cpuMsPerEvent;
+    const trade = c.trade0! + c.trade1!;
+    log(`${replicas} replica(s): ${p.perSecond} trades/s; CPU ms/event trade ${trade.toFixed(3)}, bench ${c.bench}, data side ${c.data}; cores left by neighbours ${free.map((f) => f.toFixed(2)).join(', ')}`);
+    return { replicas, perSecond: p.perSecond, trade, bench: c.bench!, data: c.data!, free };
   } finally {
     await system.stop();
     await s.close();
@@ -98,22 +125,30 @@ async function main(): Promise<void> {
 
 function render(runs: Measured[]): string {
   const of = (n: number) => runs.filter((r) => r.replicas === n);
-  const med = (rs: Measured[], k: keyof Measured) => median(rs.map((r) => r[k]));
-  const one = { trade: med(of(1), 'trade'), bench: med(of(1), 'bench'), data: med(of(1), 'data') };
-  const spread = (rs: Measured[]) => `${Math.min(...rs.map((r) => r.perSecond))}-${Math.max(...rs.map((r) => r.perSecond))}`;
+  const med = (rs: Measured[], f: (r: Measured) => number) => median(rs.map(f));
+  // The model's inputs: the one-replica runs' costs (medians).
+  const one: Costs = { trade: med(of(1), (r) => r.trade), bench: med(of(1), (r) => r.bench), data: med(of(1), (r) => r.data) };
   const rows = [1, 2].map((n) => {
-    const predicted = predictPinned(n, one);
-    const measured = med(of(n), 'perSecond');
-    return [`${n} trade-worker replica(s)`, Math.round(predicted), Math.round(measured), spread(of(n)), `${(((measured - predicted) / predicted) * 100).toFixed(0)}%`,
-      med(of(n), 'trade').toFixed(3), med(of(n), 'bench').toFixed(3), med(of(n), 'data').toFixed(3)];
+    const rs = of(n);
+    const measured = med(rs, (r) => r.perSecond);
+    // Each run against its own prediction (the CPU the neighbours left varies run to run).
+    const errors = rs.map((r) => r.perSecond / predictPinned(n, one, r.free) - 1);
+    return [
+      `${n} trade-worker replica(s)`, Math.round(predictPinned(n, one)), Math.round(med(rs, (r) => predictPinned(n, one, r.free))),
+      Math.round(measured), `${Math.min(...rs.map((r) => r.perSecond))}-${Math.max(...rs.map((r) => r.perSecond))}`,
+      `${(median(errors) * 100).toFixed(0)}%`, med(rs, (r) => r.free[0]).toFixed(2) + ' / ' + med(rs, (r) => r.free[1]).toFixed(2),
+      med(rs, (r) => r.trade).toFixed(3), med(rs, (r) => r.data).toFixed(3),
+    ];
   });
-  const ratioPred = predictPinned(2, one) / predictPinned(1, one);
-  const ratios = of(1).map((r, i) => (of(2)[i]?.perSecond ?? NaN) / r.perSecond);
+  const pairs = of(1).map((r, i) => [r, of(2)[i]] as const).filter((p): p is readonly [Measured, Measured] => !!p[1]);
+  const measuredRatios = pairs.map(([a, b]) => b.perSecond / a.perSecond);
+  const predictedRatios = pairs.map(([a, b]) => predictPinned(2, one, b.free) / predictPinned(1, one, a.free));
   return [
-    'Capacity model vs measurement: postgres + redis + snapshot/vault/follower workers on core 1, trade replica 1 (+ bench) on core 0, replica 2 on core 1',
-    table(['configuration', 'predicted trades/s', 'measured (median)', 'measured min-max', 'off by', 'trade ms/ev', 'bench ms/ev', 'data side ms/ev'], rows),
-    `2 vs 1 replica: predicted x${ratioPred.toFixed(2)}, measured x${median(ratios).toFixed(2)} (median of ${ratios.length} paired rounds; pairs ${ratios.map((x) => x.toFixed(2)).join(', ')})`,
-    'Predictions use the one-replica runs\' CPU ms per event (medians); both cores are shared with other users of this machine.',
+    'Capacity model vs measurement: postgres + redis + snapshot/vault/follower workers on core 1; trade replica 1 and the bench on core 0; replica 2 on core 1',
+    table(['configuration', 'predicted (idle machine)', 'predicted (CPU left)', 'measured (median)', 'measured min-max', 'off by (median)', 'cores left 0 / 1', 'trade ms/ev', 'data side ms/ev'], rows),
+    `2 vs 1 replica: predicted x${(predictPinned(2, one) / predictPinned(1, one)).toFixed(2)} on an idle machine, x${median(predictedRatios).toFixed(2)} with the CPU left; ` +
+      `measured x${median(measuredRatios).toFixed(2)} (median of ${pairs.length} adjacent pairs: ${measuredRatios.map((x) => x.toFixed(2)).join(', ')})`,
+    'Inputs: the one-replica runs\' CPU ms per event (medians). "CPU left": each core\'s share not used by other users of this shared machine during that run.',
   ].join('\n');
 }
 
