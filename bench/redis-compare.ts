@@ -45,10 +45,17 @@ async function runOn(target: Run['target'], server: LocalCluster | LocalRedis, s
   const masters = server instanceof LocalCluster ? server.masters().map((m) => m.port) : [server.port];
   const pidOf = (port: number) => (server instanceof LocalCluster ? server.pidOf(port) : server.proc.pid!);
   const s = await openSession({ redisUrl: server.url(), redisPids: () => masters.map(pidOf) });
-  const system = await startSystem(s, settings, log).catch(async (err) => {
-    await s.close();
-    throw err;
-  });
+  // One more try if start-up fails: a sidecar port that was free a moment ago can be taken by a
+  // neighbour before the worker binds it (EADDRINUSE) on this shared machine.
+  const system = await startSystem(s, settings, log)
+    .catch((err) => {
+      log(`${target}: start-up failed (${(err as Error).message}); once more`);
+      return startSystem(s, settings, log);
+    })
+    .catch(async (err) => {
+      await s.close();
+      throw err;
+    });
   const out: Run[] = [];
   try {
     for (const kind of ['trades', 'followers'] as const) {
