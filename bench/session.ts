@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { createRedis, isCluster, queueName, queuePrefix, type QueueKey, type Redis } from '@vaults/shared';
@@ -15,7 +16,7 @@ export interface Session {
   /** The bench's own connection (counting rows, reading timestamps). */
   pg: Client;
   redis: Redis;
-  /** The redis-server processes to meter (own servers); unset: every redis-server of the machine. */
+  /** The redis-server processes to meter: the run's own (INFO process_id, or the servers the bench started); unset for a remote Redis: every redis-server here. */
   redisPids?: () => number[];
   queue(key: QueueKey): Queue;
   /** A queue outside the contract (ceiling, producer rate), under the same prefix. */
@@ -40,6 +41,8 @@ export async function openSession(opts: SessionOptions = {}): Promise<Session> {
   const pg = new Client({ connectionString: db.url });
   await pg.connect();
   const redis = createRedis(redisUrl, 'worker');
+  // Meter the redis-server this run talks to, not every one on the machine (neighbours run theirs).
+  const pids = redisPids ?? (isCluster(redis) ? undefined : await localRedisPid(redis));
   const queues = new Map<string, Queue>();
   const queueNamed = (name: string) => {
     let q = queues.get(name);
@@ -51,7 +54,7 @@ export async function openSession(opts: SessionOptions = {}): Promise<Session> {
   };
   let closed = false;
   return {
-    id, prefix, redisUrl, redisPids, db, pg, redis, queueNamed,
+    id, prefix, redisUrl, redisPids: pids, db, pg, redis, queueNamed,
     queue: (key) => queueNamed(queueName(key)),
     close: async () => {
       if (closed) return;
@@ -63,6 +66,16 @@ export async function openSession(opts: SessionOptions = {}): Promise<Session> {
       await db.drop();
     },
   };
+}
+
+/** The pid of a standalone Redis on this machine (INFO's process_id), if it is one here. */
+async function localRedisPid(redis: Redis): Promise<(() => number[]) | undefined> {
+  const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+  try {
+    return pid && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'redis-server' ? () => [pid] : undefined;
+  } catch {
+    return undefined; // a remote Redis: no process to meter here
+  }
 }
 
 /** Deletes every Redis key of this run (its own prefix only), on every master of a cluster. */
