@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REDIS_URL_PATTERN, isClusterUrl, isValidClusterUrl, redactClusterUrl } from './redis-cluster';
 
 // The environment, parsed once with a schema into a typed constant. A bad variable stops
 // start-up with a message that names it.
@@ -7,7 +8,8 @@ const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).m
 
 const redisUrl = z
   .string()
-  .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://');
+  .regex(REDIS_URL_PATTERN, 'must start with redis://, rediss://, redis+cluster:// or rediss+cluster://')
+  .refine((url) => !isClusterUrl(url) || isValidClusterUrl(url), 'a cluster URL is redis+cluster://[user:password@]host:port,host:port');
 const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://');
@@ -81,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: ServiceDefaults): C
 
 /** A URL with its password replaced, safe to log. */
 export function redactUrl(url: string): string {
+  if (isClusterUrl(url)) return redactClusterUrl(url);
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';

@@ -7,6 +7,7 @@ export * from './config';
 export * from './logger';
 export * from './share-price';
 export * from './redis';
+export * from './redis-cluster';
 export * from './db';
 export * from './producer';
 export * from './migrate';

@@ -10,6 +10,7 @@ import type {
   VaultDeployedInput,
 } from './payloads';
 import type { Redis } from './redis';
+import { isCluster, queuePrefix } from './redis-cluster';
 
 /**
  * What an indexer calls to enqueue events. It validates each payload before it reaches Redis
@@ -55,9 +56,12 @@ export class Producer {
   queue(key: QueueKey): Queue {
     let q = this.queues.get(key);
     if (!q) {
-      q = new Queue(queueName(key, this.opts.queueSuffix), {
+      const name = queueName(key, this.opts.queueSuffix);
+      q = new Queue(name, {
         connection: this.opts.connection,
-        prefix: this.opts.prefix ?? 'bull',
+        // On a cluster each queue has a hash tag of its own (a snapshot request from the trade
+        // worker goes to another slot, perhaps another master): see queuePrefix.
+        prefix: queuePrefix(this.opts.prefix ?? 'bull', name, isCluster(this.opts.connection)),
       });
       q.on('error', (err: Error) => this.opts.onError?.(err));
       this.queues.set(key, q);

@@ -8,6 +8,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { Producer } from './producer';
 import { QUEUES, isKnownJobName, parsePayload, queueName, type QueueKey } from './queues';
 import { createRedis, type Redis } from './redis';
+import { isCluster, queuePrefix } from './redis-cluster';
 import { createSidecar } from './sidecar';
 import { retryDelayMs } from './retry';
 
@@ -143,7 +144,7 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
 
   const worker = new Worker(queue, process1, {
     connection: workerRedis,
-    prefix: config.queuePrefix,
+    prefix: queuePrefix(config.queuePrefix, queue, isCluster(workerRedis)),
     concurrency: config.concurrency,
     lockDuration: config.lockDurationMs,
     stalledInterval: config.lockDurationMs,

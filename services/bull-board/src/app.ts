@@ -6,7 +6,7 @@ import basicAuth from '@fastify/basic-auth';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { QUEUES, createRedis, queueName, type QueueKey } from '@vaults/shared';
+import { QUEUES, createRedis, isCluster, queueName, queuePrefix, type QueueKey } from '@vaults/shared';
 import type { BoardConfig } from './config';
 
 export interface BoardAppOptions {
@@ -47,7 +47,10 @@ export async function buildBoardApp(opts: BoardAppOptions): Promise<FastifyInsta
   const connection = createRedis(config.redisUrl, 'producer');
   connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
   const queues = (Object.keys(QUEUES) as QueueKey[]).map(
-    (key) => new Queue(queueName(key, opts.queueSuffix), { connection, prefix: config.queuePrefix }),
+    (key) => {
+      const name = queueName(key, opts.queueSuffix);
+      return new Queue(name, { connection, prefix: queuePrefix(config.queuePrefix, name, isCluster(connection)) });
+    },
   );
   app.addHook('onClose', async () => {
     await Promise.all(queues.map((q) => q.close()));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '@vaults/shared';
+import { ConfigError, REDIS_URL_PATTERN } from '@vaults/shared';
 
 // The board's environment, parsed once (as packages/shared/src/config.ts does for the workers).
 // Without credentials it refuses to start, unless BULL_BOARD_LOCAL=true: then it serves on
@@ -13,7 +13,7 @@ const flag = z
 
 export const boardEnvSchema = z
   .object({
-    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+    REDIS_URL: z.string().regex(REDIS_URL_PATTERN, 'must start with redis://, rediss://, redis+cluster:// or rediss+cluster://').default('redis://127.0.0.1:6379'),
     QUEUE_PREFIX: z.string().min(1).default('bull'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     BULL_BOARD_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
