@@ -22,3 +22,4 @@ export * from './users-sql';
 export * from './vault-event-processor';
 export * from './vault-event-service';
 export * from './vault-batch';
+export * from './daemon';

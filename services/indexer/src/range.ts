@@ -1,0 +1,62 @@
+// eth_getLogs block ranges that adapt to the node: halve on a "too many results" / limit error or
+// a time-out, grow by half again after a run of successes, always within [1, max]. Providers
+// cap ranges differently (by blocks, by results, by response size, by time), so the indexer
+// learns the cap instead of configuring it.
+
+export class AdaptiveRange {
+  private size: number;
+  private successes = 0;
+
+  constructor(
+    initial: number,
+    readonly max: number,
+    /** Successes in a row before growing. */
+    private readonly growAfter = 2,
+  ) {
+    this.size = Math.max(1, Math.min(initial, max));
+  }
+
+  get current(): number {
+    return this.size;
+  }
+
+  /** A range of at most `current` blocks from `from`, not past `to`. */
+  next(from: number, to: number): [number, number] {
+    return [from, Math.min(to, from + this.size - 1)];
+  }
+
+  /** Returns false when the range is already one block: shrinking cannot help then. */
+  shrink(): boolean {
+    this.successes = 0;
+    if (this.size === 1) return false;
+    this.size = Math.max(1, Math.floor(this.size / 2));
+    return true;
+  }
+
+  succeeded(): void {
+    if (++this.successes < this.growAfter) return;
+    this.successes = 0;
+    this.size = Math.min(this.max, Math.max(this.size + 1, Math.floor(this.size * 1.5)));
+  }
+}
+
+// Messages providers use for a range that is too big, by results or by time (geth, erigon,
+// Alchemy, Infura, QuickNode, Ankr, anvil...). A time-out of the request itself counts too.
+const LIMIT_PATTERNS = [
+  /query returned more than \d+ results/i,
+  /too many (results|logs|blocks)/i,
+  /(block )?range (is )?too (large|wide|big)/i,
+  /exceed(s|ed)? .*(limit|range|max)/i,
+  /response (size|is too big)/i,
+  /limit exceeded/i,
+  /log response size/i,
+  /query timeout|timed out|time-?out/i,
+];
+
+export function isRangeLimitError(err: unknown): boolean {
+  const e = err as { name?: string; message?: string; details?: string; shortMessage?: string } | undefined;
+  if (!e) return false;
+  if (e.name === 'TimeoutError') return true;
+  const text = [e.message, e.details, e.shortMessage].filter(Boolean).join(' ');
+  return LIMIT_PATTERNS.some((p) => p.test(text));
+}
