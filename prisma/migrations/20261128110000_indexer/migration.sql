@@ -32,6 +32,7 @@ CREATE TABLE "IndexerVault" (
 CREATE TABLE "IndexerSentLog" (
     "streamId" TEXT NOT NULL,
     "blockNumber" BIGINT NOT NULL,
+    "blockHash" TEXT NOT NULL,
     "txHash" TEXT NOT NULL,
     "logIndex" BIGINT NOT NULL,
     "kind" TEXT NOT NULL,

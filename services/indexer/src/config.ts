@@ -21,6 +21,8 @@ export const chainSchema = z
     CONFIRMATIONS: int(0, 10_000).default(0),
     /** Blocks below head - REORG_WINDOW are final; deeper re-organisations are an alarm. */
     REORG_WINDOW: int(1, 10_000).default(128),
+    /** Sent logs are remembered this many blocks below the head: how deep `rewind` can retract. */
+    SENT_LOG_RETENTION: int(0, 100_000_000).default(100_000),
     POLL_INTERVAL_MS: int(10, 600_000).default(2000),
     /** eth_getLogs block ranges adapt between 1 and MAX_BLOCK_RANGE, starting at INITIAL_BLOCK_RANGE. */
     INITIAL_BLOCK_RANGE: int(1, 1_000_000).default(500),
@@ -40,6 +42,10 @@ export const chainSchema = z
     message: 'must not exceed MAX_BLOCK_RANGE',
     path: ['INITIAL_BLOCK_RANGE'],
   })
+  .refine((e) => e.SENT_LOG_RETENTION >= e.REORG_WINDOW, {
+    message: 'must be at least REORG_WINDOW (removals on a re-organisation come from the sent logs)',
+    path: ['SENT_LOG_RETENTION'],
+  })
   .transform((e) => ({
     rpcUrl: e.RPC_URL,
     factoryAddress: e.FACTORY_ADDRESS.toLowerCase() as `0x${string}`,
@@ -47,6 +53,7 @@ export const chainSchema = z
     chainId: e.CHAIN_ID,
     confirmations: e.CONFIRMATIONS,
     reorgWindow: e.REORG_WINDOW,
+    sentLogRetention: e.SENT_LOG_RETENTION,
     pollIntervalMs: e.POLL_INTERVAL_MS,
     initialBlockRange: e.INITIAL_BLOCK_RANGE,
     maxBlockRange: e.MAX_BLOCK_RANGE,

@@ -184,6 +184,7 @@ export class Indexer {
     this.assertConsistent(from, headers, logs);
 
     const events: IndexedEvent[] = [];
+    const hashOf = new Map(logs.map((l) => [`${l.transactionHash!.toLowerCase()}:${l.logIndex}`, l.blockHash!.toLowerCase()]));
     for (const l of logs) {
       const n = Number(l.blockNumber);
       const ts = l.blockTimestamp != null ? Number(l.blockTimestamp) : Number(headers.get(n)!.timestamp);
@@ -207,11 +208,19 @@ export class Indexer {
       .filter((b) => Number(b.number) >= finalBelow)
       .map((b) => ({ number: Number(b.number), hash: b.hash!, parentHash: b.parentHash }))
       .sort((a, b) => a.number - b.number);
+    const logsBelow = head - cfg.sentLogRetention + 1;
     const sent: SentLog[] = events
-      .filter((e) => e.payload.blockNumber >= finalBelow)
-      .map((e) => ({ blockNumber: e.payload.blockNumber, txHash: e.payload.txHash, logIndex: e.payload.logIndex, kind: e.kind, payload: e.payload }));
+      .filter((e) => e.payload.blockNumber >= logsBelow)
+      .map((e) => ({
+        blockNumber: e.payload.blockNumber,
+        blockHash: hashOf.get(`${e.payload.txHash}:${e.payload.logIndex}`)!,
+        txHash: e.payload.txHash,
+        logIndex: e.payload.logIndex,
+        kind: e.kind,
+        payload: e.payload,
+      }));
     const toHash = headers.get(to)!.hash!;
-    await this.d.store.commitRange({ toBlock: to, toHash, blocks: recent, vaults: newVaults, logs: sent, finalBelow });
+    await this.d.store.commitRange({ toBlock: to, toHash, blocks: recent, vaults: newVaults, logs: sent, finalBelow, logsBelow });
 
     for (const v of newVaults) this.vaults.add(v.address);
     this.state.cursor = to;

@@ -12,6 +12,7 @@ export interface StoredBlock {
 
 export interface SentLog {
   blockNumber: number;
+  blockHash: string;
   txHash: string;
   logIndex: number;
   kind: string;
@@ -32,10 +33,12 @@ export interface RangeCommit {
   /** Blocks of the range that are not final yet (their hashes are kept). */
   blocks: StoredBlock[];
   vaults: { address: string; blockNumber: number }[];
-  /** Logs sent from blocks that are not final yet. */
+  /** Logs sent from the range. */
   logs: SentLog[];
-  /** Blocks and logs below this are final: forgotten. */
+  /** Blocks below this are final: their hashes are forgotten. */
   finalBelow: number;
+  /** Sent logs below this are forgotten (SENT_LOG_RETENTION). */
+  logsBelow: number;
 }
 
 export class StreamStore {
@@ -86,13 +89,14 @@ export class StreamStore {
       }
       if (c.logs.length) {
         await tx.$executeRaw`
-          INSERT INTO "IndexerSentLog" ("streamId", "blockNumber", "txHash", "logIndex", kind, payload)
-          SELECT ${id}, n, h, i, k, p FROM unnest(${c.logs.map((l) => l.blockNumber)}::bigint[], ${c.logs.map((l) => l.txHash)}::text[],
+          INSERT INTO "IndexerSentLog" ("streamId", "blockNumber", "blockHash", "txHash", "logIndex", kind, payload)
+          SELECT ${id}, n, b, h, i, k, p FROM unnest(${c.logs.map((l) => l.blockNumber)}::bigint[], ${c.logs.map((l) => l.blockHash)}::text[],
+                                                 ${c.logs.map((l) => l.txHash)}::text[],
                                                  ${c.logs.map((l) => l.logIndex)}::bigint[], ${c.logs.map((l) => l.kind)}::text[],
-                                                 ${c.logs.map((l) => JSON.stringify(l.payload))}::text[]) AS t(n, h, i, k, p)
+                                                 ${c.logs.map((l) => JSON.stringify(l.payload))}::text[]) AS t(n, b, h, i, k, p)
           ON CONFLICT DO NOTHING`;
       }
-      await this.prune(tx, c.finalBelow);
+      await this.prune(tx, c.finalBelow, c.logsBelow);
       await tx.$executeRaw`
         UPDATE "IndexerCursor" SET "blockNumber" = ${c.toBlock}, "blockHash" = ${c.toHash}, "updatedAt" = now()
          WHERE "streamId" = ${id}`;
@@ -101,11 +105,12 @@ export class StreamStore {
 
   /** Logs sent from blocks after `block`, in position order: what a rewind to `block` retracts. */
   async sentLogsAfter(block: number): Promise<SentLog[]> {
-    const rows = await this.db.sql.$queryRaw<{ n: string; txHash: string; logIndex: string; kind: string; payload: string }[]>`
-      SELECT "blockNumber"::text AS n, "txHash", "logIndex"::text, kind, payload FROM "IndexerSentLog"
+    const rows = await this.db.sql.$queryRaw<{ n: string; blockHash: string; txHash: string; logIndex: string; kind: string; payload: string }[]>`
+      SELECT "blockNumber"::text AS n, "blockHash", "txHash", "logIndex"::text, kind, payload FROM "IndexerSentLog"
        WHERE "streamId" = ${this.streamId} AND "blockNumber" > ${block} ORDER BY "blockNumber", "logIndex"`;
     return rows.map((r) => ({
       blockNumber: Number(r.n),
+      blockHash: r.blockHash,
       txHash: r.txHash,
       logIndex: Number(r.logIndex),
       kind: r.kind,
@@ -125,8 +130,8 @@ export class StreamStore {
     });
   }
 
-  private async prune(tx: Tx, finalBelow: number): Promise<void> {
+  private async prune(tx: Tx, finalBelow: number, logsBelow: number): Promise<void> {
     await tx.$executeRaw`DELETE FROM "IndexerBlock" WHERE "streamId" = ${this.streamId} AND "blockNumber" < ${finalBelow}`;
-    await tx.$executeRaw`DELETE FROM "IndexerSentLog" WHERE "streamId" = ${this.streamId} AND "blockNumber" < ${finalBelow}`;
+    await tx.$executeRaw`DELETE FROM "IndexerSentLog" WHERE "streamId" = ${this.streamId} AND "blockNumber" < ${logsBelow}`;
   }
 }

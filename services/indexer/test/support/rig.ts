@@ -75,20 +75,35 @@ export class Rig {
   }
 
   async cursor(): Promise<number | null> {
+    return (await this.cursorRow())?.number ?? null;
+  }
+
+  private async cursorRow(): Promise<{ number: number; hash: string | null } | null> {
     const c = new Client({ connectionString: this.db.url });
     await c.connect();
     try {
-      const r = await c.query<{ n: string }>(`SELECT "blockNumber"::text AS n FROM "IndexerCursor"`);
-      return r.rows[0] ? Number(r.rows[0].n) : null;
+      const r = await c.query<{ n: string; h: string | null }>(`SELECT "blockNumber"::text AS n, "blockHash" AS h FROM "IndexerCursor"`);
+      return r.rows[0] ? { number: Number(r.rows[0].n), hash: r.rows[0].h } : null;
     } finally {
       await c.end();
     }
   }
 
-  /** Waits until the stored cursor reaches the chain's head (minus confirmations). */
+  /**
+   * Waits until the stored cursor is the chain's head (minus confirmations), by number and hash:
+   * after a re-organisation the height is the same but the block is not.
+   */
   async indexedToHead(confirmations = 0, timeoutMs = 120_000): Promise<number> {
     const target = (await this.chain.head()) - confirmations;
-    await waitUntil(async () => ((await this.cursor()) ?? -1) >= target, timeoutMs, `the indexer to reach block ${target}`);
+    const hash = (await this.chain.client.getBlock({ blockNumber: BigInt(target) })).hash.toLowerCase();
+    await waitUntil(
+      async () => {
+        const row = await this.cursorRow();
+        return !!row && (row.number > target || (row.number === target && row.hash?.toLowerCase() === hash));
+      },
+      timeoutMs,
+      `the indexer to reach block ${target} (${hash})`,
+    );
     return target;
   }
 
