@@ -73,7 +73,7 @@ export class Indexer {
     const stop = metrics.rangeDuration.startTimer();
     try {
       await this.indexRange(from, to, head);
-      this.range.succeeded();
+      this.range.succeeded(to - from + 1);
     } catch (err) {
       if (err instanceof RangeTooLargeError) {
         if (!this.range.shrink()) throw err;

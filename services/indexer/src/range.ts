@@ -33,7 +33,9 @@ export class AdaptiveRange {
     return true;
   }
 
-  succeeded(): void {
+  /** A range of `blocks` blocks succeeded; only full-size ones count towards growing. */
+  succeeded(blocks: number): void {
+    if (blocks < this.size) return;
     if (++this.successes < this.growAfter) return;
     this.successes = 0;
     this.size = Math.min(this.max, Math.max(this.size + 1, Math.floor(this.size * 1.5)));
@@ -49,6 +51,7 @@ const LIMIT_PATTERNS = [
   /exceed(s|ed)? .*(limit|range|max)/i,
   /response (size|is too big)/i,
   /limit exceeded/i,
+  /is limited to/i,
   /log response size/i,
   /query timeout|timed out|time-?out/i,
 ];

@@ -15,7 +15,7 @@ import { followerWorker } from '@vaults/follower-worker/src/service';
 import { snapshotWorker } from '@vaults/snapshot-worker/src/service';
 import { tradeWorker } from '@vaults/trade-worker/src/service';
 import { vaultWorker } from '@vaults/vault-worker/src/service';
-import { Anvil } from '../../devchain/anvil';
+import { Anvil, type AnvilOptions } from '../../devchain/anvil';
 import { DevChain } from '../../devchain/chain';
 import { startIndexer, type RunningIndexer } from '../../src/service';
 
@@ -36,8 +36,8 @@ export class Rig {
     readonly harness: Harness,
   ) {}
 
-  static async create(): Promise<Rig> {
-    const anvil = await Anvil.start();
+  static async create(anvilOpts: AnvilOptions = {}): Promise<Rig> {
+    const anvil = await Anvil.start(anvilOpts);
     const chain = await new DevChain(anvil.url).init();
     await chain.deployFactory();
     const db = await createTestDatabase('vaults_chain');
