@@ -30,7 +30,8 @@ export class DevChain {
   factoryBlock = 0;
 
   constructor(readonly url: string) {
-    this.client = createPublicClient({ chain: foundry, transport: http(url), pollingInterval: 50 });
+    // No cap on response size: canonicalEvents reads a whole benchmark chain in one call.
+    this.client = createPublicClient({ chain: foundry, transport: http(url, { maxResponseBodySize: false }), pollingInterval: 50 });
     this.wallet = createWalletClient({ chain: foundry, transport: http(url) });
   }
 

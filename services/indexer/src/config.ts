@@ -35,8 +35,8 @@ export const chainSchema = z
     RPC_RETRY_BASE_MS: int(1, 60_000).default(250),
     /** How often a standby replica tries to take the single-writer lock. */
     LOCK_RETRY_MS: int(10, 600_000).default(2000),
-    /** Jobs in flight while enqueueing one range. */
-    ENQUEUE_CONCURRENCY: int(1, 10_000).default(200),
+    /** Jobs per addBulk call (one Redis round trip). */
+    ENQUEUE_CHUNK_SIZE: int(1, 10_000).default(500),
   })
   .refine((e) => e.INITIAL_BLOCK_RANGE <= e.MAX_BLOCK_RANGE, {
     message: 'must not exceed MAX_BLOCK_RANGE',
@@ -62,7 +62,7 @@ export const chainSchema = z
     rpcMaxAttempts: e.RPC_MAX_ATTEMPTS,
     rpcRetryBaseMs: e.RPC_RETRY_BASE_MS,
     lockRetryMs: e.LOCK_RETRY_MS,
-    enqueueConcurrency: e.ENQUEUE_CONCURRENCY,
+    enqueueChunkSize: e.ENQUEUE_CHUNK_SIZE,
   }));
 
 export type ChainConfig = z.output<typeof chainSchema>;

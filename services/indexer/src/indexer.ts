@@ -119,7 +119,7 @@ export class Indexer {
     const depth = this.state.cursor - ancestor.number;
     const dropped = await store.sentLogsAfter(ancestor.number);
     // Removals first, cursor after: a crash in between finds the same mismatch and sends them again.
-    await enqueueAll(this.d.producer, dropped.map(asRemoval), this.d.cfg.enqueueConcurrency, metrics);
+    await enqueueAll(this.d.producer, dropped.map(asRemoval), this.d.cfg.enqueueChunkSize, metrics);
     await store.rewind(ancestor.number, ancestor.hash);
     metrics.reorgs.inc();
     metrics.reorgDepth.observe(depth);
@@ -151,6 +151,7 @@ export class Indexer {
   private async indexRange(from: number, to: number, head: number): Promise<void> {
     const { cfg, chain, mapping } = this.d;
     const finalBelow = head - cfg.reorgWindow + 1;
+    const t0 = Date.now();
     const factoryLogs = await chain.getLogs({ address: cfg.factoryAddress, fromBlock: from, toBlock: to });
     const ctx = (log: Log, ts: number) => ({ chainId: this.d.chainId, blockTimestamp: ts });
     // Vaults deployed in this range may already have logs in it: discover first, then fetch.
@@ -182,6 +183,7 @@ export class Indexer {
       }),
     );
     this.assertConsistent(from, headers, logs);
+    const t1 = Date.now();
 
     const events: IndexedEvent[] = [];
     const hashOf = new Map(logs.map((l) => [`${l.transactionHash!.toLowerCase()}:${l.logIndex}`, l.blockHash!.toLowerCase()]));
@@ -202,7 +204,8 @@ export class Indexer {
       }
       events.push(e);
     }
-    await enqueueAll(this.d.producer, events, cfg.enqueueConcurrency, this.d.metrics);
+    await enqueueAll(this.d.producer, events, cfg.enqueueChunkSize, this.d.metrics);
+    const t2 = Date.now();
 
     const recent: StoredBlock[] = [...headers.values()]
       .filter((b) => Number(b.number) >= finalBelow)
@@ -222,6 +225,7 @@ export class Indexer {
     const toHash = headers.get(to)!.hash!;
     await this.d.store.commitRange({ toBlock: to, toHash, blocks: recent, vaults: newVaults, logs: sent, finalBelow, logsBelow });
 
+    this.d.log.debug({ from, to, logs: logs.length, headers: headers.size, readMs: t1 - t0, enqueueMs: t2 - t1, commitMs: Date.now() - t2 }, 'range indexed');
     for (const v of newVaults) this.vaults.add(v.address);
     this.state.cursor = to;
     this.state.cursorHash = toHash;

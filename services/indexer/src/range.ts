@@ -6,12 +6,17 @@
 export class AdaptiveRange {
   private size: number;
   private successes = 0;
+  /** The smallest size that failed lately: growth stops below it, so the range does not oscillate. */
+  private ceiling = Infinity;
+  private sinceFailure = 0;
 
   constructor(
     initial: number,
     readonly max: number,
     /** Successes in a row before growing. */
     private readonly growAfter = 2,
+    /** Successes after which the last failing size no longer caps growth. */
+    private readonly forgetAfter = 100,
   ) {
     this.size = Math.max(1, Math.min(initial, max));
   }
@@ -28,6 +33,8 @@ export class AdaptiveRange {
   /** Returns false when the range is already one block: shrinking cannot help then. */
   shrink(): boolean {
     this.successes = 0;
+    this.sinceFailure = 0;
+    this.ceiling = Math.min(this.ceiling, this.size);
     if (this.size === 1) return false;
     this.size = Math.max(1, Math.floor(this.size / 2));
     return true;
@@ -35,10 +42,13 @@ export class AdaptiveRange {
 
   /** A range of `blocks` blocks succeeded; only full-size ones count towards growing. */
   succeeded(blocks: number): void {
+    // A limit may have been a moment's (a time-out under load): forget it after a while.
+    if (++this.sinceFailure >= this.forgetAfter) this.ceiling = Infinity;
     if (blocks < this.size) return;
     if (++this.successes < this.growAfter) return;
     this.successes = 0;
-    this.size = Math.min(this.max, Math.max(this.size + 1, Math.floor(this.size * 1.5)));
+    const grown = Math.min(this.max, this.ceiling - 1, Math.max(this.size + 1, Math.floor(this.size * 1.5)));
+    this.size = Math.max(this.size, grown);
   }
 }
 
@@ -54,12 +64,14 @@ const LIMIT_PATTERNS = [
   /is limited to/i,
   /log response size/i,
   /query timeout|timed out|time-?out/i,
+  // viem's own cap on a response (10 MB by default): a memory bound, so it shrinks the range too.
+  /response body exceeded the size limit/i,
 ];
 
 export function isRangeLimitError(err: unknown): boolean {
   const e = err as { name?: string; message?: string; details?: string; shortMessage?: string } | undefined;
   if (!e) return false;
-  if (e.name === 'TimeoutError') return true;
+  if (e.name === 'TimeoutError' || e.name === 'ResponseBodyTooLargeError') return true;
   const text = [e.message, e.details, e.shortMessage].filter(Boolean).join(' ');
   return LIMIT_PATTERNS.some((p) => p.test(text));
 }

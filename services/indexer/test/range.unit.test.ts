@@ -25,6 +25,16 @@ describe('AdaptiveRange', () => {
     expect(r.current).toBe(20);
   });
 
+  it('does not grow back to a size that failed, until that failure is old', () => {
+    const r = new AdaptiveRange(16, 100, 1, 5);
+    r.shrink(); // 16 failed: 8
+    for (let i = 0; i < 3; i++) r.succeeded(r.current);
+    expect(r.current).toBe(15);
+    r.succeeded(15); // the fifth success since the failure: the cap is forgotten
+    r.succeeded(15);
+    expect(r.current).toBeGreaterThan(16);
+  });
+
   it('next() never passes the target', () => {
     const r = new AdaptiveRange(100, 100);
     expect(r.next(5, 50)).toEqual([5, 50]);
@@ -40,6 +50,7 @@ describe('isRangeLimitError', () => {
     'exceed maximum block range: 5000',
     'eth_getLogs is limited to a 10,000 range',
     'The request timed out.',
+    'HTTP response body exceeded the size limit.',
   ])('recognises "%s"', (message) => {
     expect(isRangeLimitError(new Error(message))).toBe(true);
   });
