@@ -56,7 +56,8 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
     checks: {
       redis: async () => void (await redis.ping()),
       database: () => db.ping(),
-      chain: async () => {
+      // The last tick's error (the node, Redis or Postgres failing after retries), until one succeeds.
+      indexing: async () => {
         if (lastTickError) throw new Error(lastTickError);
       },
       reorg: async () => {
