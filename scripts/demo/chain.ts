@@ -69,7 +69,7 @@ async function main(): Promise<number> {
     const metrics = await (await fetch(`http://127.0.0.1:${indexer.port}/metrics`)).text();
     say(`[demo:chain] the indexer's /metrics:`);
     for (const line of metrics.split('\n').filter((l) => /^vaults_indexer_(logs_enqueued_total|reorgs_total|cursor_block|head_block|vaults) ?/.test(l))) {
-      say(`  ${line.replace(/,?service="indexer"/, '')}`);
+      say(`  ${line.replace(/\{service="indexer"\}|,service="indexer"/, '')}`);
     }
     say();
     say('Leaderboard (from the database, by ROI; time-weighted, share-price based):');

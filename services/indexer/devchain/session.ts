@@ -59,8 +59,8 @@ export async function tradeBlocks(chain: DevChain, s: SessionState, blocks: numb
         s.balances.set(key, held - amount);
         await chain.withdraw(v.address, who, amount);
       } else {
-        // Profits and losses of up to ~20% of a typical deposit, either sign.
-        const pnl = BigInt(Math.floor((s.rand() - 0.45) * 400)) * E18;
+        // Profits and losses of up to a few percent of a typical vault's deposits, either sign.
+        const pnl = BigInt(Math.floor((s.rand() - 0.4) * 100)) * E18;
         await chain.trade(v.address, v.leader, pnl);
       }
     }
