@@ -8,7 +8,7 @@ import { payloadProblem } from '../src/enqueue';
 const VAULT = '0x00000000000000000000000000000000000000aa' as Hex;
 const ctx = { chainId: 31337, blockTimestamp: 1_700_000_123 };
 
-function log(address: Hex, topics: Hex[], data: Hex, logIndex = 3): Log {
+function log(address: Hex, topics: readonly unknown[], data: Hex, logIndex = 3): Log {
   return {
     address, topics: topics as [Hex, ...Hex[]], data, logIndex, blockNumber: 42n, transactionIndex: 0, removed: false,
     blockHash: `0x${'b'.repeat(64)}`, transactionHash: `0x${'A'.repeat(64)}`,

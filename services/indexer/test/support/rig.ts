@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import {
   Harness,
   TEST_REDIS_URL,
@@ -17,6 +16,7 @@ import { tradeWorker } from '@vaults/trade-worker/src/service';
 import { vaultWorker } from '@vaults/vault-worker/src/service';
 import { Anvil, type AnvilOptions } from '../../devchain/anvil';
 import { DevChain } from '../../devchain/chain';
+import { storedCursor } from '../../devchain/stack';
 import { startIndexer, type RunningIndexer } from '../../src/service';
 
 // One chain test's world: a fresh anvil with the factory deployed, a migrated database of its
@@ -75,18 +75,7 @@ export class Rig {
   }
 
   async cursor(): Promise<number | null> {
-    return (await this.cursorRow())?.number ?? null;
-  }
-
-  private async cursorRow(): Promise<{ number: number; hash: string | null } | null> {
-    const c = new Client({ connectionString: this.db.url });
-    await c.connect();
-    try {
-      const r = await c.query<{ n: string; h: string | null }>(`SELECT "blockNumber"::text AS n, "blockHash" AS h FROM "IndexerCursor"`);
-      return r.rows[0] ? { number: Number(r.rows[0].n), hash: r.rows[0].h } : null;
-    } finally {
-      await c.end();
-    }
+    return (await storedCursor(this.db.url))?.block ?? null;
   }
 
   /**
@@ -98,8 +87,8 @@ export class Rig {
     const hash = (await this.chain.client.getBlock({ blockNumber: BigInt(target) })).hash.toLowerCase();
     await waitUntil(
       async () => {
-        const row = await this.cursorRow();
-        return !!row && (row.number > target || (row.number === target && row.hash?.toLowerCase() === hash));
+        const row = await storedCursor(this.db.url);
+        return !!row && (row.block > target || (row.block === target && row.hash?.toLowerCase() === hash));
       },
       timeoutMs,
       `the indexer to reach block ${target} (${hash})`,
