@@ -65,8 +65,9 @@ export class Indexer {
     const head = await this.d.chain.blockNumber();
     metrics.headBlock.set(head);
     metrics.blocksBehind.set(Math.max(0, head - this.state.cursor));
-    if (await this.checkReorg()) return true;
-    if (this.deepReorg) return false;
+    const check = await this.checkReorg(head);
+    if (check === 'rewound') return true;
+    if (check === 'lagging' || this.deepReorg) return false;
     const target = head - cfg.confirmations;
     if (this.state.cursor >= target) return false;
     const [from, to] = this.range.next(this.state.cursor + 1, target);
@@ -93,25 +94,33 @@ export class Indexer {
     return to < target;
   }
 
-  /** Compares the stored recent blocks with the chain; rewinds past a re-organisation. */
-  private async checkReorg(): Promise<boolean> {
+  /**
+   * Compares the stored recent blocks with the chain; rewinds past a re-organisation. A node whose
+   * head is below the cursor is first checked at its own head: if our block is there, the node is
+   * only behind (a lagging replica behind a load balancer), which is no reason to retract anything.
+   */
+  private async checkReorg(head: number): Promise<'ok' | 'rewound' | 'lagging'> {
     const top = this.state.blocks.at(-1);
     if (!top || top.number !== this.state.cursor) {
       this.clearDeepReorg();
-      return false; // the cursor is final (or before the start): nothing that can change
+      return 'ok'; // the cursor is final (or before the start): nothing that can change
     }
-    const onChain = await this.d.chain.block(top.number);
-    if (onChain?.hash === top.hash) {
-      this.clearDeepReorg();
-      return false;
+    const probe = head < top.number ? this.state.blocks.filter((b) => b.number <= head).at(-1) : top;
+    if (probe) {
+      const onChain = await this.d.chain.block(probe.number);
+      if (!onChain) throw new Error(`the node reports head ${head} but has no block ${probe.number}; retrying`);
+      if (onChain.hash === probe.hash) {
+        this.clearDeepReorg();
+        return probe === top ? 'ok' : 'lagging';
+      }
     }
     const ancestor = await findCommonAncestor(this.state.blocks, (n) => this.d.chain.block(n));
     if (!ancestor) {
       this.raiseDeepReorg();
-      return false;
+      return 'ok';
     }
     await this.rewind(ancestor);
-    return true;
+    return 'rewound';
   }
 
   private async rewind(ancestor: Ancestor): Promise<void> {
