@@ -125,6 +125,15 @@ export class DevChain {
     await this.rpc('anvil_reorg', [depth, txs]);
   }
 
+  snapshot(): Promise<string> {
+    return this.rpc<string>('evm_snapshot');
+  }
+
+  /** Back to a snapshot: the blocks mined since are gone (a chain that got shorter). */
+  async revert(id: string): Promise<void> {
+    await this.rpc('evm_revert', [id]);
+  }
+
   /** Every contract event on the canonical chain now, as the reference model's events. */
   async canonicalEvents(chainId = foundry.id): Promise<AnyEvent[]> {
     const toBlock = BigInt(await this.head());

@@ -7,7 +7,8 @@ import { LimitProxy } from './support/limit-proxy';
 import { Rig } from './support/rig';
 
 // RPC faults: the node stopped and restarted under a following indexer; a node that refuses
-// eth_getLogs over more than a few blocks. The indexer retries, shrinks its range and converges.
+// eth_getLogs over more than a few blocks; a node that lags behind the block the indexer read.
+// The indexer retries, shrinks its range, waits, and converges.
 
 const dir = mkdtempSync(join(tmpdir(), 'indexer-anvil-'));
 let rig: Rig;
@@ -35,6 +36,25 @@ it('a range that errors as too large: the indexer shrinks its range and converge
     expect(text).toMatch(/vaults_indexer_rpc_errors_total\{method="eth_getLogs",kind="limit"[^}]*\} [1-9]/);
     const range = Number(/^vaults_indexer_block_range\{[^}]*\} (\d+)/m.exec(text)![1]);
     expect(range).toBeLessThanOrEqual(3); // settled at or below the node's limit
+    await ix.close();
+    rig.indexers.splice(0);
+  } finally {
+    await proxy.close();
+  }
+});
+
+it('a lagging node (head below the cursor): the indexer waits and retracts nothing', async () => {
+  const proxy = await LimitProxy.start(rig.anvil.url, 10_000);
+  try {
+    const ix = await rig.startIndexer({ RPC_URL: proxy.url });
+    const head = await rig.indexedToHead();
+    proxy.lagHead = head - 3; // a replica three blocks behind the one the indexer read
+    await waitUntil(() => proxy.laggingPolls >= 5, 30_000, 'the indexer to poll the lagging node');
+    expect(await rig.cursor()).toBe(head);
+    proxy.lagHead = null;
+    await tradeBlocks(rig.chain, s, 3, 3);
+    await rig.expectConverged(); // no removals were due, and none were sent
+    expect(await metricsText(ix.port)).toMatch(/^vaults_indexer_reorgs_total\{[^}]*\} 0$/m);
     await ix.close();
     rig.indexers.splice(0);
   } finally {

@@ -73,6 +73,25 @@ it('depth 3: a vault deploy, its deposit and trades dropped; replacements at two
   await rig.expectConverged();
 });
 
+it('a chain that gets shorter (evm_revert): the indexer waits, then retracts once the new branch passes it', async () => {
+  await rig.chain.setAutomine(false);
+  const fork = await rig.chain.head();
+  const snapshot = await rig.chain.snapshot();
+  await tradeBlocks(rig.chain, s, 3, 3);
+  await rig.indexedToHead();
+  const dropped = await rig.eventsAfter(fork);
+  expect(dropped.length).toBeGreaterThan(0);
+  rig.dropped.push(...dropped);
+  const [ix] = rig.indexers;
+  const reorgsBefore = await metric(ix!.port, 'vaults_indexer_reorgs_total');
+
+  await rig.chain.revert(snapshot); // head back at the fork: the indexer's cursor is above it
+  expect(await rig.chain.head()).toBe(fork);
+  await tradeBlocks(rig.chain, s, 5, 3); // a new branch that outgrows the old one
+  await rig.expectConverged();
+  expect(await metric(ix!.port, 'vaults_indexer_reorgs_total')).toBe(reorgsBefore + 1);
+});
+
 it('deeper than the window: alarm (metric, readiness 503), halted; rewind recovers', async () => {
   for (const ix of rig.indexers.splice(0)) await ix.close();
   const ix = await rig.startIndexer({ REORG_WINDOW: '4', SENT_LOG_RETENTION: '1000' });

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 
 // A JSON-RPC proxy in front of anvil that answers eth_getLogs over more than `maxBlocks` blocks
 // with the error a provider gives for too many results (single and batch requests), so the
-// indexer's adaptive range has something to adapt to.
+// indexer's adaptive range has something to adapt to; and that can play a lagging node (a replica
+// behind a load balancer): with `lagHead` set it reports that head and no block above it.
 
 interface RpcRequest {
   id: number | string;
@@ -12,6 +13,9 @@ interface RpcRequest {
 
 export class LimitProxy {
   limitErrors = 0;
+  lagHead: number | null = null;
+  /** eth_blockNumber calls answered while lagging. */
+  laggingPolls = 0;
   private constructor(
     private readonly server: Server,
     readonly port: number,
@@ -28,6 +32,19 @@ export class LimitProxy {
     const limitError = (r: RpcRequest) => {
       proxy!.limitErrors++;
       return { jsonrpc: '2.0', id: r.id, error: { code: -32005, message: `query returned more than 10000 results; try a range of at most ${maxBlocks} blocks` } };
+    };
+    const lagged = (r: RpcRequest, answer: unknown) => {
+      const head = proxy!.lagHead;
+      if (head === null) return answer;
+      if (r.method === 'eth_blockNumber') {
+        proxy!.laggingPolls++;
+        return { jsonrpc: '2.0', id: r.id, result: `0x${head.toString(16)}` };
+      }
+      const n = r.params?.[0];
+      if (r.method === 'eth_getBlockByNumber' && typeof n === 'string' && n.startsWith('0x') && Number(BigInt(n)) > head) {
+        return { jsonrpc: '2.0', id: r.id, result: null };
+      }
+      return answer;
     };
     const server = createServer(async (req, res) => {
       let body = '';
@@ -46,7 +63,7 @@ export class LimitProxy {
         }
       }
       const byId = new Map((answers as { id: unknown }[]).map((a) => [a.id, a]));
-      const out = list.map((r) => (tooBig(r) ? limitError(r) : byId.get(r.id)));
+      const out = list.map((r) => (tooBig(r) ? limitError(r) : lagged(r, byId.get(r.id))));
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(Array.isArray(parsed) ? out : out[0]));
     });
