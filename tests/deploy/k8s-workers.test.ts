@@ -1,7 +1,7 @@
 import { QUEUES, createSidecar } from '@vaults/shared';
 import { WORKER_ENV, MIGRATE_ENV, workerConfig } from './support/env';
 import { labelValues } from './support/metrics';
-import { baseKustomization, baseObjects, byKind, find, podContainers, workerNames, type K8sObject, type Obj } from './support/repo';
+import { baseKustomization, baseObjects, byKind, deployedServiceNames, find, podContainers, workerNames, type K8sObject, type Obj } from './support/repo';
 import { serviceQueue } from './support/services';
 
 // Per worker: the Deployment's probes hit the sidecar's real port and paths, shutdown fits in the
@@ -41,8 +41,8 @@ function probePort(probe: Obj, container: Obj): number {
 const selects = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
   Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
 
-it('there is a Deployment for every worker package and a worker package for every Deployment', () => {
-  expect(byKind(objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(workers);
+it('there is a Deployment for every worker package and the indexer, and a package for every Deployment', () => {
+  expect(byKind(objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(deployedServiceNames());
 });
 
 describe.each(workers)('%s', (name) => {

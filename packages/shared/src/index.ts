@@ -24,3 +24,4 @@ export * from './vault-event-processor';
 export * from './vault-event-service';
 export * from './vault-batch';
 export * from './copies';
+export * from './daemon';

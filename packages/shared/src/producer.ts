@@ -43,7 +43,8 @@ export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
 }
 
-const EVENT_JOB_OPTIONS: JobsOptions = {
+/** Retention of on-chain event jobs; exported for bulk producers (the indexer) to add the same jobs. */
+export const EVENT_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600 },
 };

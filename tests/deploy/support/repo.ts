@@ -110,6 +110,8 @@ export function servicePackages(): string[] {
     .sort();
 }
 export const workerNames = () => servicePackages().filter((n) => n.endsWith('-worker'));
+/** Services with a Deployment of their own: the queue workers and the indexer. */
+export const deployedServiceNames = () => servicePackages().filter((n) => n.endsWith('-worker') || n === 'indexer');
 
 /** The image repository without its tag ("registry/x/y:1.2" -> "registry/x/y"). */
 export function imageRepo(image: string): string {
