@@ -1,5 +1,6 @@
 // One jest run over the workspace. Tests that need Redis and Postgres create their own database
-// and queue names (see tests/support), so they never see each other's data.
+// and queue names (packages/testkit: createTestDatabase, uniqueQueueSuffix), so they never see
+// each other's data.
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 
 /** @type {import('jest').Config} */

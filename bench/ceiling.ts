@@ -44,7 +44,7 @@ export async function measureCeiling(s: Session, events: AnyEvent[], chunk: numb
   try {
     await message(child, 'ready');
     const done = message<{ at: number; latencies: number[] }>(child, 'done');
-    const meter = new CpuMeter({ 'noop-worker': () => [child.pid!], redis: () => pidsNamed('redis-server'), bench: () => 'self' });
+    const meter = new CpuMeter({ 'noop-worker': () => [child.pid!], redis: () => s.redisPids?.() ?? pidsNamed('redis-server'), bench: () => 'self' });
     const { startedAt } = await enqueueBurst(s.queueNamed(name), events, chunk);
     const { at, latencies } = await done;
     const cpu = meter.stop();

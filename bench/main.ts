@@ -1,6 +1,7 @@
 // pnpm bench: the no-op ceiling, both pipelines end to end with the real worker processes, a
 // steady-rate latency run, snapshot cost by history size; a table, PASS/MISS per target of
-// issue 4, and bench-results/<timestamp>.json. BENCH_MODE=quick (default) | full.
+// issue 4, the capacity model, and bench-results/<timestamp>.json. BENCH_MODE=quick (default) | full.
+// BENCH_REDIS=cluster: the pipelines on a standalone Redis and on a 3-master cluster instead.
 // See docs/BENCHMARK.md.
 import { cpus } from 'node:os';
 import { measureCeiling, measureProducer } from './ceiling';
@@ -9,6 +10,8 @@ import { installCommitNotify, runLatency } from './latency';
 import { runPipeline, type PipelineResult } from './pipeline';
 import { machineBusyCores, memoryMb } from './probes';
 import { render, targets, writeJson, type BenchResult } from './report';
+import { renderCapacity } from './capacity';
+import { compareRedis } from './redis-compare';
 import { openSession } from './session';
 import { WORKERS } from './processes';
 import { loadSettings } from './settings';
@@ -22,6 +25,12 @@ export const log = (msg: string) => process.stderr.write(`[bench ${new Date().to
 async function main(): Promise<number> {
   // All four workers, always: the reference-model check needs the snapshots (tune.ts varies this).
   const settings = { ...loadSettings(), workers: [...WORKERS] };
+  if (process.env.BENCH_REDIS === 'cluster') {
+    // Standalone vs Redis Cluster, same run, own servers (bench/redis-compare.ts).
+    const { text, ok } = await compareRedis(settings, log);
+    process.stdout.write(text + '\n');
+    return ok ? 0 : 1;
+  }
   const startedAt = new Date();
   const s = await openSession();
   let system: System | undefined;
@@ -87,7 +96,7 @@ async function main(): Promise<number> {
   } finally {
     await cleanup();
   }
-  process.stdout.write(render(result) + '\n');
+  process.stdout.write(render(result) + '\n\n' + renderCapacity(result.pipelines.map((p) => ({ kind: p.kind, costs: p.cpuMsPerEvent }))) + '\n');
   log(`wrote ${writeJson({ ...result, targets: targets(result) }, result.startedAt)}`);
   const missed = targets(result).filter((t) => !t.pass);
   // Exit 1 when the state is wrong (a correctness failure); missed performance targets only

@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import { createRedis } from '@vaults/shared';
+import { createRedis, isCluster, queuePrefix } from '@vaults/shared';
 
 // The ceiling: a BullMQ worker that does nothing with its jobs, in a process of its own like
 // the real workers. It reports over IPC when it has completed BENCH_EXPECT jobs.
@@ -10,7 +10,7 @@ const latencies: number[] = [];
 
 const worker = new Worker(process.env.BENCH_QUEUE!, async () => undefined, {
   connection,
-  prefix: process.env.QUEUE_PREFIX,
+  prefix: queuePrefix(process.env.QUEUE_PREFIX ?? 'bull', process.env.BENCH_QUEUE!, isCluster(connection)),
   concurrency: Number(process.env.WORKER_CONCURRENCY ?? 100),
 });
 worker.on('completed', (job) => {

@@ -69,7 +69,7 @@ export async function createdAtByHash(rig: Rig, table: 'Trade' | 'FollowerEvent'
 
 export function cpuMeter(rig: Rig): CpuMeter {
   const groups: CpuGroups = Object.fromEntries(rig.workers.map((w) => [w.name, () => [w.pid]]));
-  return new CpuMeter({ ...groups, postgres: () => postgresPidsFor(rig.s.db.name), redis: () => pidsNamed('redis-server'), bench: () => 'self' });
+  return new CpuMeter({ ...groups, postgres: () => postgresPidsFor(rig.s.db.name), redis: () => rig.s.redisPids?.() ?? pidsNamed('redis-server'), bench: () => 'self' });
 }
 
 export async function scrapeAll(rig: Rig): Promise<Map<string, Sample[]>> {

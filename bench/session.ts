@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
-import { createRedis, queueName, type QueueKey, type Redis } from '@vaults/shared';
+import { createRedis, isCluster, queueName, queuePrefix, type QueueKey, type Redis } from '@vaults/shared';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@vaults/testkit';
 
 // One bench run's own world: a fresh migrated database and a Redis key prefix nobody else
@@ -15,31 +16,45 @@ export interface Session {
   /** The bench's own connection (counting rows, reading timestamps). */
   pg: Client;
   redis: Redis;
+  /** The redis-server processes to meter: the run's own (INFO process_id, or the servers the bench started); unset for a remote Redis: every redis-server here. */
+  redisPids?: () => number[];
   queue(key: QueueKey): Queue;
   /** A queue outside the contract (ceiling, producer rate), under the same prefix. */
   queueNamed(name: string): Queue;
   close(): Promise<void>;
 }
 
-export async function openSession(): Promise<Session> {
+export interface SessionOptions {
+  /** The Redis the run uses: TEST_REDIS_URL by default; a cluster URL for BENCH_REDIS=cluster. */
+  redisUrl?: string;
+  /** The redis-server pids to meter, when the bench started its own. */
+  redisPids?: () => number[];
+  /** The Postgres server for the run's database: TEST_DATABASE_URL by default. */
+  pgUrl?: string;
+}
+
+export async function openSession(opts: SessionOptions = {}): Promise<Session> {
+  const { redisUrl = TEST_REDIS_URL, redisPids } = opts;
   const id = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const prefix = `bench-${id}`;
-  const db = await createTestDatabase('vaults_bench');
+  const db = await createTestDatabase('vaults_bench', opts.pgUrl);
   const pg = new Client({ connectionString: db.url });
   await pg.connect();
-  const redis = createRedis(TEST_REDIS_URL, 'wait');
+  const redis = createRedis(redisUrl, 'wait');
+  // Meter the redis-server this run talks to, not every one on the machine (neighbours run theirs).
+  const pids = redisPids ?? (isCluster(redis) ? undefined : await localRedisPid(redis));
   const queues = new Map<string, Queue>();
   const queueNamed = (name: string) => {
     let q = queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: redis, prefix });
+      q = new Queue(name, { connection: redis, prefix: queuePrefix(prefix, name, isCluster(redis)) });
       queues.set(name, q);
     }
     return q;
   };
   let closed = false;
   return {
-    id, prefix, redisUrl: TEST_REDIS_URL, db, pg, redis, queueNamed,
+    id, prefix, redisUrl, redisPids: pids, db, pg, redis, queueNamed,
     queue: (key) => queueNamed(queueName(key)),
     close: async () => {
       if (closed) return;
@@ -53,12 +68,27 @@ export async function openSession(): Promise<Session> {
   };
 }
 
-/** Deletes every Redis key of this run (its own prefix only). */
+/** The pid of a standalone Redis on this machine (INFO's process_id), if it is one here. */
+async function localRedisPid(redis: Redis): Promise<(() => number[]) | undefined> {
+  const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+  try {
+    return pid && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'redis-server' ? () => [pid] : undefined;
+  } catch {
+    return undefined; // a remote Redis: no process to meter here
+  }
+}
+
+/** Deletes every Redis key of this run (its own prefix only), on every master of a cluster. */
 async function unlinkPrefix(redis: Redis, prefix: string): Promise<void> {
+  for (const node of isCluster(redis) ? redis.nodes('master') : [redis]) await unlinkOn(node, prefix);
+}
+
+async function unlinkOn(redis: Exclude<Redis, { isCluster: true }>, prefix: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
     cursor = next;
-    if (keys.length) await redis.unlink(...keys);
+    // One UNLINK per key, pipelined: on a cluster the keys of one page may lie in different slots.
+    if (keys.length) await keys.reduce((p, key) => p.unlink(key), redis.pipeline()).exec();
   } while (cursor !== '0');
 }

@@ -20,10 +20,26 @@ export function ownerOf(file: string): string {
 const SHARED_SRC = join('packages', 'shared', 'src');
 const ALLOWED: Record<string, string[]> = { contract: [], platform: ['contract'], 'vault-events': ['contract', 'platform'] };
 
+/** The subpaths a workspace package declares in its package.json "exports" (".", "./devchain"). */
+function declaredEntries(name: string): string[] {
+  for (const dir of ['packages', 'services']) {
+    for (const d of readdirSync(join(ROOT, dir))) {
+      const file = join(ROOT, dir, d, 'package.json');
+      try {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; exports?: Record<string, string> };
+        if (pkg.name === name) return Object.keys(pkg.exports ?? {});
+      } catch {
+        // not a package folder
+      }
+    }
+  }
+  return [];
+}
+
 /** Why this import breaks a rule, or undefined. `file` absolute, `spec` as written. */
 export function violation(file: string, spec: string): string | undefined {
-  const m = /^@vaults\/[^/]+\/(.+)$/.exec(spec);
-  if (m) return `imports ${spec}: another package's internals (use its entry, @vaults/<name>)`;
+  const m = /^(@vaults\/[^/]+)\/(.+)$/.exec(spec);
+  if (m && !declaredEntries(m[1]!).includes(`./${m[2]}`)) return `imports ${spec}: another package's internals (use an entry its package.json "exports" declares)`;
   if (!spec.startsWith('.')) return undefined;
   const target = resolve(dirname(file), spec);
   const from = ownerOf(file);

@@ -1,12 +1,19 @@
-import { QUEUES, createSidecar } from '@vaults/shared';
+import { QUEUES, startService, type AnyServiceDefinition } from '@vaults/shared';
+import { createTestDatabase, testEnv, uniqueQueueSuffix } from '@vaults/testkit';
+import { followerWorker } from '@vaults/follower-worker';
+import { snapshotWorker } from '@vaults/snapshot-worker';
+import { tradeWorker } from '@vaults/trade-worker';
+import { vaultWorker } from '@vaults/vault-worker';
 import { WORKER_ENV, MIGRATE_ENV, workerConfig } from './support/env';
 import { labelValues } from './support/metrics';
-import { baseKustomization, baseObjects, byKind, find, podContainers, workerNames, type K8sObject, type Obj } from './support/repo';
+import { baseKustomization, baseObjects, byKind, deployedServiceNames, find, servicePackages, podContainers, workerNames, type K8sObject, type Obj } from './support/repo';
 import { serviceQueue } from './support/services';
 
 // Per worker: the Deployment's probes hit the sidecar's real port and paths, shutdown fits in the
 // grace period, the pod is locked down, and the Service, ServiceMonitor, PodDisruptionBudget and
 // ScaledObject all point at it.
+
+const DEFINITIONS: Record<string, AnyServiceDefinition> = { 'vault-worker': vaultWorker, 'trade-worker': tradeWorker, 'follower-worker': followerWorker, 'snapshot-worker': snapshotWorker };
 
 const objects = baseObjects();
 const workers = workerNames();
@@ -41,8 +48,12 @@ function probePort(probe: Obj, container: Obj): number {
 const selects = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
   Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
 
-it('there is a Deployment for every worker package and a worker package for every Deployment', () => {
-  expect(byKind(objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(workers);
+it('SERVICES lists every worker package, and nothing else', () => {
+  expect(servicePackages().filter((n) => n.endsWith('-worker')).sort()).toEqual([...workers].sort());
+});
+
+it('there is a Deployment for every worker package and the indexer, and a package for every Deployment', () => {
+  expect(byKind(objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(deployedServiceNames());
 });
 
 describe.each(workers)('%s', (name) => {
@@ -71,30 +82,24 @@ describe.each(workers)('%s', (name) => {
     }
   });
 
-  it("the sidecar answers those paths as the probes need: liveness ignores the database, readiness doesn't", async () => {
-    let databaseUp = true;
-    const registry = { contentType: 'text/plain; version=0.0.4', metrics: async () => 'fake_metric 1\n' };
-    const sidecar = createSidecar({
-      registry: registry as unknown as Parameters<typeof createSidecar>[0]['registry'],
-      isAlive: () => true,
-      checks: {
-        database: async () => {
-          if (!databaseUp) throw new Error('connection refused');
-        },
-      },
-    });
-    // Over real HTTP (fastify's inject pulls in an ES module jest cannot load here).
-    const base = await sidecar.listen({ host: '127.0.0.1', port: 0 });
-    const get = async (path: string) => (await fetch(base + path)).status;
+  it("the worker's own sidecar answers those paths as the probes need: liveness ignores the database, readiness doesn't", async () => {
+    // The real service (its definition, the runner, the sidecar), twice: once with its database,
+    // once with a database that does not exist.
+    const def = DEFINITIONS[name]!;
+    const db = await createTestDatabase();
+    const suffix = uniqueQueueSuffix();
+    const up = await startService(def, { env: testEnv(db.url), queueSuffix: suffix });
+    const down = await startService(def, { env: testEnv(db.url.replace(/\/[^/]+$/, '/vaults_no_such_database')), queueSuffix: suffix });
+    const get = async (port: number, path: string) => (await fetch(`http://127.0.0.1:${port}${path}`)).status;
     try {
-      expect(await get(worker.livenessProbe.httpGet.path)).toBe(200);
-      expect(await get(worker.readinessProbe.httpGet.path)).toBe(200);
-      if (worker.startupProbe) expect(await get(worker.startupProbe.httpGet.path)).toBe(200);
-      databaseUp = false;
-      expect(await get(worker.livenessProbe.httpGet.path)).toBe(200);
-      expect(await get(worker.readinessProbe.httpGet.path)).toBe(503);
+      expect(await get(up.port, worker.livenessProbe.httpGet.path)).toBe(200);
+      expect(await get(up.port, worker.readinessProbe.httpGet.path)).toBe(200);
+      if (worker.startupProbe) expect(await get(up.port, worker.startupProbe.httpGet.path)).toBe(200);
+      expect(await get(down.port, worker.livenessProbe.httpGet.path)).toBe(200);
+      expect(await get(down.port, worker.readinessProbe.httpGet.path)).toBe(503);
     } finally {
-      await sidecar.close();
+      await Promise.all([up.close(), down.close()]);
+      await db.drop();
     }
   });
 

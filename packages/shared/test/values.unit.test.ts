@@ -50,8 +50,13 @@ describe('payload schemas', () => {
     const parsed = tradeExecutedSchema.parse(hostile);
     expect(parsed.removed).toBe(false);
     expect(Object.keys(parsed)).not.toContain('extra');
+    // JSON.parse makes "__proto__" an own key of the input. The output must neither keep it (a
+    // copy with spread would) nor turn it into its prototype (a copy by assignment would: then
+    // parsed.polluted is true); the input itself fails both, so these assertions need the schema.
+    expect(Object.prototype.hasOwnProperty.call(hostile, '__proto__')).toBe(true);
     expect(Object.prototype.hasOwnProperty.call(parsed, '__proto__')).toBe(false);
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    expect((parsed as Record<string, unknown>).polluted).toBeUndefined();
     expect(parsed.vaultAddress).toBe('0x' + 'b'.repeat(40));
   });
 

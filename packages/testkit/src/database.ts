@@ -12,10 +12,10 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A new, migrated database with a unique name; drop() removes it. */
-export async function createTestDatabase(prefix = 'vaults_test'): Promise<TestDatabase> {
+/** A new, migrated database with a unique name (on serverUrl's server); drop() removes it. */
+export async function createTestDatabase(prefix = 'vaults_test', serverUrl = TEST_PG_URL): Promise<TestDatabase> {
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const url = new URL(TEST_PG_URL);
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   await ensureDatabase(url.toString());
   await applyMigrations(url.toString());
@@ -23,7 +23,7 @@ export async function createTestDatabase(prefix = 'vaults_test'): Promise<TestDa
     url: url.toString(),
     name,
     drop: async () => {
-      const admin = new Client({ connectionString: TEST_PG_URL });
+      const admin = new Client({ connectionString: serverUrl });
       await admin.connect();
       try {
         await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

@@ -2,7 +2,9 @@ import { Queue } from 'bullmq';
 import {
   QUEUES,
   createRedis,
+  isCluster,
   queueName,
+  queuePrefix,
   startService,
   type QueueKey,
   type Redis,
@@ -52,7 +54,8 @@ export class Harness {
   queue(key: QueueKey): Queue {
     let q = this.queues.get(key);
     if (!q) {
-      q = new Queue(queueName(key, this.queueSuffix), { connection: this.redis, prefix: this.env.QUEUE_PREFIX ?? 'bull' });
+      const name = queueName(key, this.queueSuffix);
+      q = new Queue(name, { connection: this.redis, prefix: queuePrefix(this.env.QUEUE_PREFIX ?? 'bull', name, isCluster(this.redis)) });
       this.queues.set(key, q);
     }
     return q;

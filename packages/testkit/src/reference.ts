@@ -98,7 +98,7 @@ export function expectedState(delivered: AnyEvent[]): ExpectedState {
   return { users, vaults, trades, subscriptions };
 }
 
-/** docs/CONTRACT.md section 5, transcribed on its own (deliberately not the workers' share-price.ts). */
+/** docs/CONTRACT.md §9 rule 5 (vault metrics), transcribed on its own (deliberately not the snapshot worker's share-price.ts). */
 function metricsFor(vaultKey: string, liveEvents: AnyEvent[]): { tvl: bigint; roi: number; drawdown: number } {
   const evs = liveEvents
     .filter((e): e is TradeEv | FollowerEv => e.type !== 'deploy' && vaultOf(e) === vaultKey)

@@ -5,8 +5,8 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import basicAuth from '@fastify/basic-auth';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import pino, { type DestinationStream, type Logger } from 'pino';
-import { QUEUES, createRedis, queueName, type QueueKey } from '@vaults/shared';
+import type { DestinationStream } from 'pino';
+import { QUEUES, createLogger, createRedis, isCluster, queueName, queuePrefix, type Logger, type QueueKey } from '@vaults/shared';
 import type { BoardConfig } from './config';
 
 export interface BoardAppOptions {
@@ -16,17 +16,9 @@ export interface BoardAppOptions {
   queueSuffix?: string;
 }
 
-/** JSON lines; the Authorization header is never written, whatever a serializer does. */
+/** The workers' logger; the Authorization header and the credentials are never written either. */
 export function createBoardLogger(level: string, destination?: DestinationStream): Logger {
-  const options = {
-    level,
-    base: { service: 'bull-board' },
-    redact: {
-      paths: ['req.headers.authorization', 'password', '*.password', 'credentials', '*.credentials'],
-      censor: '***',
-    },
-  };
-  return destination ? pino(options, destination) : pino(options);
+  return createLogger('bull-board', level, { redact: ['req.headers.authorization', 'credentials', '*.credentials'], destination });
 }
 
 /**
@@ -47,7 +39,10 @@ export async function buildBoardApp(opts: BoardAppOptions): Promise<FastifyInsta
   const connection = createRedis(config.redisUrl, 'fail-fast');
   connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
   const queues = (Object.keys(QUEUES) as QueueKey[]).map(
-    (key) => new Queue(queueName(key, opts.queueSuffix), { connection, prefix: config.queuePrefix }),
+    (key) => {
+      const name = queueName(key, opts.queueSuffix);
+      return new Queue(name, { connection, prefix: queuePrefix(config.queuePrefix, name, isCluster(connection)) });
+    },
   );
   app.addHook('onClose', async () => {
     await Promise.all(queues.map((q) => q.close()));

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { ConfigError } from '@vaults/shared';
+import { ENV_FIELDS, parseEnv } from '@vaults/shared';
 
-// The board's environment, parsed once (as packages/shared/src/config.ts does for the workers).
+// The board's environment, parsed once with the workers' schemas for the variables they share
+// (ENV_FIELDS) and the same error (ConfigError naming each bad variable, never its value).
 // Without credentials it refuses to start, unless BULL_BOARD_LOCAL=true: then it serves on
 // 127.0.0.1 only, for a developer's own machine.
 
@@ -13,9 +14,7 @@ const flag = z
 
 export const boardEnvSchema = z
   .object({
-    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
-    QUEUE_PREFIX: z.string().min(1).default('bull'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    ...ENV_FIELDS,
     BULL_BOARD_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     BULL_BOARD_USER: z.preprocess(blankIsUnset, z.string().optional()),
     BULL_BOARD_PASSWORD: z.preprocess(blankIsUnset, z.string().optional()),
@@ -55,10 +54,5 @@ export type BoardConfig = z.output<typeof boardEnvSchema>;
 
 /** Parse the environment; throws ConfigError naming each bad variable, never its value. */
 export function loadBoardConfig(env: NodeJS.ProcessEnv): BoardConfig {
-  const parsed = boardEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`);
-    throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
-  }
-  return parsed.data;
+  return parseEnv(boardEnvSchema, env);
 }

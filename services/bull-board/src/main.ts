@@ -1,17 +1,16 @@
-import { ConfigError, redactUrl } from '@vaults/shared';
+import { ConfigError, redactUrl, runDaemon } from '@vaults/shared';
 import { buildBoardApp, createBoardLogger } from './app';
 import { loadBoardConfig, type BoardConfig } from './config';
 
-// pnpm board: Bull Board over the four queues. Stops cleanly (exit 0) on SIGTERM / SIGINT.
+// pnpm board: Bull Board over the four queues. Start-up and shutdown as every long-lived process
+// of the platform (runDaemon): exit 1 with the reason when it cannot start, 0 after SIGTERM/SIGINT.
 
-async function main(): Promise<void> {
+runDaemon('bull-board', async () => {
   let config: BoardConfig;
   try {
     config = loadBoardConfig(process.env);
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`bull-board: refusing to start: ${err.message}\n`);
-    process.exit(1);
+    throw err instanceof ConfigError ? new Error(`refusing to start: ${err.message}`) : err;
   }
   const log = createBoardLogger(config.logLevel);
   if (config.local) {
@@ -30,24 +29,5 @@ async function main(): Promise<void> {
     { url: `http://${host}:${port}/`, host, port, auth: config.credentials !== null, prefix: config.queuePrefix, redis: redactUrl(config.redisUrl) },
     'bull board listening',
   );
-
-  let signals = 0;
-  const stop = (signal: string) => {
-    if (++signals > 1) process.exit(1);
-    log.info({ signal }, 'stopping');
-    app.close().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err: (err as Error).message }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-}
-
-main().catch((err) => {
-  process.stderr.write(`bull-board: failed to start: ${(err as Error).message}\n`);
-  process.exit(1);
+  return app;
 });

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { QUEUES, createRedis, queueName, type QueueKey, type Redis } from '@vaults/shared';
+import { QUEUES, createRedis, isCluster, queueName, queuePrefix, type QueueKey, type Redis } from '@vaults/shared';
 import { TEST_REDIS_URL, uniqueQueueSuffix } from '@vaults/testkit';
 import { buildBoardApp, createBoardLogger, safeEqual } from '../src/app';
 import { loadBoardConfig } from '../src/config';
@@ -33,6 +33,8 @@ describe('bull board app', () => {
     fetch(base + path, { method, headers: authorization ? { authorization } : {} });
   let redis: Redis;
   let tradeQueue: Queue;
+  // The board's key layout (pnpm test:cluster runs this file with TEST_REDIS_URL on a cluster).
+  const prefixOf = (name: string) => queuePrefix('bull', name, isCluster(redis));
 
   beforeAll(async () => {
     const config = loadBoardConfig({ REDIS_URL: TEST_REDIS_URL, BULL_BOARD_USER: USER, BULL_BOARD_PASSWORD: PASSWORD, LOG_LEVEL: 'debug' });
@@ -47,13 +49,13 @@ describe('bull board app', () => {
     const address = app.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     redis = createRedis(TEST_REDIS_URL, 'wait');
-    tradeQueue = new Queue(queueName('trade', suffix), { connection: redis });
+    tradeQueue = new Queue(queueName('trade', suffix), { connection: redis, prefix: prefixOf(queueName('trade', suffix)) });
   });
 
   afterAll(async () => {
     await app.close();
     for (const key of Object.keys(QUEUES) as QueueKey[]) {
-      const q = new Queue(queueName(key, suffix), { connection: redis });
+      const q = new Queue(queueName(key, suffix), { connection: redis, prefix: prefixOf(queueName(key, suffix)) });
       await q.obliterate({ force: true });
       await q.close();
     }
@@ -100,9 +102,9 @@ describe('bull board app', () => {
     const workerRedis = createRedis(TEST_REDIS_URL, 'wait');
     const worker = new Worker(name, async () => {
       throw new UnrecoverableError('bad payload');
-    }, { connection: workerRedis, autorun: false });
+    }, { connection: workerRedis, autorun: false, prefix: prefixOf(name) });
     const failed = new Promise<string>((resolve) => worker.on('failed', (job) => resolve(job!.id!)));
-    const queue = new Queue(name, { connection: redis });
+    const queue = new Queue(name, { connection: redis, prefix: prefixOf(name) });
     await queue.add('VaultDeployed', { broken: true });
     void worker.run();
     const jobId = await failed;

@@ -1,4 +1,4 @@
-// The vault metrics of docs/CONTRACT.md section 5, as a fold over events in position order. Pure:
+// The vault metrics of docs/CONTRACT.md §9 rule 5, as a fold over events in position order. Pure:
 // the snapshot worker folds from a checkpoint, tests fold from the start, both with this code.
 
 export type LedgerEvent =

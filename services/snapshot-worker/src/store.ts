@@ -2,7 +2,7 @@ import { finishFold, startFold, writeCheckpoint, type FoldPoint, type FoldStart,
 import { applyEvent, metricsOf, type LedgerEvent } from './share-price';
 
 // The snapshot: fold a vault's events (non-removed trades and follower events, in position
-// order) into TVL, ROI and drawdown (docs/CONTRACT.md "Vault metrics"). Incremental: it resumes
+// order) into TVL, ROI and drawdown (docs/CONTRACT.md §9 rule 5). Incremental: it resumes
 // where startFold says (the position it last folded to, or a checkpoint before an event that a
 // writer changed there: the lock protocol, packages/shared/src/vault-events/lock-protocol.ts).
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configSchema } from '@vaults/shared';
-import { boardEnvSchema } from '../../../services/bull-board/src/config';
+import { boardEnvSchema } from '@vaults/bull-board';
 
 // The environment variables each program reads, from the zod schemas the programs parse their
 // environment with (zod 4: a schema with .transform() is a pipe; its input side is the object).
@@ -13,7 +13,7 @@ function objectKeys(schema: unknown): string[] {
   return Object.keys(s.shape);
 }
 
-/** Variables a worker reads (packages/shared/src/config.ts). */
+/** Variables a worker reads (packages/shared/src/platform/config.ts). */
 export const WORKER_ENV = new Set(objectKeys(configSchema({ concurrency: 1, metricsPort: 9100 })));
 /** Variables Bull Board reads (services/bull-board/src/config.ts). */
 export const BOARD_ENV = new Set(objectKeys(boardEnvSchema));

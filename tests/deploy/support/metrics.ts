@@ -1,13 +1,17 @@
 import { createMetrics } from '@vaults/shared';
+import { createIndexerMetrics } from '@vaults/indexer';
 
 // Metric names: the ones a worker really exports (from its registry) and the ones a PromQL
 // expression uses. Not a full PromQL parser: it removes what cannot be a metric name (strings,
 // label matchers, grouping clauses, durations, Grafana variables, function calls, keywords) and
 // reads the identifiers that are left.
 
-/** Series names a worker exports, with the _bucket/_sum/_count series of each histogram. */
+/** Series names the services export (workers and indexer), with each histogram's _bucket/_sum/_count. */
 export async function exportedSeriesNames(): Promise<Set<string>> {
-  const metrics = await createMetrics('deploy-test').registry.getMetricsAsJSON();
+  const metrics = [
+    ...(await createMetrics('deploy-test').registry.getMetricsAsJSON()),
+    ...(await createIndexerMetrics('deploy-test').registry.getMetricsAsJSON()),
+  ];
   const names = new Set<string>();
   for (const m of metrics) {
     names.add(m.name);

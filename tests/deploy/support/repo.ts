@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { SERVICES } from '@vaults/shared';
 
 // Reading the deployment files of the repository: YAML (multi-document), kustomizations, the
 // workspace's services. No kustomize binary is needed: the few kustomize rules the tests rely on
@@ -109,7 +110,10 @@ export function servicePackages(): string[] {
     .filter((name) => existsSync(join(dir, name, 'package.json')))
     .sort();
 }
-export const workerNames = () => servicePackages().filter((n) => n.endsWith('-worker'));
+/** The queue workers: the one list of services (SERVICES in @vaults/shared). */
+export const workerNames = (): string[] => SERVICES.map((s) => s.name);
+/** Services with a Deployment of their own: the queue workers and the indexer. */
+export const deployedServiceNames = () => servicePackages().filter((n) => n.endsWith('-worker') || n === 'indexer');
 
 /** The image repository without its tag ("registry/x/y:1.2" -> "registry/x/y"). */
 export function imageRepo(image: string): string {

@@ -6,8 +6,8 @@ import { ROOT } from '../lib/workers';
 // "SQL is only ever built with parameters", checked statically over the services' and the shared
 // package's sources (generated Prisma code excluded):
 // - Prisma's unsafe entry points ($queryRawUnsafe, $executeRawUnsafe, Prisma.raw) are not used;
-// - $queryRaw / $executeRaw are only used as tagged templates (each ${} is a bound parameter),
-//   never called with a string;
+// - the Sql layer's query / execute (platform/db.ts) and Prisma's $queryRaw / $executeRaw are
+//   only used as tagged templates (each ${} is a bound parameter), never called with a string;
 // - node-postgres `.query(...)` gets a plain string literal (values as $1.. parameters), never a
 //   template with ${} or a string built with +. The one exception allowed is an identifier
 //   quoted the way Postgres quotes it ("..." with " doubled), which cannot be a parameter.
@@ -91,6 +91,13 @@ export function scanText(text: string, rel: string): { calls: number; findings: 
   for (const m of text.matchAll(/\$(queryRawUnsafe|executeRawUnsafe)\b|Prisma\.raw\s*\(/g)) {
     findings.push({ file: rel, line: lineOf(m.index!), what: `uses ${m[0]}` });
   }
+  // Tagged-template calls of the Sql layer (`tx.query<T>`...``, `sql.execute`...``): parameters.
+  for (const _ of text.matchAll(/\.(query|execute)\b(\s*<[^`(]*?>)?\s*`/g)) calls++;
+  for (const m of text.matchAll(/\.execute\b(\s*<[^`(]*?>)?\s*\(/g)) {
+    const arg = firstArgument(text, m.index! + m[0].length - 1);
+    calls++;
+    findings.push({ file: rel, line: lineOf(m.index!), what: `execute called with ${arg.slice(0, 60)} (not a tagged template)` });
+  }
   for (const m of text.matchAll(/\$(queryRaw|executeRaw)\b(\s*<[^`(]*?>)?\s*(\(|`)/g)) {
     if (m[3] === '(') {
       const arg = firstArgument(text, m.index! + m[0].length - 1);
@@ -141,12 +148,16 @@ const MUST_FLAG = [
   'await tx.$executeRawUnsafe("DELETE FROM t WHERE a = " + a);',
   'await tx.$queryRaw(Prisma.raw(text));',
   'await tx.$executeRaw(text);',
+  'await tx.execute(text);',
+  "await client.query('DELETE FROM t WHERE a = ' + a);",
 ];
 const MUST_PASS = [
   'await client.query(\'SELECT 1 FROM pg_database WHERE datname = $1\', [name]);',
   'await tx.$queryRaw`SELECT * FROM "User" WHERE id = ${id}`;',
   'await admin.query(`CREATE DATABASE "${name.replace(/"/g, \'""\')}"`);',
   '$queryRaw<T = unknown>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T>;',
+  'await tx.query<{ id: number }>`SELECT id FROM "User" WHERE id = ${id}`;',
+  'await sql.execute`DELETE FROM "User" WHERE id = ${id}`;',
 ];
 
 export function selfTest(): string[] {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REDIS_URL_PATTERN, isClusterUrl, isValidClusterUrl, redactClusterUrl } from './redis-cluster';
 
 // The environment, parsed once with a schema into a typed constant. A bad variable stops
 // start-up with a message that names it.
@@ -7,10 +8,18 @@ const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).m
 
 const redisUrl = z
   .string()
-  .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://');
+  .regex(REDIS_URL_PATTERN, 'must start with redis://, rediss://, redis+cluster:// or rediss+cluster://')
+  .refine((url) => !isClusterUrl(url) || isValidClusterUrl(url), 'a cluster URL is redis+cluster://[user:password@]host:port,host:port');
 const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://');
+
+/** The variables every program reads the same way (workers, Bull Board, the indexer): one schema each. */
+export const ENV_FIELDS = {
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().min(1).default('bull'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
 
 export interface ServiceDefaults {
   concurrency: number;
@@ -20,10 +29,8 @@ export interface ServiceDefaults {
 export function configSchema(defaults: ServiceDefaults) {
   return z
     .object({
-      REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+      ...ENV_FIELDS,
       DATABASE_URL: postgresUrl.default('postgresql://postgres@127.0.0.1:5432/vaults'),
-      QUEUE_PREFIX: z.string().min(1).default('bull'),
-      LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       WORKER_CONCURRENCY: intFrom(1, 1000).default(defaults.concurrency),
       METRICS_PORT: intFrom(0, 65535).optional(),
       HEALTH_PORT: intFrom(0, 65535).optional(),
@@ -71,9 +78,14 @@ export class ConfigError extends Error {
 
 /** Parse the environment; throws ConfigError naming each bad variable (never its value). */
 export function loadConfig(env: NodeJS.ProcessEnv, defaults: ServiceDefaults): Config {
-  const parsed = configSchema(defaults).safeParse(env);
+  return parseEnv(configSchema(defaults), env);
+}
+
+/** Parse an environment with a program's schema; a ConfigError names each bad variable, never its value. */
+export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) => `  ${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`);
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
   }
   return parsed.data;
@@ -81,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, defaults: ServiceDefaults): C
 
 /** A URL with its password replaced, safe to log. */
 export function redactUrl(url: string): string {
+  if (isClusterUrl(url)) return redactClusterUrl(url);
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';

@@ -14,3 +14,5 @@ export * from './batcher';
 export * from './sidecar';
 export * from './runner';
 export * from './services';
+export * from './redis-cluster';
+export * from './daemon';

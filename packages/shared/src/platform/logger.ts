@@ -1,18 +1,26 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { identityKey, type EventIdentity } from '../contract';
 
 export type { Logger };
 
+export interface LoggerOptions {
+  /** More paths to redact (a program's own secrets, such as an Authorization header). */
+  redact?: string[];
+  /** Where the lines go (tests); stdout by default. */
+  destination?: DestinationStream;
+}
+
 /** One JSON line per log record on stdout; secrets are redacted wherever they might appear. */
-export function createLogger(service: string, level: string): Logger {
-  return pino({
+export function createLogger(service: string, level: string, opts: LoggerOptions = {}): Logger {
+  const options = {
     level,
     base: { service },
     redact: {
-      paths: ['password', '*.password', 'databaseUrl', '*.databaseUrl', 'redisUrl', '*.redisUrl', 'err.command', '*.command'],
+      paths: ['password', '*.password', 'databaseUrl', '*.databaseUrl', 'redisUrl', '*.redisUrl', 'err.command', '*.command', ...(opts.redact ?? [])],
       censor: '***',
     },
-  });
+  };
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
 /** A child logger whose lines carry the queue, the job id and, when known, the event identity. */

@@ -10,12 +10,14 @@ import type {
   VaultDeployedInput,
 } from '../contract';
 import type { Redis } from './redis';
+import { isCluster, queuePrefix } from './redis-cluster';
 
 /**
  * What an indexer calls to enqueue events. It validates each payload before it reaches Redis
  * (a bad event is the indexer's bug: it should hear of it at once, not find it in a failed set),
  * gives each event a job id derived from its identity (so a re-sent event is not queued twice
- * while its copy is retained) and bounded retention. Workers do not depend on any of this.
+ * while its copy is retained) and bounded retention. The workers use it too, for the follow-up
+ * jobs they enqueue (snapshot requests, through the runner's Infra.producer).
  */
 export interface ProducerOptions {
   /** A producer-profile connection (fails fast while Redis is down). */
@@ -42,7 +44,8 @@ export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
 }
 
-const EVENT_JOB_OPTIONS: JobsOptions = {
+/** Retention of on-chain event jobs; exported for bulk producers (the indexer) to add the same jobs. */
+export const EVENT_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600 },
 };
@@ -55,9 +58,12 @@ export class Producer {
   queue(key: QueueKey): Queue {
     let q = this.queues.get(key);
     if (!q) {
-      q = new Queue(queueName(key, this.opts.queueSuffix), {
+      const name = queueName(key, this.opts.queueSuffix);
+      q = new Queue(name, {
         connection: this.opts.connection,
-        prefix: this.opts.prefix ?? 'bull',
+        // On a cluster each queue has a hash tag of its own (a snapshot request from the trade
+        // worker goes to another slot, perhaps another master): see queuePrefix.
+        prefix: queuePrefix(this.opts.prefix ?? 'bull', name, isCluster(this.opts.connection)),
       });
       q.on('error', (err: Error) => this.opts.onError?.(err));
       this.queues.set(key, q);

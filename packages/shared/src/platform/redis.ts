@@ -1,6 +1,8 @@
-import IORedis, { type RedisOptions } from 'ioredis';
+import IORedis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { isClusterUrl, parseClusterUrl } from './redis-cluster';
 
-export type Redis = IORedis;
+/** A standalone client or a Redis Cluster client: BullMQ takes either. */
+export type Redis = IORedis | Cluster;
 
 /**
  * Named by what a command does while Redis is down:
@@ -8,16 +10,41 @@ export type Redis = IORedis;
  *   Redis and must wait out outages, and so do a worker's own follow-up jobs (snapshot requests).
  * - fail-fast: it fails at once (no offline queue, one retry per request). An indexer's producer
  *   and a readiness probe must hear at once that Redis is down.
- * REDIS_URL may be redis:// or rediss:// (TLS) and may carry a user name and password.
+ * REDIS_URL may be redis:// or rediss:// (TLS) and may carry a user name and password; the form
+ * redis+cluster://host:port,host:port (rediss+cluster:// for TLS) selects Redis Cluster.
  */
 export type RedisProfile = 'wait' | 'fail-fast';
+
+// Reconnect forever with a capped back-off: an outage must not end the process.
+const retryStrategy = (times: number) => Math.min(200 * times, 5000);
 
 export function createRedis(url: string, profile: RedisProfile, extra: RedisOptions = {}): Redis {
   const base: RedisOptions =
     profile === 'wait'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true }
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 };
-  // Reconnect forever with a capped back-off: an outage must not end the process.
-  const retryStrategy = (times: number) => Math.min(200 * times, 5000);
+  if (isClusterUrl(url)) return createCluster(url, base, extra);
   return new IORedis(url, { ...base, retryStrategy, lazyConnect: false, ...extra });
+}
+
+function createCluster(url: string, base: RedisOptions, extra: RedisOptions): Cluster {
+  const { nodes, username, password, tls } = parseClusterUrl(url);
+  // The offline queue and the retry strategy are the cluster's options, not each node's.
+  const { enableOfflineQueue, retryStrategy: extraRetry, lazyConnect, ...rest } = { ...base, ...extra };
+  const nodeOptions = { ...rest, username, password, ...(tls ? { tls: {} } : {}) };
+  const options: ClusterOptions = {
+    redisOptions: nodeOptions,
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    clusterRetryStrategy: extraRetry === undefined ? retryStrategy : extraRetry,
+    lazyConnect: lazyConnect ?? false,
+    enableReadyCheck: true,
+    // A fail-over moves slots: retry a command on a node that went away after a short pause
+    // (the slot map is refreshed meanwhile) rather than failing it at once.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    // TLS certificates name the hosts, but the slot map lists IP addresses: keep the names
+    // (what managed clusters such as ElastiCache and Memorystore need).
+    ...(tls ? { dnsLookup: ((address, done) => done(null, address)) satisfies ClusterOptions['dnsLookup'] } : {}),
+  };
+  return new Cluster(nodes, options);
 }

@@ -8,6 +8,7 @@ import { createMetrics, type Metrics } from './metrics';
 import { Producer } from './producer';
 import { QUEUES, isKnownJobName, parsePayload, queueName, type JobNameOf, type QueueKey, type JobPayload } from '../contract';
 import { createRedis, type Redis } from './redis';
+import { isCluster, queuePrefix } from './redis-cluster';
 import { createSidecar } from './sidecar';
 import { retryDelayMs } from './retry';
 import { serviceInfo, type ServiceName } from './services';
@@ -168,7 +169,7 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
 
   const worker = new Worker(queue, process1, {
     connection: workerRedis,
-    prefix: config.queuePrefix,
+    prefix: queuePrefix(config.queuePrefix, queue, isCluster(workerRedis)),
     concurrency: config.concurrency,
     lockDuration: config.lockDurationMs,
     stalledInterval: config.lockDurationMs,

@@ -1,0 +1,95 @@
+// pnpm demo:chain: the whole path from a real chain to the leaderboard.
+//   1. a local anvil with the reference contracts (services/indexer/contracts), compiled by solc-js;
+//   2. a generated trading session (DEMO_CHAIN_VAULTS vaults, DEMO_CHAIN_BLOCKS blocks of
+//      deposits, withdrawals and trades), half mined before the indexer starts (a backfill), half
+//      while it follows the head, then a re-organisation of depth 2 with a replacement trade;
+//   3. the indexer and the four workers as processes (database vaults_demo_chain, reset on each run);
+//   4. the leaderboard from the database, and the database checked against the reference model
+//      of the chain's logs (plus the removals of the re-organised blocks).
+import { randomBytes } from 'node:crypto';
+import type { AnyEvent } from '@vaults/testkit';
+import { waitUntil } from '@vaults/testkit';
+import { Anvil, DevChain, Stack, deployVaults, newSession, storedCursor, tradeBlocks } from '@vaults/indexer/devchain';
+import { migrate } from '../migrate';
+import { formatLeaderboard, readLeaderboard, verify } from './report';
+import { checkPostgres, checkRedis, dropDemoDatabase } from './system';
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const E18 = 10n ** 18n;
+
+async function main(): Promise<number> {
+  const began = Date.now();
+  const databaseUrl = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/vaults_demo_chain';
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const vaultCount = Number(process.env.DEMO_CHAIN_VAULTS ?? 6);
+  const blocks = Number(process.env.DEMO_CHAIN_BLOCKS ?? 120);
+  await checkRedis(redisUrl);
+  await checkPostgres(databaseUrl);
+  await dropDemoDatabase(databaseUrl);
+  await migrate(databaseUrl);
+
+  const anvil = await Anvil.start();
+  const stack = new Stack({
+    databaseUrl,
+    redisUrl,
+    prefix: `demo-chain-${randomBytes(3).toString('hex')}`,
+    logLevel: process.env.DEMO_LOG_LEVEL ?? 'warn',
+    print: (line) => say(line),
+  });
+  try {
+    say(`[demo:chain] anvil on ${anvil.url}; compiling and deploying the reference contracts (solc-js)`);
+    const chain = await new DevChain(anvil.url).init();
+    await chain.deployFactory();
+    const session = newSession(await deployVaults(chain, vaultCount), 42);
+    await tradeBlocks(chain, session, Math.floor(blocks / 2), 5);
+    say(`[demo:chain] factory ${chain.factory} at block ${chain.factoryBlock}; ${vaultCount} vaults; ${await chain.head()} blocks mined before the indexer starts`);
+
+    await stack.startWorkers();
+    const indexer = await stack.startIndexer(chain, { REORG_WINDOW: '32', POLL_INTERVAL_MS: '100' });
+    say(`[demo:chain] four workers and the indexer ready (indexer sidecar: curl localhost:${indexer.port}/metrics)`);
+    await tradeBlocks(chain, session, Math.ceil(blocks / 2), 5);
+
+    // A re-organisation of depth 2 once the indexer has seen the blocks it drops.
+    const head = await chain.head();
+    const headHash = (await chain.client.getBlock({ blockNumber: BigInt(head) })).hash.toLowerCase();
+    await waitUntil(async () => (await storedCursor(databaseUrl))?.hash === headHash, 120_000, 'the indexer to reach the head');
+    const dropped: AnyEvent[] = (await chain.canonicalEvents()).filter((e) => e.blockNumber > head - 2);
+    const v = session.vaults[0]!;
+    await chain.reorg(2, [[chain.tradeTx(v.address, v.leader, 12n * E18), 0]]);
+    say(`[demo:chain] re-organisation: blocks ${head - 1}..${head} replaced (${dropped.length} events dropped, 1 replacement trade)`);
+
+    const newHead = await chain.head();
+    const newHash = (await chain.client.getBlock({ blockNumber: BigInt(newHead) })).hash.toLowerCase();
+    await waitUntil(async () => (await storedCursor(databaseUrl))?.hash === newHash, 120_000, 'the indexer to index the new branch');
+    await stack.queues.drained(300_000);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${indexer.port}/metrics`)).text();
+    say(`[demo:chain] the indexer's /metrics:`);
+    for (const line of metrics.split('\n').filter((l) => /^vaults_indexer_(logs_enqueued_total|reorgs_total|cursor_block|head_block|vaults) ?/.test(l))) {
+      say(`  ${line.replace(/\{service="indexer"\}|,service="indexer"/, '')}`);
+    }
+    say();
+    say('Leaderboard (from the database, by ROI; time-weighted, share-price based):');
+    say();
+    say(formatLeaderboard(await readLeaderboard(databaseUrl)));
+    say();
+    const canonical = await chain.canonicalEvents();
+    const diffs = await verify(databaseUrl, [...canonical, ...dropped.map((e) => ({ ...e, removed: true }))]);
+    if (diffs.length === 0) say(`✔ database = reference model of the chain's ${canonical.length} logs (+ ${dropped.length} removals)`);
+    else for (const d of diffs.slice(0, 20)) say(`✘ ${d}`);
+    say(`[demo:chain] done in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    return diffs.length === 0 ? 0 : 1;
+  } finally {
+    const clean = await stack.stop();
+    say(clean ? '[demo:chain] indexer and workers stopped cleanly (exit 0)' : '[demo:chain] a process did not exit cleanly');
+    await anvil.stop('SIGKILL');
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    say(`[demo:chain] failed: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  },
+);

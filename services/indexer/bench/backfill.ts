@@ -1,0 +1,109 @@
+// pnpm bench:indexer: backfill speed. A local anvil holds a chain of BENCH_INDEXER_LOGS (default
+// 50,000) trade logs plus deposits over many blocks. Two runs over that chain, each with a fresh
+// database and queue prefix:
+//   1. end to end: the four workers (processes) running, the indexer (a process) started on the
+//      factory's block; logs/s until every queue drained, then the database is checked against
+//      the reference model of the chain's logs;
+//   2. the indexer alone (no workers): logs/s into Redis until its cursor reaches the head.
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { createTestDatabase, diffStates, expectedState, readState, waitUntil, type AnyEvent } from '@vaults/testkit';
+import { Anvil } from '../devchain/anvil';
+import { DevChain } from '../devchain/chain';
+import { deployVaults } from '../devchain/session';
+import { Stack, storedCursor } from '../devchain/stack';
+
+const LOGS = Number(process.env.BENCH_INDEXER_LOGS ?? 50_000);
+const PER_TX = 100;
+const TXS_PER_BLOCK = 2;
+const E18 = 10n ** 18n;
+const log = (m: string) => process.stderr.write(`[bench:indexer ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+const indexerEnv = process.env.BENCH_INDEXER_ENV
+  ? Object.fromEntries(process.env.BENCH_INDEXER_ENV.split(',').map((kv) => kv.split('=') as [string, string]))
+  : {};
+
+async function buildChain(chain: DevChain): Promise<void> {
+  await chain.deployFactory();
+  const vaults = await deployVaults(chain, 10);
+  log(`building the chain: ${LOGS} trade logs, ${PER_TX} per transaction, ${TXS_PER_BLOCK} transactions per block, 10 vaults`);
+  const followers = chain.accounts.slice(6);
+  for (const [i, v] of vaults.entries()) await chain.deposit(v.address, followers[i % followers.length]!, 1_000_000n * E18);
+  await chain.mine(1);
+  for (let sent = 0, i = 0; sent < LOGS; i++) {
+    const v = vaults[i % vaults.length]!;
+    const n = Math.min(PER_TX, LOGS - sent);
+    await chain.tradeMany(v.address, v.leader, n, BigInt((i % 7) - 3) * E18);
+    sent += n;
+    if ((i + 1) % TXS_PER_BLOCK === 0 || sent >= LOGS) await chain.mine(1);
+  }
+}
+
+interface Run {
+  seconds: number;
+  inRanges: number;
+  differences: string[] | null;
+}
+
+async function run(chain: DevChain, events: AnyEvent[], withWorkers: boolean): Promise<Run> {
+  const head = await chain.head();
+  const db = await createTestDatabase('vaults_bench_indexer');
+  const stack = new Stack({
+    databaseUrl: db.url,
+    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    prefix: `bench-indexer-${randomBytes(3).toString('hex')}`,
+    logLevel: process.env.BENCH_INDEXER_LOG_LEVEL ?? 'warn',
+    print: (line) => process.stderr.write(`${line}\n`),
+  });
+  try {
+    if (withWorkers) await stack.startWorkers();
+    const t0 = Date.now();
+    const indexer = await stack.startIndexer(chain, indexerEnv);
+    await waitUntil(async () => ((await storedCursor(db.url))?.block ?? -1) >= head, 900_000, 'the indexer to reach the head');
+    if (withWorkers) await stack.queues.drained(900_000);
+    const seconds = (Date.now() - t0) / 1000;
+    // Time inside ranges (fetch + enqueue + commit), from the indexer's own histogram.
+    const metrics = await (await fetch(`http://127.0.0.1:${indexer.port}/metrics`)).text();
+    const inRanges = Number(/^vaults_indexer_range_duration_seconds_sum\{[^}]*\} (\S+)/m.exec(metrics)?.[1] ?? NaN);
+    const differences = withWorkers ? diffStates(expectedState(events), await readState(db.url)) : null;
+    return { seconds, inRanges, differences };
+  } finally {
+    await stack.stop();
+    await db.drop();
+  }
+}
+
+async function main(): Promise<number> {
+  const anvil = await Anvil.start();
+  try {
+    const chain = await new DevChain(anvil.url).init();
+    await buildChain(chain);
+    const head = await chain.head();
+    const events = await chain.canonicalEvents();
+    log(`chain ready: ${events.length} contract events in blocks ${chain.factoryBlock}..${head}; load average before: ${loadavg()[0]!.toFixed(1)}`);
+    log('run 1: end to end (indexer + four workers)');
+    const e2e = await run(chain, events, true);
+    log('run 2: the indexer alone (into Redis)');
+    const alone = await run(chain, events, false);
+
+    const n = events.length;
+    const rate = (s: number) => Math.round(n / s);
+    process.stdout.write(`\nindexer backfill: ${n} logs in ${head - chain.factoryBlock + 1} blocks, ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}\n`);
+    process.stdout.write(`| run | logs | seconds | logs/s |\n|---|---:|---:|---:|\n`);
+    process.stdout.write(`| end to end into Postgres: indexer start to every queue drained (4 workers) | ${n} | ${e2e.seconds.toFixed(2)} | ${rate(e2e.seconds)} |\n`);
+    process.stdout.write(`| indexer alone into Redis: process start to cursor at head | ${n} | ${alone.seconds.toFixed(2)} | ${rate(alone.seconds)} |\n`);
+    process.stdout.write(`| indexer alone, time inside its ranges (fetch, enqueue, commit) | ${n} | ${alone.inRanges.toFixed(2)} | ${rate(alone.inRanges)} |\n`);
+    const diff = e2e.differences!;
+    process.stdout.write(`database = reference model of the chain's logs: ${diff.length === 0 ? 'PASS' : `FAIL (${diff.length} differences, e.g. ${diff.slice(0, 3).join('; ')})`}\n`);
+    return diff.length === 0 ? 0 : 1;
+  } finally {
+    await anvil.stop('SIGKILL');
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`bench:indexer failed: ${(err as Error).stack}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,113 @@
+import { decodeEventLog, parseAbi, type Hex, type Log } from 'viem';
+import type { FollowerEventInput, TradeExecutedInput, VaultDeployedInput } from '@vaults/shared';
+
+// The one module that knows the chain's ABI. Everything else sees `IndexedEvent`s: the job
+// contract's payloads with their kind. Mapping another ABI in means writing another
+// `EventMapping` (its two ABIs and a `toEvent`), nothing else.
+
+export const FACTORY_ABI = parseAbi([
+  'event VaultDeployed(address indexed vault, address indexed leader, address baseAsset, string name)',
+]);
+export const VAULT_ABI = parseAbi([
+  'event TradeExecuted(address indexed tokenIn, address indexed tokenOut, uint256 amountIn, uint256 amountOut, int256 pnl)',
+  'event FollowerSubscribed(address indexed follower, uint256 amount)',
+  'event FollowerUnsubscribed(address indexed follower, uint256 amount)',
+]);
+
+export type EventKind = 'VaultDeployed' | 'TradeExecuted' | 'FollowerSubscribed' | 'FollowerUnsubscribed';
+
+export type IndexedEvent =
+  | { kind: 'VaultDeployed'; payload: VaultDeployedInput }
+  | { kind: 'TradeExecuted'; payload: TradeExecutedInput }
+  | { kind: 'FollowerSubscribed' | 'FollowerUnsubscribed'; payload: FollowerEventInput };
+
+/** What every payload carries, from the log and its block. */
+export interface LogContext {
+  chainId: number;
+  blockTimestamp: number;
+}
+
+export interface EventMapping {
+  /** Events of the factory: each one names a new vault whose own logs are then indexed. */
+  factoryAbi: typeof FACTORY_ABI;
+  vaultAbi: typeof VAULT_ABI;
+  /** A fetched log as a contract payload, or null for a log that is not one of ours. */
+  toEvent(log: Log, ctx: LogContext): IndexedEvent | null;
+  /** The vault a factory event deployed. */
+  vaultOf(event: IndexedEvent): Hex | null;
+}
+
+const lc = (s: string) => s.toLowerCase();
+
+function eventFields(log: Log, ctx: LogContext) {
+  if (log.transactionHash === null || log.logIndex === null || log.blockNumber === null) {
+    throw new Error('pending log: the indexer only reads mined blocks');
+  }
+  return {
+    chainId: ctx.chainId,
+    txHash: lc(log.transactionHash),
+    logIndex: log.logIndex,
+    blockNumber: Number(log.blockNumber),
+    blockTimestamp: ctx.blockTimestamp,
+  };
+}
+
+// A log that does not decode is another event of the same address (or an anonymous one): not ours.
+function decodeFactory(log: Log) {
+  try {
+    return decodeEventLog({ abi: FACTORY_ABI, data: log.data, topics: log.topics, strict: true });
+  } catch {
+    return null;
+  }
+}
+
+function decodeVault(log: Log) {
+  try {
+    return decodeEventLog({ abi: VAULT_ABI, data: log.data, topics: log.topics, strict: true });
+  } catch {
+    return null;
+  }
+}
+
+export const contractMapping: EventMapping = {
+  factoryAbi: FACTORY_ABI,
+  vaultAbi: VAULT_ABI,
+  toEvent(log, ctx) {
+    const base = eventFields(log, ctx);
+    const factory = decodeFactory(log);
+    if (factory?.eventName === 'VaultDeployed') {
+      const a = factory.args;
+      return {
+        kind: 'VaultDeployed',
+        payload: { ...base, vaultAddress: lc(a.vault), leader: lc(a.leader), baseAsset: lc(a.baseAsset), name: a.name },
+      };
+    }
+    const vault = decodeVault(log);
+    if (!vault) return null;
+    const vaultAddress = lc(log.address);
+    if (vault.eventName === 'TradeExecuted') {
+      const a = vault.args;
+      return {
+        kind: 'TradeExecuted',
+        payload: {
+          ...base,
+          vaultAddress,
+          tokenIn: lc(a.tokenIn),
+          tokenOut: lc(a.tokenOut),
+          amountIn: a.amountIn.toString(),
+          amountOut: a.amountOut.toString(),
+          pnl: a.pnl.toString(),
+        },
+      };
+    }
+    const a = vault.args;
+    const action = vault.eventName === 'FollowerSubscribed' ? 'DEPOSIT' : 'WITHDRAW';
+    return {
+      kind: vault.eventName as 'FollowerSubscribed' | 'FollowerUnsubscribed',
+      payload: { ...base, vaultAddress, followerAddress: lc(a.follower), amount: a.amount.toString(), action },
+    };
+  },
+  vaultOf(event) {
+    return event.kind === 'VaultDeployed' ? (event.payload.vaultAddress as Hex) : null;
+  },
+};

@@ -1,0 +1,4 @@
+// The public entry of @vaults/indexer (package.json "exports"): main.ts runs the service; the
+// deploy tests read its configuration schema and metrics from here.
+export { loadIndexerConfig, INDEXER_DEFAULTS, type IndexerConfig, type ChainConfig } from './config';
+export { createIndexerMetrics } from './metrics';

@@ -1,0 +1,4 @@
+import { runDaemon } from '@vaults/shared';
+import { startIndexer } from './service';
+
+runDaemon('indexer', () => startIndexer());

@@ -1,0 +1,162 @@
+import { Producer, createDatabase, createLogger, createRedis, createSidecar, redactUrl } from '@vaults/shared';
+import { loadIndexerConfig, type IndexerConfig } from './config';
+import { contractMapping } from './events';
+import { Indexer } from './indexer';
+import { WriterLock } from './lock';
+import { createIndexerMetrics, type IndexerMetrics } from './metrics';
+import { createChainReader } from './rpc';
+import { StreamStore } from './store';
+import { Wakeup } from './wakeup';
+
+// Wiring: config, connections, the sidecar, and the leader loop (standby until the writer lock
+// is ours, then tick until stopped or the lock is lost).
+
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Appended to queue names: tests and benchmarks get queues of their own. */
+  queueSuffix?: string;
+}
+
+export interface RunningIndexer {
+  config: IndexerConfig;
+  metrics: IndexerMetrics;
+  sidecar: ReturnType<typeof createSidecar>;
+  port: number;
+  /** The current role and position, for tests and logs. */
+  status(): { leader: boolean; cursor: number | null; deepReorg: boolean };
+  close(): Promise<void>;
+}
+
+export async function startIndexer(opts: StartOptions = {}): Promise<RunningIndexer> {
+  const config = loadIndexerConfig(opts.env ?? process.env);
+  const cfg = config.chain;
+  const log = createLogger('indexer', config.logLevel);
+  const metrics = createIndexerMetrics();
+  const db = createDatabase(config.databaseUrl, 3);
+  const redis = createRedis(config.redisUrl, 'fail-fast');
+  redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
+  const producer = new Producer({
+    connection: redis,
+    prefix: config.queuePrefix,
+    queueSuffix: opts.queueSuffix,
+    readyTimeoutMs: 5000,
+    onError: (err) => log.warn({ err: err.message }, 'queue connection error'),
+  });
+  const chain = createChainReader(cfg, metrics, log);
+
+  let stopping = false;
+  let indexer: Indexer | null = null;
+  let leader = false;
+  let lastTickError: string | null = null;
+  const wake = new Wakeup();
+
+  const sidecar = createSidecar({
+    registry: metrics.registry,
+    isAlive: () => !loopEnded,
+    checks: {
+      redis: async () => void (await redis.ping()),
+      database: () => db.ping(),
+      // The last tick's error (the node, Redis or Postgres failing after retries), until one succeeds.
+      indexing: async () => {
+        if (lastTickError) throw new Error(lastTickError);
+      },
+      reorg: async () => {
+        const deep = indexer?.deepReorg;
+        if (deep) throw new Error(`re-organisation deeper than REORG_WINDOW (${cfg.reorgWindow}) below block ${deep.oldestKnown}: indexing halted`);
+      },
+      shutdown: async () => {
+        if (stopping) throw new Error('shutting down');
+      },
+    },
+  });
+  await sidecar.listen({ port: config.metricsPort, host: config.metricsHost });
+  const address = sidecar.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.metricsPort;
+
+  async function lead(lock: WriterLock): Promise<void> {
+    const chainId = await chain.chainId();
+    if (cfg.chainId !== undefined && cfg.chainId !== chainId) throw new Error(`CHAIN_ID is ${cfg.chainId} but the node is on chain ${chainId}`);
+    const store = new StreamStore(db, `${chainId}:${cfg.factoryAddress}`);
+    indexer = new Indexer({ cfg, chainId, chain, store, producer, mapping: contractMapping, metrics, log });
+    await indexer.init();
+    let lost: Error | null = null;
+    void lock.lost.then((err) => {
+      lost = err;
+      wake.now();
+    });
+    let failures = 0;
+    while (!stopping && !lost) {
+      let more = false;
+      try {
+        await lock.check();
+        more = await indexer.tick();
+        lastTickError = null;
+        failures = 0;
+      } catch (err) {
+        if (lost) break;
+        failures++;
+        lastTickError = (err as Error).message;
+        log.warn({ err: lastTickError, failures }, 'tick failed; retrying');
+      }
+      if (!more) await wake.sleep(Math.min(cfg.pollIntervalMs * 2 ** Math.min(failures, 5), 60_000));
+    }
+    if (lost) throw new Error(`lost the writer lock: ${(lost as Error).message}`);
+  }
+
+  let loopEnded = false;
+  const loop = (async () => {
+    while (!stopping) {
+      // Keyed by the factory (the chain id is only known once connected): one writer per factory
+      // per database (advisory locks are per database).
+      const lock = new WriterLock(config.databaseUrl, `indexer:${cfg.factoryAddress}`);
+      const got = await lock.tryAcquire().catch((err: Error) => {
+        log.warn({ err: err.message }, 'could not ask for the writer lock');
+        return false;
+      });
+      if (!got) {
+        await wake.sleep(cfg.lockRetryMs);
+        continue;
+      }
+      leader = true;
+      metrics.leader.set(1);
+      log.info({ factory: cfg.factoryAddress, rpc: redactUrl(cfg.rpcUrl) }, 'writer lock taken: indexing');
+      try {
+        await lead(lock);
+      } catch (err) {
+        lastTickError = (err as Error).message;
+        log.error({ err: lastTickError }, 'indexing stopped; back to standby');
+        await wake.sleep(cfg.lockRetryMs);
+      } finally {
+        leader = false;
+        metrics.leader.set(0);
+        await lock.release();
+      }
+    }
+  })().finally(() => (loopEnded = true));
+  log.info({ port, factory: cfg.factoryAddress, startBlock: cfg.startBlock, confirmations: cfg.confirmations }, 'indexer started (standby until the writer lock is taken)');
+
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      stopping = true;
+      wake.now();
+      log.info('shutting down: finishing the current range');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([loop, new Promise((r) => (timer = setTimeout(r, config.shutdownTimeoutMs)))]);
+      clearTimeout(timer);
+      await producer.close();
+      await sidecar.close();
+      await redis.quit().catch(() => redis.disconnect());
+      await db.close();
+      log.info('stopped');
+    })());
+
+  return {
+    config,
+    metrics,
+    sidecar,
+    port,
+    status: () => ({ leader, cursor: leader && indexer ? indexer.cursor : null, deepReorg: !!indexer?.deepReorg }),
+    close,
+  };
+}

@@ -1,0 +1,137 @@
+import type { Database, Tx } from '@vaults/shared';
+
+// The indexer's durable state in Postgres (models Indexer* in prisma/schema.prisma): the cursor,
+// the hashes of the recent blocks, the vaults found so far, and the logs sent from recent blocks.
+// Every change of a range is one transaction, so the state is always that of a whole range.
+
+export interface StoredBlock {
+  number: number;
+  hash: string;
+  parentHash: string;
+}
+
+export interface SentLog {
+  blockNumber: number;
+  blockHash: string;
+  txHash: string;
+  logIndex: number;
+  kind: string;
+  payload: Record<string, unknown>;
+}
+
+export interface StreamState {
+  cursor: number;
+  cursorHash: string | null;
+  /** Recent blocks, ascending. */
+  blocks: StoredBlock[];
+  vaults: string[];
+}
+
+export interface RangeCommit {
+  toBlock: number;
+  toHash: string | null;
+  /** Blocks of the range that are not final yet (their hashes are kept). */
+  blocks: StoredBlock[];
+  vaults: { address: string; blockNumber: number }[];
+  /** Logs sent from the range. */
+  logs: SentLog[];
+  /** Blocks below this are final: their hashes are forgotten. */
+  finalBelow: number;
+  /** Sent logs below this are forgotten (SENT_LOG_RETENTION). */
+  logsBelow: number;
+}
+
+export class StreamStore {
+  constructor(
+    private readonly db: Database,
+    readonly streamId: string,
+  ) {}
+
+  /** Creates the cursor at startBlock - 1 on first run; never moves an existing one. */
+  async load(chainId: number, startBlock: number): Promise<StreamState> {
+    const id = this.streamId;
+    await this.db.sql.execute`
+      INSERT INTO "IndexerCursor" ("streamId", "chainId", "blockNumber") VALUES (${id}, ${chainId}, ${startBlock - 1})
+      ON CONFLICT ("streamId") DO NOTHING`;
+    const [cursor] = await this.db.sql.query<{ chainId: string; blockNumber: string; blockHash: string | null }>`
+      SELECT "chainId"::text, "blockNumber"::text, "blockHash" FROM "IndexerCursor" WHERE "streamId" = ${id}`;
+    if (Number(cursor!.chainId) !== chainId) {
+      throw new Error(`stream ${id} was indexed on chain ${cursor!.chainId}, the node is on chain ${chainId}`);
+    }
+    const blocks = await this.db.sql.query<{ n: string; hash: string; parent: string }>`
+      SELECT "blockNumber"::text AS n, "blockHash" AS hash, "parentHash" AS parent FROM "IndexerBlock"
+       WHERE "streamId" = ${id} ORDER BY "blockNumber"`;
+    const vaults = await this.db.sql.query<{ address: string }>`
+      SELECT address FROM "IndexerVault" WHERE "streamId" = ${id} ORDER BY "blockNumber", address`;
+    return {
+      cursor: Number(cursor!.blockNumber),
+      cursorHash: cursor!.blockHash,
+      blocks: blocks.map((b) => ({ number: Number(b.n), hash: b.hash, parentHash: b.parent })),
+      vaults: vaults.map((v) => v.address),
+    };
+  }
+
+  async commitRange(c: RangeCommit): Promise<void> {
+    const id = this.streamId;
+    await this.db.transaction(async (tx) => {
+      if (c.vaults.length) {
+        await tx.execute`
+          INSERT INTO "IndexerVault" ("streamId", address, "blockNumber")
+          SELECT ${id}, a, n FROM unnest(${c.vaults.map((v) => v.address)}::text[], ${c.vaults.map((v) => v.blockNumber)}::bigint[]) AS t(a, n)
+          ON CONFLICT ("streamId", address) DO NOTHING`;
+      }
+      if (c.blocks.length) {
+        await tx.execute`
+          INSERT INTO "IndexerBlock" ("streamId", "blockNumber", "blockHash", "parentHash")
+          SELECT ${id}, n, h, p FROM unnest(${c.blocks.map((b) => b.number)}::bigint[], ${c.blocks.map((b) => b.hash)}::text[],
+                                            ${c.blocks.map((b) => b.parentHash)}::text[]) AS t(n, h, p)
+          ON CONFLICT ("streamId", "blockNumber") DO UPDATE SET "blockHash" = excluded."blockHash", "parentHash" = excluded."parentHash"`;
+      }
+      if (c.logs.length) {
+        await tx.execute`
+          INSERT INTO "IndexerSentLog" ("streamId", "blockNumber", "blockHash", "txHash", "logIndex", kind, payload)
+          SELECT ${id}, n, b, h, i, k, p FROM unnest(${c.logs.map((l) => l.blockNumber)}::bigint[], ${c.logs.map((l) => l.blockHash)}::text[],
+                                                 ${c.logs.map((l) => l.txHash)}::text[],
+                                                 ${c.logs.map((l) => l.logIndex)}::bigint[], ${c.logs.map((l) => l.kind)}::text[],
+                                                 ${c.logs.map((l) => JSON.stringify(l.payload))}::text[]) AS t(n, b, h, i, k, p)
+          ON CONFLICT DO NOTHING`;
+      }
+      await this.prune(tx, c.finalBelow, c.logsBelow);
+      await tx.execute`
+        UPDATE "IndexerCursor" SET "blockNumber" = ${c.toBlock}, "blockHash" = ${c.toHash}, "updatedAt" = now()
+         WHERE "streamId" = ${id}`;
+    });
+  }
+
+  /** Logs sent from blocks after `block`, in position order: what a rewind to `block` retracts. */
+  async sentLogsAfter(block: number): Promise<SentLog[]> {
+    const rows = await this.db.sql.query<{ n: string; blockHash: string; txHash: string; logIndex: string; kind: string; payload: string }>`
+      SELECT "blockNumber"::text AS n, "blockHash", "txHash", "logIndex"::text, kind, payload FROM "IndexerSentLog"
+       WHERE "streamId" = ${this.streamId} AND "blockNumber" > ${block} ORDER BY "blockNumber", "logIndex"`;
+    return rows.map((r) => ({
+      blockNumber: Number(r.n),
+      blockHash: r.blockHash,
+      txHash: r.txHash,
+      logIndex: Number(r.logIndex),
+      kind: r.kind,
+      payload: JSON.parse(r.payload) as Record<string, unknown>,
+    }));
+  }
+
+  /** Forget everything after `block` and put the cursor there (after the removals were sent). */
+  async rewind(block: number, hash: string | null): Promise<void> {
+    const id = this.streamId;
+    await this.db.transaction(async (tx) => {
+      await tx.execute`DELETE FROM "IndexerSentLog" WHERE "streamId" = ${id} AND "blockNumber" > ${block}`;
+      await tx.execute`DELETE FROM "IndexerBlock" WHERE "streamId" = ${id} AND "blockNumber" > ${block}`;
+      await tx.execute`DELETE FROM "IndexerVault" WHERE "streamId" = ${id} AND "blockNumber" > ${block}`;
+      await tx.execute`
+        UPDATE "IndexerCursor" SET "blockNumber" = ${block}, "blockHash" = ${hash}, "updatedAt" = now() WHERE "streamId" = ${id}`;
+    });
+  }
+
+  private async prune(tx: Tx, finalBelow: number, logsBelow: number): Promise<void> {
+    await tx.execute`DELETE FROM "IndexerBlock" WHERE "streamId" = ${this.streamId} AND "blockNumber" < ${finalBelow}`;
+    await tx.execute`DELETE FROM "IndexerSentLog" WHERE "streamId" = ${this.streamId} AND "blockNumber" < ${logsBelow}`;
+  }
+}

@@ -1,0 +1,62 @@
+import { AdaptiveRange, isRangeLimitError } from '../src/range';
+
+describe('AdaptiveRange', () => {
+  it('halves on shrink down to one block, then reports that shrinking cannot help', () => {
+    const r = new AdaptiveRange(8, 100);
+    expect(r.shrink()).toBe(true);
+    expect(r.current).toBe(4);
+    r.shrink();
+    r.shrink();
+    expect(r.current).toBe(1);
+    expect(r.shrink()).toBe(false);
+  });
+
+  it('grows by half after two full-size successes, never past max; partial ranges do not count', () => {
+    const r = new AdaptiveRange(10, 20);
+    r.succeeded(10);
+    expect(r.current).toBe(10);
+    r.succeeded(10);
+    expect(r.current).toBe(15);
+    r.succeeded(3);
+    r.succeeded(3);
+    expect(r.current).toBe(15);
+    r.succeeded(15);
+    r.succeeded(15);
+    expect(r.current).toBe(20);
+  });
+
+  it('does not grow back to a size that failed, until that failure is old', () => {
+    const r = new AdaptiveRange(16, 100, 1, 5);
+    r.shrink(); // 16 failed: 8
+    for (let i = 0; i < 3; i++) r.succeeded(r.current);
+    expect(r.current).toBe(15);
+    r.succeeded(15); // the fifth success since the failure: the cap is forgotten
+    r.succeeded(15);
+    expect(r.current).toBeGreaterThan(16);
+  });
+
+  it('next() never passes the target', () => {
+    const r = new AdaptiveRange(100, 100);
+    expect(r.next(5, 50)).toEqual([5, 50]);
+    expect(r.next(5, 500)).toEqual([5, 104]);
+  });
+});
+
+describe('isRangeLimitError', () => {
+  it.each([
+    'query returned more than 10000 results',
+    'Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range',
+    'block range is too large',
+    'exceed maximum block range: 5000',
+    'eth_getLogs is limited to a 10,000 range',
+    'The request timed out.',
+    'HTTP response body exceeded the size limit.',
+  ])('recognises "%s"', (message) => {
+    expect(isRangeLimitError(new Error(message))).toBe(true);
+  });
+
+  it('does not take a connection error for a limit', () => {
+    expect(isRangeLimitError(new Error('fetch failed: ECONNREFUSED'))).toBe(false);
+    expect(isRangeLimitError({ name: 'TimeoutError', message: 'x' })).toBe(true);
+  });
+});

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import {
+  Harness,
+  TEST_REDIS_URL,
+  createTestDatabase,
+  diffStates,
+  expectedState,
+  readState,
+  waitUntil,
+  type AnyEvent,
+  type TestDatabase,
+} from '@vaults/testkit';
+import { followerWorker } from '@vaults/follower-worker';
+import { snapshotWorker } from '@vaults/snapshot-worker';
+import { tradeWorker } from '@vaults/trade-worker';
+import { vaultWorker } from '@vaults/vault-worker';
+import { Anvil, type AnvilOptions } from '../../devchain/anvil';
+import { DevChain } from '../../devchain/chain';
+import { storedCursor } from '../../devchain/stack';
+import { startIndexer, type RunningIndexer } from '../../src/service';
+
+// One chain test's world: a fresh anvil with the factory deployed, a migrated database of its
+// own, a queue prefix of its own, the four workers in this process, and indexers to start (in
+// process or, for kill -9, as child processes: see child.ts).
+
+export class Rig {
+  readonly indexers: RunningIndexer[] = [];
+  /** Events the indexer sent and a re-organisation then dropped (their removals are due). */
+  readonly dropped: AnyEvent[] = [];
+
+  private constructor(
+    readonly anvil: Anvil,
+    readonly chain: DevChain,
+    readonly db: TestDatabase,
+    readonly prefix: string,
+    readonly harness: Harness,
+  ) {}
+
+  static async create(anvilOpts: AnvilOptions = {}): Promise<Rig> {
+    const anvil = await Anvil.start(anvilOpts);
+    const chain = await new DevChain(anvil.url).init();
+    await chain.deployFactory();
+    const db = await createTestDatabase('vaults_chain');
+    const prefix = `chain-${randomBytes(4).toString('hex')}`;
+    const harness = new Harness(db.url, '', { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: '20' });
+    await harness.start([vaultWorker, tradeWorker, followerWorker, snapshotWorker]);
+    return new Rig(anvil, chain, db, prefix, harness);
+  }
+
+  /** The environment of an indexer for this rig (in process or child). */
+  indexerEnv(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      DATABASE_URL: this.db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: this.prefix,
+      LOG_LEVEL: process.env.INDEXER_TEST_LOG_LEVEL ?? 'silent',
+      METRICS_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
+      RPC_URL: this.anvil.url,
+      FACTORY_ADDRESS: this.chain.factory,
+      START_BLOCK: String(this.chain.factoryBlock),
+      POLL_INTERVAL_MS: '50',
+      LOCK_RETRY_MS: '100',
+      RPC_RETRY_BASE_MS: '50',
+      REORG_WINDOW: '32',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+      ...extra,
+    };
+  }
+
+  async startIndexer(extra: Record<string, string> = {}): Promise<RunningIndexer> {
+    const ix = await startIndexer({ env: this.indexerEnv(extra) });
+    this.indexers.push(ix);
+    return ix;
+  }
+
+  async cursor(): Promise<number | null> {
+    return (await storedCursor(this.db.url))?.block ?? null;
+  }
+
+  /**
+   * Waits until the stored cursor is the chain's head (minus confirmations), by number and hash:
+   * after a re-organisation the height is the same but the block is not.
+   */
+  async indexedToHead(confirmations = 0, timeoutMs = 120_000): Promise<number> {
+    const target = (await this.chain.head()) - confirmations;
+    const hash = (await this.chain.client.getBlock({ blockNumber: BigInt(target) })).hash.toLowerCase();
+    await waitUntil(
+      async () => {
+        const row = await storedCursor(this.db.url);
+        return !!row && (row.block > target || (row.block === target && row.hash?.toLowerCase() === hash));
+      },
+      timeoutMs,
+      `the indexer to reach block ${target} (${hash})`,
+    );
+    return target;
+  }
+
+  /** Logs of blocks (from, head] as the chain has them now: what a re-organisation will drop. */
+  async eventsAfter(block: number): Promise<AnyEvent[]> {
+    return (await this.chain.canonicalEvents()).filter((e) => e.blockNumber > block);
+  }
+
+  /** Indexed to the head, queues drained, database = reference model of chain + removals. */
+  async expectConverged(): Promise<{ events: number; removed: number }> {
+    await this.indexedToHead();
+    await this.harness.drained(120_000);
+    const canonical = await this.chain.canonicalEvents();
+    const removals = this.dropped.map((e) => ({ ...e, removed: true }));
+    const diff = diffStates(expectedState([...canonical, ...removals]), await readState(this.db.url));
+    expect(diff).toEqual([]);
+    // And no job failed: every payload the indexer sent was valid and agreed with its copies.
+    for (const k of ['vault', 'trade', 'follower'] as const) expect(await this.harness.failedReasons(k)).toEqual([]);
+    return { events: canonical.length, removed: removals.length };
+  }
+
+  async close(): Promise<void> {
+    for (const ix of this.indexers.splice(0)) await ix.close();
+    await this.harness.close();
+    await this.anvil.stop('SIGKILL');
+    await this.db.drop();
+  }
+}
