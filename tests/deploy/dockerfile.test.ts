@@ -67,7 +67,7 @@ it('installs from the lockfile, generates the Prisma client, builds the chosen S
   expect(runs('deps')).toMatch(/pnpm install --frozen-lockfile/);
   expect(runs('deps')).toMatch(/scripts\/prisma-generate\.mjs/);
   expect(all(stage('build'), 'ARG').map((i) => i.args)).toContain('SERVICE');
-  expect(runs('compiled')).toMatch(/--filter "\.\/services\/\*\.\.\." run build/);
+  expect(runs('compiled')).toMatch(/--filter "\{\.\/services\/\*\}\.\.\." run build/);
   expect(runs('build')).toMatch(/deploy --prod\b.* \/out\b/);
 });
 

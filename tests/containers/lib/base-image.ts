@@ -11,6 +11,7 @@ import { run } from './sh';
 
 const SUITE = 'bookworm';
 const TARBALL = join(CACHE, `debian-${SUITE}-minbase.tar`);
+export const DEBIAN_IMAGE = `localhost/vaults/debian:${SUITE}-minbase`;
 const MIRROR = process.env.DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
 // Not needed at run time, and the largest part of a minbase tree (apt lists are fetched again
 // by any stage that installs packages).
@@ -36,7 +37,7 @@ async function debianTarball(log: (s: string) => void): Promise<string> {
 }
 
 export async function nodeBaseImage(log: (s: string) => void): Promise<string> {
-  const debian = `localhost/vaults/debian:${SUITE}-minbase`;
+  const debian = DEBIAN_IMAGE;
   const tag = `localhost/vaults/node:${process.versions.node}-${SUITE}`;
   const tarball = await debianTarball(log);
   const debianStamp = `${statSync(tarball).mtimeMs}`;

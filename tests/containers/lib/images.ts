@@ -37,9 +37,6 @@ async function build(name: string, image: string, extra: string[], baseImage: st
 
 export const services = (): string[] => servicePackages();
 
-export async function buildAll(baseImage: string, log: (s: string) => void): Promise<Built[]> {
-  const out: Built[] = [];
-  for (const s of services()) out.push(await build(s, serviceImage(s), ['--build-arg', `SERVICE=${s}`, '--target', 'runtime'], baseImage, log));
-  out.push(await build('migrate', MIGRATE_IMAGE, ['--target', 'migrate'], baseImage, log));
-  return out;
-}
+export const buildService = (s: string, baseImage: string, log: (s: string) => void) =>
+  build(s, serviceImage(s), ['--build-arg', `SERVICE=${s}`, '--target', 'runtime'], baseImage, log);
+export const buildMigrate = (baseImage: string, log: (s: string) => void) => build('migrate', MIGRATE_IMAGE, ['--target', 'migrate'], baseImage, log);
