@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Producer, createRedis } from '@vaults/shared';
 import { replay, Status } from '../../../scripts/demo/replay';
@@ -9,6 +10,7 @@ import { generateStream } from '../../../scripts/demo/stream';
 import { ROOT, workerNames } from '../../deploy/support/repo';
 import { localMetricsPort } from '../../deploy/support/services';
 import { freePort } from '../../faults/lib/util';
+import { onInterrupt } from '../lib/cleanup';
 import { httpStatus } from '../lib/containers';
 import { MIGRATE_IMAGE, serviceImage } from '../lib/images';
 import { containersEnv, podman } from '../lib/podman';
@@ -20,7 +22,18 @@ import { run, sleep, waitFor } from '../lib/sh';
 // it up; the workers become ready; a demo stream drains into the database as the reference model
 // says; `down` removes everything. What compose asked for and podman did is checked one by one.
 
-const FILES = ['-f', join(ROOT, 'docker', 'compose.yaml'), '-f', join(__dirname, '..', 'compose.ci.yaml')];
+/**
+ * docker/compose.yaml as docker-compose 1.29 can read it: it rejects the Compose specification's
+ * top-level `name:` (the project name is given with -p instead), and the copy lives in a temporary
+ * folder, so its relative build contexts are made absolute. Nothing else is changed.
+ */
+function composeFileFor129(dir: string): string {
+  const text = readFileSync(join(ROOT, 'docker', 'compose.yaml'), 'utf8');
+  expectThat(/^name: \S+$/m.test(text), 'docker/compose.yaml no longer has a top-level name: update this adaptation');
+  const file = join(dir, 'compose.yaml');
+  writeFileSync(file, text.replace(/^name: \S+\n/m, '').replace(/context: \.\./g, `context: ${ROOT}`));
+  return file;
+}
 
 interface Inspect {
   Name: string;
@@ -62,8 +75,14 @@ export async function composeChecks(): Promise<void> {
     ports[`${w.replace(/-worker$/, '').toUpperCase()}_WORKER_PORT`] = String(port);
   }
   const env = { ...containersEnv(), ...ports, DOCKER_HOST: `unix://${socket}`, COMPOSE_PROJECT_NAME: project };
-  const compose = (args: string[], timeoutMs = 300_000) => run('docker-compose', ['-p', project, ...FILES, ...args], { env, timeoutMs, allowFail: true });
+  const dir = mkdtempSync(join(tmpdir(), 'vaults-compose-'));
+  const files = ['-f', composeFileFor129(dir), '-f', join(__dirname, '..', 'compose.ci.yaml')];
+  const compose = (args: string[], timeoutMs = 300_000) => run('docker-compose', ['-p', project, ...files, ...args], { env, timeoutMs, allowFail: true });
   let stopHealth = () => {};
+  const unregister = onInterrupt(async () => {
+    await compose(['down', '-v', '--timeout', '5'], 60_000);
+    service.kill('SIGKILL');
+  });
   try {
     await waitFor(async () => (await podman(['--url', `unix://${socket}`, 'version'], { allowFail: true })).code === 0, 20_000, 'podman system service');
     // The compose file names the images vaults/<service>:local; these are the ones just built.
@@ -73,12 +92,13 @@ export async function composeChecks(): Promise<void> {
     stopHealth = healthLoop(project);
 
     let up = '';
-    await check('compose: `docker-compose up -d` brings the system up with one command', async () => {
+    const upOk = await check('compose: `docker-compose up -d` brings the system up with one command', async () => {
       const r = await compose(['up', '-d', '--no-build']);
       up = `${r.stdout}${r.stderr}`.trim();
       expectThat(r.code === 0, `exit ${r.code}:\n${up.split('\n').slice(-15).join('\n')}`);
       return up.split('\n').filter((l) => /done|Creating|Starting/.test(l)).length + ' lines of progress, exit 0';
     });
+    if (!upOk) return;
 
     await check('compose: every worker becomes ready (/readyz 200 on its published port)', async () => {
       for (const [w, port] of workerPort) await waitFor(async () => (await httpStatus(`http://127.0.0.1:${port}/readyz`)) === 200, 120_000, `${w} ready on :${port}`);
@@ -140,9 +160,11 @@ export async function composeChecks(): Promise<void> {
       return `workers exited 0; containers, volumes and network removed`;
     });
   } finally {
+    unregister();
     stopHealth();
     await compose(['down', '-v', '--timeout', '5'], 120_000).catch(() => undefined);
     service.kill('SIGTERM');
     rmSync(socket, { force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { freePort } from '../../faults/lib/util';
+import { onInterrupt } from './cleanup';
 import { waitFor } from './sh';
 
 // A real Prometheus (Debian's package) scraping the running containers' sidecars the way the
@@ -44,6 +45,7 @@ export async function startPrometheus(targets: Target[], rulesYaml: string): Pro
     [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  const unregister = onInterrupt(() => child.kill('SIGKILL'));
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
@@ -58,6 +60,7 @@ export async function startPrometheus(targets: Target[], rulesYaml: string): Pro
       return body.data!.result;
     },
     async stop() {
+      unregister();
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { freePort } from '../../faults/lib/util';
 import { removeContainers, runToEnd, startContainer, type Container } from './containers';
 import { MIGRATE_IMAGE, serviceImage } from './images';
 import { dbUrl, dropDatabase } from './postgres';
+import { onInterrupt } from './cleanup';
 import { waitFor } from './sh';
 
 // The system from its images: a database of this run migrated by the migrate image, then one
@@ -58,6 +59,7 @@ export async function startSystem(): Promise<System> {
   const connection = createRedis(REDIS_URL, 'producer');
   connection.on('error', () => undefined);
   const producer = new Producer({ connection, prefix });
+  const unregister = onInterrupt(() => removeContainers(workers.map((w) => w.name)));
   return {
     tag,
     prefix,
@@ -65,6 +67,7 @@ export async function startSystem(): Promise<System> {
     workers,
     producer,
     async close() {
+      unregister();
       await removeContainers(workers.map((w) => w.name));
       for (const q of QUEUES) await producer.queue(q).obliterate({ force: true }).catch(() => undefined);
       await producer.close().catch(() => undefined);
