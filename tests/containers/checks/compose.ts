@@ -100,8 +100,10 @@ export async function composeChecks(): Promise<void> {
     });
     if (!upOk) return;
 
-    await check('compose: every worker becomes ready (/readyz 200 on its published port)', async () => {
+    await check('compose: every worker becomes ready (/readyz 200 on its published port) and healthy', async () => {
       for (const [w, port] of workerPort) await waitFor(async () => (await httpStatus(`http://127.0.0.1:${port}/readyz`)) === 200, 120_000, `${w} ready on :${port}`);
+      // And healthy as compose sees it (the health loop runs the checks every few seconds).
+      await waitFor(async () => [...(await inspectProject(project)).values()].every((c) => !c.Config.Healthcheck || c.State.Status === 'exited' || c.State.Health?.Status === 'healthy'), 90_000, 'every health check healthy');
       return [...workerPort].map(([w, p]) => `${w} :${p} (default ${localMetricsPort(w)})`).join(', ');
     });
 
