@@ -4,7 +4,7 @@ import { loadConfig, type Config, type ServiceDefaults } from './config';
 import { createDatabase, type Database } from './db';
 import { ConflictingCopyError, InvalidPayloadError, RetryLaterError } from './errors';
 import { createLogger, jobLogger, type Logger } from './logger';
-import { createMetrics, type Metrics } from './metrics';
+import { createMetrics, initJobCounters, type Metrics } from './metrics';
 import { Producer } from './producer';
 import { QUEUES, isKnownJobName, parsePayload, queueName, type QueueKey } from './queues';
 import { createRedis, type Redis } from './redis';
@@ -77,6 +77,7 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
   const config = loadConfig(opts.env ?? process.env, def.defaults);
   const log = createLogger(def.name, config.logLevel);
   const metrics = createMetrics(def.name);
+  initJobCounters(metrics, QUEUES[def.queue].name, Object.keys(QUEUES[def.queue].jobs));
   const queue = queueName(def.queue, opts.queueSuffix);
 
   const workerRedis = createRedis(config.redisUrl, 'worker');
