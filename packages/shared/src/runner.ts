@@ -162,7 +162,11 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
       for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue: QUEUES[def.queue].name, state }, n);
     },
   });
-  await sidecar.listen({ port: config.metricsPort, host: config.metricsHost });
+  await sidecar.listen({ port: config.metricsPort, host: config.metricsHost }).catch((err: NodeJS.ErrnoException) => {
+    // Say which setting to change: the bare EADDRINUSE names neither the variable nor a way out.
+    if (err.code !== 'EADDRINUSE') throw err;
+    throw new Error(`METRICS_PORT ${config.metricsPort} is already in use on ${config.metricsHost} (another worker or \`pnpm start\`?): set METRICS_PORT to a free port, or 0 for any free port`);
+  });
   const address = sidecar.server.address();
   const port = typeof address === 'object' && address ? address.port : config.metricsPort;
 
@@ -217,6 +221,14 @@ async function quit(redis: Redis): Promise<void> {
 
 /** The whole main of a service: start, stop cleanly on SIGTERM/SIGINT, exit 0. */
 export function runMain<Deps>(def: ServiceDefinition<Deps>): void {
+  // Under a supervisor with an IPC channel (`pnpm start`): the channel closes when the supervisor
+  // dies, even by SIGKILL, and the worker must not live on as an orphan taking jobs. Still
+  // starting, it exits at once; running, it stops as on SIGTERM.
+  let orphaned = (): void => process.exit(1);
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => orphaned());
+  }
   startService(def).then(
     (service) => {
       let signals = 0;
@@ -233,6 +245,8 @@ export function runMain<Deps>(def: ServiceDefinition<Deps>): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      orphaned = () => stop('supervisor gone');
+      if (process.send && process.connected) process.send({ ready: def.name, pid: process.pid, port: service.port });
     },
     (err) => {
       process.stderr.write(`${def.name}: failed to start: ${(err as Error).message}\n`);

@@ -4,3 +4,4 @@ export * from './read-state';
 export * from './harness';
 export * from './events';
 export * from './prng';
+export * from './noise';
