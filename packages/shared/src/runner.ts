@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config, type ServiceDefaults } from './config';
 import { createDatabase, type Database } from './db';
@@ -10,6 +10,7 @@ import { QUEUES, parsePayload, queueName, type QueueKey } from './queues';
 import { createRedis, type Redis } from './redis';
 import { createSidecar } from './sidecar';
 import { retryDelayMs } from './retry';
+import { WorkerLanes } from './worker-lanes';
 
 // The one place that knows BullMQ, Fastify and shutdown. A service hands it a definition:
 // its queue, a handler per job name, and how to build its dependencies.
@@ -49,7 +50,7 @@ export interface StartOptions {
 
 export interface RunningService {
   config: Config;
-  worker: Worker;
+  worker: WorkerLanes;
   sidecar: FastifyInstance;
   /** The sidecar's bound port (useful when METRICS_PORT=0). */
   port: number;
@@ -130,16 +131,20 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
     if (typeof ts === 'number') metrics.eventLag.observe({ queue: labels.queue }, Math.max(0, Date.now() / 1000 - ts));
   };
 
-  const worker = new Worker(queue, process1, {
+  const worker = new WorkerLanes(queue, process1, {
     connection: workerRedis,
     prefix: config.queuePrefix,
     concurrency: config.concurrency,
     lockDuration: config.lockDurationMs,
+    // Renew every lock at least every quarter of its duration (BullMQ's default: every half), so a
+    // live worker keeps its jobs through an event-loop stall or a slow Redis of up to 3/4 of
+    // LOCK_DURATION_MS, not 1/2 (docs/DEPLOYMENT.md, VaultsEventLoopLagHigh).
+    lockRenewTime: config.lockDurationMs / 4,
     stalledInterval: config.lockDurationMs,
     maxStalledCount: config.maxStalledCount,
     autorun: false,
   });
-  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+  worker.onError((err) => log.error({ err: err.message }, 'worker error'));
 
   let closing = false;
   const sidecar = createSidecar({
@@ -172,7 +177,7 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
 
   const running = worker.run().catch((err) => log.error({ err: (err as Error).message }, 'worker loop ended'));
   await worker.waitUntilReady();
-  log.info({ queue, concurrency: config.concurrency, port, prefix: config.queuePrefix }, `${def.name} started`);
+  log.info({ queue, concurrency: config.concurrency, lanes: worker.lanes.length, port, prefix: config.queuePrefix }, `${def.name} started`);
   // Say so at once when the database cannot be used (wrong password, unreachable), rather than
   // only through /readyz; the worker keeps running and its jobs retry until it can.
   db.ping().catch((err: Error) =>
@@ -198,7 +203,7 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
   return { config, worker, sidecar, port, close };
 }
 
-async function closeWorker(worker: Worker, timeoutMs: number, log: Logger): Promise<void> {
+async function closeWorker(worker: WorkerLanes, timeoutMs: number, log: Logger): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);

@@ -1,4 +1,4 @@
-import { Stage, type Infra, type Row } from '../lib/scenario';
+import { Stage, heldBy, type Infra, type Row } from '../lib/scenario';
 import { openTransactions } from '../lib/pgactivity';
 import { sleep } from '../lib/util';
 import { generate } from '../lib/workload';
@@ -58,7 +58,7 @@ export async function killNine(infra: Infra): Promise<Row> {
     }
     await sending;
     await Promise.all(extra);
-    const row = await stage.finish();
+    const row = await stage.finish({ stallBound: heldBy(order, 'each killed worker held at most its concurrency') });
     row.notes.unshift(`LOCK_DURATION_MS 3000: stalled jobs come back within ~6 s of a kill`);
     if (row.stalled === 0) {
       row.problems.push('no job came back through the stall check: the kills did not hit active jobs');
