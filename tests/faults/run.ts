@@ -16,6 +16,7 @@ import { sigtermRolling } from './scenarios/sigterm';
 import { twoReplicas } from './scenarios/replicas';
 import { lateAndReordered } from './scenarios/reorder';
 import { hostileInput } from './scenarios/hostile';
+import { supervisorKilled } from './scenarios/supervisor';
 import { PG_PASSWORD, SECRET_ROLE, secretsCheck } from './security/secrets';
 import { sqlStaticCheck } from './security/sql-static';
 
@@ -30,6 +31,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'replicas', run: twoReplicas },
   { name: 'reorder', run: lateAndReordered },
   { name: 'hostile', run: hostileInput },
+  { name: 'supervisor', run: supervisorKilled },
   { name: 'secrets', run: secretsCheck },
   { name: 'sql', run: async () => sqlStaticCheck() },
 ];

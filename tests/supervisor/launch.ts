@@ -33,13 +33,19 @@ export class Launch {
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  /** The first line (already seen or still to come) that matches. */
-  line(re: RegExp): Promise<RegExpMatchArray> {
+  /** The first line (already seen or still to come) that matches; fails after `timeoutMs`. */
+  line(re: RegExp, timeoutMs = 120_000): Promise<RegExpMatchArray> {
     for (const l of this.lines) {
       const m = l.match(re);
       if (m) return Promise.resolve(m);
     }
-    return new Promise((resolve) => this.waiters.push({ re, resolve }));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.re !== re);
+        reject(new Error(`no line matching ${re} within ${timeoutMs} ms; last lines:\n${this.lines.slice(-10).join('\n')}`));
+      }, timeoutMs);
+      this.waiters.push({ re, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+    });
   }
 
   /** Waits for every worker's "ready (pid N, port P)" line; returns pid per service. */
