@@ -46,6 +46,8 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Appended to queue names: each test or benchmark run gets queues of its own. */
   queueSuffix?: string;
+  /** Called once the sidecar listens (before the worker is ready), with its bound port. */
+  onListening?(port: number): void;
 }
 
 export interface RunningService {
@@ -174,6 +176,7 @@ export async function startService<Deps>(def: ServiceDefinition<Deps>, opts: Sta
   });
   const address = sidecar.server.address();
   const port = typeof address === 'object' && address ? address.port : config.metricsPort;
+  opts.onListening?.(port);
 
   const running = worker.run().catch((err) => log.error({ err: (err as Error).message }, 'worker loop ended'));
   await worker.waitUntilReady();
@@ -234,7 +237,12 @@ export function runMain<Deps>(def: ServiceDefinition<Deps>): void {
     process.channel.unref();
     process.once('disconnect', () => orphaned());
   }
-  startService(def).then(
+  // With METRICS_PORT=0 a supervisor learns the port here, before readiness (which may never
+  // come: a wrong Redis password), so it can still read /readyz.
+  const onListening = (port: number) => {
+    if (process.send && process.connected) process.send({ listening: def.name, pid: process.pid, port });
+  };
+  startService(def, { onListening }).then(
     (service) => {
       let signals = 0;
       const stop = (signal: string) => {
@@ -250,7 +258,12 @@ export function runMain<Deps>(def: ServiceDefinition<Deps>): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
-      orphaned = () => stop('supervisor gone');
+      orphaned = () => {
+        // Our stdout and stderr were pipes to the supervisor, now closed: a write there must not
+        // end the process before its active jobs are finished (pino already drops EPIPE).
+        for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
+        stop('supervisor gone');
+      };
       if (process.send && process.connected) process.send({ ready: def.name, pid: process.pid, port: service.port });
     },
     (err) => {

@@ -28,7 +28,8 @@ export class WorkerProcess {
   private exit: Exit | undefined;
 
   /** The sidecar's port: METRICS_PORT=0 (other suites run beside this one: a port picked here
-   * could be taken before the worker binds it), learned from the worker's ready message (IPC). */
+   * could be taken before the worker binds it), learned from the worker's message (IPC) once its
+   * sidecar listens. */
   private boundPort: number | undefined;
 
   constructor(readonly service: ServiceName, env: Record<string, string>) {
@@ -38,8 +39,8 @@ export class WorkerProcess {
       // The IPC channel also ends the worker if the suite dies without cleaning up (runMain).
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    this.proc.on('message', (m: { ready?: string; port?: number }) => {
-      if (m?.ready === service && typeof m.port === 'number') this.boundPort = m.port;
+    this.proc.on('message', (m: { listening?: string; port?: number }) => {
+      if (m?.listening === service && typeof m.port === 'number') this.boundPort = m.port;
     });
     for (const s of [this.proc.stdout!, this.proc.stderr!]) {
       createInterface({ input: s }).on('line', (l) => {
@@ -138,7 +139,10 @@ export interface FleetEnv {
 
 export const FAULT_DEFAULTS: Record<string, string> = {
   LOG_LEVEL: 'warn',
-  LOCK_DURATION_MS: '3000',
+  // Short, so that a killed worker's jobs come back within ~10 s; not shorter, because on a busy
+  // machine (FAULTS_NOISE, other suites beside this one) the suite's fsync-always Redis answers in
+  // up to 0.4 s, and a live worker must keep its locks (docs/FAULTS.md, "Noisy mode").
+  LOCK_DURATION_MS: '5000',
   RETRY_BASE_DELAY_MS: '100',
   RETRY_MAX_DELAY_MS: '2000',
   SHUTDOWN_TIMEOUT_MS: '10000',

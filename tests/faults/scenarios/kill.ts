@@ -2,7 +2,7 @@ import { Stage, heldBy, type Infra, type Row } from '../lib/scenario';
 import { openTransactions } from '../lib/pgactivity';
 import { sleep } from '../lib/util';
 import { generate } from '../lib/workload';
-import type { ServiceName } from '../lib/workers';
+import { FAULT_DEFAULTS, type ServiceName } from '../lib/workers';
 import type { QueueKey } from '@vaults/shared';
 
 const QUEUE_OF: Record<ServiceName, QueueKey> = {
@@ -59,7 +59,7 @@ export async function killNine(infra: Infra): Promise<Row> {
     await sending;
     await Promise.all(extra);
     const row = await stage.finish({ stallBound: heldBy(order, 'each killed worker held at most its concurrency') });
-    row.notes.unshift(`LOCK_DURATION_MS 3000: stalled jobs come back within ~6 s of a kill`);
+    row.notes.unshift(`LOCK_DURATION_MS ${FAULT_DEFAULTS.LOCK_DURATION_MS}: stalled jobs come back within ~2x that of a kill`);
     if (row.stalled === 0) {
       row.problems.push('no job came back through the stall check: the kills did not hit active jobs');
       row.passed = false;
