@@ -1,6 +1,11 @@
 import { createServer, type Server } from 'node:net';
 import { Queue } from 'bullmq';
 import { QUEUES, createRedis, type Redis } from '@vaults/shared';
+import { laneSizes } from '@vaults/shared/src/worker-lanes';
+import { followerWorker } from '@vaults/follower-worker/src/service';
+import { snapshotWorker } from '@vaults/snapshot-worker/src/service';
+import { tradeWorker } from '@vaults/trade-worker/src/service';
+import { vaultWorker } from '@vaults/vault-worker/src/service';
 import { TEST_REDIS_URL, createTestDatabase, waitUntil, type TestDatabase } from '@vaults/testkit';
 import { planPorts } from '../../scripts/ports';
 import { restartDelayMs } from '../../scripts/supervisor';
@@ -12,6 +17,8 @@ import { Launch, alive, gone } from './launch';
 // side (METRICS_PORT=0). Each run has a database and a queue prefix of its own.
 
 const SERVICES = ['vault-worker', 'trade-worker', 'follower-worker', 'snapshot-worker'];
+/** BullMQ worker connections of one fleet: one per lane (packages/shared/src/worker-lanes.ts). */
+const FLEET_LANES = [vaultWorker, tradeWorker, followerWorker, snapshotWorker].reduce((n, d) => n + laneSizes(d.defaults.concurrency).length, 0);
 jest.setTimeout(180_000);
 
 let db: TestDatabase;
@@ -76,8 +83,8 @@ it('restarts a crashed worker with back-off, logs it, and dies whole with pnpm (
   const supA = await a.supervisorPid();
   const supB = await b.supervisorPid();
   // Two `pnpm start` at once: eight workers on eight ports, each fleet on its own queues.
-  expect(await workersOn('supervise-a')).toBe(4);
-  expect(await workersOn('supervise-b')).toBe(4);
+  expect(await workersOn('supervise-a')).toBe(FLEET_LANES);
+  expect(await workersOn('supervise-b')).toBe(FLEET_LANES);
 
   // A crash: the worker is started again, and the supervisor says so.
   process.kill(pidsA['trade-worker']!, 'SIGKILL');
@@ -85,7 +92,7 @@ it('restarts a crashed worker with back-off, logs it, and dies whole with pnpm (
   const newPid = Number((await a.line(/\[start\] trade-worker restarted \(pid (\d+), restart 1\)/))[1]);
   expect(newPid).not.toBe(pidsA['trade-worker']);
   await a.line(new RegExp(`\\[start\\] trade-worker ready \\(pid ${newPid}`));
-  expect(await workersOn('supervise-a')).toBe(4);
+  expect(await workersOn('supervise-a')).toBe(FLEET_LANES);
   const fleetA = [supA, newPid, ...SERVICES.filter((s) => s !== 'trade-worker').map((s) => pidsA[s]!)];
 
   // SIGKILL of pnpm itself: no handler runs anywhere above the workers.
@@ -94,7 +101,7 @@ it('restarts a crashed worker with back-off, logs it, and dies whole with pnpm (
   await noWorkersOn('supervise-a');
   // The other `pnpm start` is untouched.
   expect(Object.values(pidsB).every(alive)).toBe(true);
-  expect(await workersOn('supervise-b')).toBe(4);
+  expect(await workersOn('supervise-b')).toBe(FLEET_LANES);
 
   // SIGKILL of the shell between the launcher and the supervisor: the supervisor sees its parent
   // go, and stops its workers.
