@@ -40,6 +40,8 @@ export interface LatencyResult {
   snapshotRunsPerEvent: number;
   cpu: Record<string, number>;
   machineBusy: number;
+  /** Busy processes the bench ran beside this phase (BENCH_NOISE); absent when quiet. */
+  noise?: number;
 }
 
 export async function runLatency(rig: Rig, kind: Kind, events: AnyEvent[], perSecond: number): Promise<LatencyResult> {

@@ -4,9 +4,10 @@
 // BENCH_REDIS=cluster: the pipelines on a standalone Redis and on a 3-master cluster instead.
 // See docs/BENCHMARK.md.
 import { cpus } from 'node:os';
+import { startNoise, type Noise } from '@vaults/testkit';
 import { measureCeiling, measureProducer } from './ceiling';
 import { EventFactory } from './events';
-import { installCommitNotify, runLatency } from './latency';
+import { installCommitNotify, runLatency, type LatencyResult } from './latency';
 import { runPipeline, type PipelineResult } from './pipeline';
 import { machineBusyCores, memoryMb } from './probes';
 import { render, targets, writeJson, type BenchResult } from './report';
@@ -34,7 +35,9 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const s = await openSession();
   let system: System | undefined;
+  let noise: Noise | undefined;
   const cleanup = async () => {
+    await noise?.stop();
     await system?.stop();
     await s.close();
   };
@@ -63,12 +66,27 @@ async function main(): Promise<number> {
     }
 
     await installCommitNotify(s.pg);
-    const latency = [];
+    const latency: LatencyResult[] = [];
     for (const kind of ['trades', 'followers'] as const) {
       const events = kind === 'trades' ? f.trades(settings.latencyRate * settings.latencySeconds) : f.followerEvents(settings.latencyRate * settings.latencySeconds);
       delivered.push(...events);
       log(`${kind} at ${settings.latencyRate}/s for ${settings.latencySeconds} s`);
       latency.push(await runLatency(rig, kind, events, settings.latencyRate));
+    }
+    // The same steady rate again beside a noisy neighbour (BENCH_NOISE busy processes, default 1):
+    // a platform's pods share nodes; the latency goal must hold when the machine is not ours alone.
+    if (settings.noise > 0) {
+      noise = startNoise(settings.noise);
+      try {
+        for (const kind of ['trades', 'followers'] as const) {
+          const events = kind === 'trades' ? f.trades(settings.latencyRate * settings.latencySeconds) : f.followerEvents(settings.latencyRate * settings.latencySeconds);
+          delivered.push(...events);
+          log(`${kind} at ${settings.latencyRate}/s for ${settings.latencySeconds} s beside ${settings.noise} busy process(es)`);
+          latency.push({ ...(await runLatency(rig, kind, events, settings.latencyRate)), noise: settings.noise });
+        }
+      } finally {
+        await noise.stop();
+      }
     }
 
     // Once more, with the workers idle: the neighbours' load changes over a run.

@@ -62,13 +62,20 @@ export function targets(r: BenchResult): Target[] {
     },
   ];
   for (const l of r.latency) {
-    out.push({ name: `p99 enqueue->commit, ${l.kind} @${l.targetRate}/s`, goal: '< 50 ms', measured: `${ms(l.commit.p99)} ms`, pass: l.commit.p99 < 50 });
+    // Issue 13: < 50 ms on a quiet machine, < 150 ms with a busy core beside it.
+    const goal = l.noise ? 150 : 50;
+    out.push({ name: `p99 enqueue->commit, ${latencyLabel(l)}`, goal: `< ${goal} ms`, measured: `${ms(l.commit.p99)} ms`, pass: l.commit.p99 < goal });
   }
   for (const [name, mb] of Object.entries(r.peakRssMb)) {
     out.push({ name: `peak RSS ${name}`, goal: '< 250 MB', measured: `${mb.toFixed(0)} MB`, pass: mb < 250 });
   }
   out.push({ name: 'database = reference model', goal: 'exact', measured: r.verification.ok ? 'exact' : `${r.verification.differences} differences`, pass: r.verification.ok });
   return out;
+}
+
+/** "trades @1000/s", and "+ 1 busy" when a noisy neighbour ran beside it (BENCH_NOISE). */
+function latencyLabel(l: LatencyResult): string {
+  return `${l.kind} @${l.targetRate}/s${l.noise ? ` + ${l.noise} busy` : ''}`;
 }
 
 export function render(r: BenchResult): string {
@@ -92,7 +99,7 @@ export function render(r: BenchResult): string {
         ms(p.latency.p50), ms(p.latency.p95), ms(p.latency.p99), p.snapshotRunsPerEvent.toFixed(3),
       ]),
       ...r.latency.map((l) => [
-        `${l.kind} @${l.targetRate}/s (commit)`, l.events, '', l.achievedRate, '', ms(l.commit.p50), ms(l.commit.p95), ms(l.commit.p99), l.snapshotRunsPerEvent.toFixed(3),
+        `${latencyLabel(l)} (commit)`, l.events, '', l.achievedRate, '', ms(l.commit.p50), ms(l.commit.p95), ms(l.commit.p99), l.snapshotRunsPerEvent.toFixed(3),
       ]),
     ],
   ));
@@ -100,7 +107,7 @@ export function render(r: BenchResult): string {
   lines.push('row createdAt (its transaction start, a lower bound); @rate rows = enqueue -> commit (NOTIFY received).');
   for (const l of r.latency) {
     lines.push(
-      `  ${l.kind} @${l.targetRate}/s: waiting in Redis p50/p99 ${ms(l.queued.p50)}/${ms(l.queued.p99)} ms, taken -> commit p50/p99 ${ms(l.processing.p50)}/${ms(l.processing.p99)} ms` +
+      `  ${latencyLabel(l)}: waiting in Redis p50/p99 ${ms(l.queued.p50)}/${ms(l.queued.p99)} ms, taken -> commit p50/p99 ${ms(l.processing.p50)}/${ms(l.processing.p99)} ms` +
         `${l.queued.n < l.events ? ` (the last ${l.queued.n} jobs: BullMQ keeps 10,000 completed)` : ''}, enqueue -> tx start p99 ${ms(l.txStart.p99)} ms`,
     );
   }
@@ -118,7 +125,7 @@ export function render(r: BenchResult): string {
     [
       ...r.ceiling.map((c, i) => [`ceiling ${i ? 'after' : 'before'}*`, ...groups.map((g) => col(c.cpu, g))]),
       ...r.pipelines.map((p) => [p.kind, ...groups.map((g) => col(p.cpu, g))]),
-      ...r.latency.map((l) => [`${l.kind} @${l.targetRate}/s`, ...groups.map((g) => col(l.cpu, g))]),
+      ...r.latency.map((l) => [latencyLabel(l), ...groups.map((g) => col(l.cpu, g))]),
     ],
   ));
   const costGroups = [...groups.filter((g) => g !== 'others'), 'total'];

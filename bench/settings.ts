@@ -1,3 +1,4 @@
+import { noiseFromEnv } from '@vaults/testkit';
 // What a run measures and how big it is. BENCH_MODE=quick (default; CI-size, ~1-2 min) or full.
 import { SERVICES } from '@vaults/shared';
 
@@ -26,6 +27,8 @@ export interface Settings {
   workers: string[];
   /** BENCH_COMPILED=1: workers run as compiled JavaScript (as in production), not under tsx. */
   compiled: boolean;
+  /** BENCH_NOISE (default 1): busy processes beside a second run of the steady-rate phase; 0 skips it. */
+  noise: number;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -45,6 +48,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     histories: full ? [1_000, 10_000, 100_000] : [1_000, 10_000],
     workerEnv: parseKv(env.BENCH_WORKER_ENV ?? ''),
     compiled: env.BENCH_COMPILED === '1',
+    noise: env.BENCH_NOISE === undefined ? 1 : noiseFromEnv('BENCH_NOISE', env),
     workers: env.BENCH_WORKERS?.split(',').map((w) => w.trim()).filter(Boolean) ?? SERVICES.map((s) => s.name),
   };
 }

@@ -1,42 +1,58 @@
-// pnpm start: apply migrations, then run the workers (SERVICES) as four processes (as in production),
-// in the foreground, each line prefixed with its service. Ctrl-C / SIGTERM stops all four
-// cleanly; if one dies, the others are stopped and the exit code says so.
-// SERVICES=trade-worker,snapshot-worker runs a subset.
+// pnpm start: apply migrations, then run the workers (SERVICES) as processes (as in production),
+// in the foreground, each line prefixed with its service, under a small supervisor: a worker that
+// crashes is restarted with back-off (scripts/supervisor.ts), and the workers die with it, even
+// when it is killed with SIGKILL (scripts/lifeline.ts). Ctrl-C / SIGTERM stops all four cleanly.
+// SERVICES=trade-worker,snapshot-worker runs a subset; PORT_OFFSET=n or METRICS_PORT=0 lets a
+// second `pnpm start` run beside the first (scripts/ports.ts).
+import { watchLauncher } from './lifeline';
 import { migrate } from './migrate';
-import { spawnWorker, WORKERS } from './workers';
+import { checkPorts, planPorts, PortError } from './ports';
+import { Supervised } from './supervisor';
+import { WORKERS } from './workers';
 
-async function main(): Promise<void> {
+const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
+
+async function main(): Promise<number> {
+  // When the launcher (pnpm) dies, our stdout may be a pipe nobody reads: keep going, so that the
+  // workers are still stopped cleanly, rather than die on EPIPE.
+  for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
   const known: string[] = WORKERS.map((w) => w.name);
   const names = process.env.SERVICES?.split(',').map((s) => s.trim()).filter(Boolean) ?? known;
   for (const n of names) if (!known.includes(n)) throw new Error(`unknown service ${n} (have ${known.join(', ')})`);
+  const ports = planPorts(process.env);
+  await checkPorts(ports, process.env.METRICS_HOST ?? '0.0.0.0');
   await migrate();
-  const children = names.map((n) => spawnWorker(n, process.env, (line) => process.stdout.write(`${line}\n`)));
-  let stopping = false;
-  let exitCode = 0;
+  say(`supervisor pid ${process.pid}`);
 
-  const stopAll = () => {
+  let stopping = false;
+  let failed = false;
+  const stopAll = (why: string) => {
     if (stopping) return;
     stopping = true;
-    for (const w of children) if (w.child.exitCode === null) w.child.kill('SIGTERM');
+    say(`${why}: stopping the workers`);
+    for (const w of workers) w.stop();
   };
-  process.on('SIGINT', stopAll);
-  process.on('SIGTERM', stopAll);
+  const workers: Supervised[] = names.map((name) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, METRICS_PORT: String(ports[name as keyof typeof ports]) };
+    delete env.HEALTH_PORT; // an alias of METRICS_PORT; the port chosen here must win
+    return new Supervised(name, env, say, (line) => process.stdout.write(`${line}\n`), (failedName) => {
+      failed = true;
+      stopAll(`${failedName} could not start`);
+    });
+  });
+  process.on('SIGINT', () => stopAll('SIGINT'));
+  process.on('SIGTERM', () => stopAll('SIGTERM'));
+  watchLauncher((why) => stopAll(why));
 
-  await Promise.all(
-    children.map(async (w) => {
-      const { code, signal } = await w.exited;
-      if (!stopping || code !== 0) {
-        process.stdout.write(`[start] ${w.name} exited (${signal ?? code})${stopping ? '' : '; stopping the others'}\n`);
-        if (code !== 0) exitCode = 1;
-        stopAll();
-      }
-    }),
-  );
-  process.stdout.write(`[start] all workers stopped\n`);
-  process.exit(exitCode);
+  const codes = await Promise.all(workers.map((w) => w.done));
+  say('all workers stopped');
+  return failed || codes.some((c) => c !== 0) ? 1 : 0;
 }
 
-main().catch((err) => {
-  console.error(`[start] ${(err as Error).message}`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`[start] ${err instanceof PortError ? '' : 'failed: '}${(err as Error).message}`);
+    process.exit(1);
+  },
+);

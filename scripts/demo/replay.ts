@@ -57,7 +57,7 @@ async function jobCounts(producer: Producer): Promise<Counts> {
 
 const pendingOf = (c: Record<string, number>) => PENDING.reduce((s, k) => s + (c[k] ?? 0), 0);
 
-function send(producer: Producer, s: Send) {
+export function send(producer: Producer, s: Send) {
   const [key, name, data] = toJob(s.event);
   // A raw job (no job id) is delivered again whatever the Producer's id for the first copy was.
   if (s.kind === 'duplicate') return producer.queue(key).add(name, data, { removeOnComplete: { count: 1000 } });

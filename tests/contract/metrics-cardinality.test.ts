@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { QUEUES } from '@vaults/shared';
 import { TEST_REDIS_URL, createTestDatabase, type TestDatabase } from '@vaults/testkit';
 import { describeFlood, floodNames, floodProblems } from '../faults/lib/name-flood';
-import { freePort } from '../faults/lib/util';
 import { WorkerProcess } from '../faults/lib/workers';
 
 // Metric labels take values only from sets the code defines: a producer that sends 20,000
@@ -22,7 +21,7 @@ afterAll(async () => {
 
 it(`keeps /metrics bounded and the worker alive under a flood of ${NAMES} distinct job names`, async () => {
   const prefix = `flood${randomBytes(4).toString('hex')}`;
-  const worker = new WorkerProcess('trade-worker', await freePort(19400), {
+  const worker = new WorkerProcess('trade-worker', {
     DATABASE_URL: db.url,
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,

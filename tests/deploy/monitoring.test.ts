@@ -43,9 +43,9 @@ describe('PrometheusRule', () => {
   ).flatMap((r) => (r.spec.groups as Obj[]).flatMap((g) => g.rules as Obj[]));
   const alerts = rules.filter((r) => r.alert);
 
-  it('alerts on failed jobs, a growing backlog, no ready replicas and event lag', () => {
+  it('alerts on failed jobs, a growing backlog, no ready replicas, event lag and event-loop lag', () => {
     const used = new Set(alerts.flatMap((a) => metricNamesIn(a.expr)));
-    for (const name of ['vaults_jobs_failed_total', 'vaults_queue_jobs', 'kube_deployment_status_replicas_available', 'vaults_event_lag_seconds_bucket']) {
+    for (const name of ['vaults_jobs_failed_total', 'vaults_queue_jobs', 'kube_deployment_status_replicas_available', 'vaults_event_lag_seconds_bucket', 'nodejs_eventloop_lag_max_seconds']) {
       expect(used).toContain(name);
     }
   });

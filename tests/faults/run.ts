@@ -3,6 +3,7 @@
 // non-zero if any scenario broke a guarantee. FAULTS_SCALE=n multiplies the load;
 // FAULTS_ONLY=kill,redis runs the scenarios whose name contains one of the words;
 // FAULTS_SEED=n changes the generated streams.
+import { noiseFromEnv, startNoise } from '@vaults/testkit';
 import { PgCluster, RedisServer } from './lib/servers';
 import { crashedRow, formatTable, type Infra, type Row } from './lib/scenario';
 import { seconds } from './lib/util';
@@ -16,6 +17,7 @@ import { twoReplicas } from './scenarios/replicas';
 import { lateAndReordered } from './scenarios/reorder';
 import { hostileInput } from './scenarios/hostile';
 import { nameFlood } from './scenarios/name-flood';
+import { supervisorKilled } from './scenarios/supervisor';
 import { PG_PASSWORD, SECRET_ROLE, secretsCheck } from './security/secrets';
 import { sqlStaticCheck } from './security/sql-static';
 
@@ -31,6 +33,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'reorder', run: lateAndReordered },
   { name: 'hostile', run: hostileInput },
   { name: 'flood', run: nameFlood },
+  { name: 'supervisor', run: supervisorKilled },
   { name: 'secrets', run: secretsCheck },
   { name: 'sql', run: async () => sqlStaticCheck() },
 ];
@@ -45,13 +48,16 @@ async function main(): Promise<number> {
   log(`fault suite: scale ${scale}, seed ${seed}, ${chosen.length} scenario(s)`);
   const redis = await RedisServer.start();
   const pg = await PgCluster.start({ passwordRole: { name: SECRET_ROLE, password: PG_PASSWORD } });
+  // FAULTS_NOISE=n: n busy processes beside the suite for its whole run (a noisy neighbour).
+  const noise = startNoise(noiseFromEnv('FAULTS_NOISE'));
+  if (noise.count) log(`noisy neighbour: ${noise.count} busy process(es), pids ${noise.pids.join(', ')}`);
   log(`own servers: redis-server on 127.0.0.1:${redis.port} (appendonly, appendfsync always, noeviction), postgres 15 on 127.0.0.1:${pg.port}`);
   const infra: Infra = { redis, pg, scale, seed };
   // An interrupted run leaves nothing behind: worker processes, redis-server, the cluster.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       for (const w of LIVE_PROCESSES) w.kill('SIGKILL');
-      Promise.allSettled([redis.destroy(), pg.destroy()]).finally(() => process.exit(130));
+      Promise.allSettled([redis.destroy(), pg.destroy(), noise.stop()]).finally(() => process.exit(130));
     });
   }
   const rows: Row[] = [];
@@ -78,6 +84,7 @@ async function main(): Promise<number> {
   } finally {
     await redis.destroy().catch(() => undefined);
     await pg.destroy().catch(() => undefined);
+    await noise.stop();
   }
   const passed = rows.filter((r) => r.passed).length;
   console.log(`\n${formatTable(rows)}\n`);

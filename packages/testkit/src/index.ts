@@ -5,3 +5,4 @@ export * from './harness';
 export * from './events';
 export * from './prng';
 export * from './local-cluster';
+export * from './noise';

@@ -31,7 +31,8 @@ export interface PortMapping {
 export function composePorts(service: Obj): PortMapping[] {
   return (service.ports ?? []).map((p: string | number | Obj) => {
     if (typeof p === 'object') return { host: p.published == null ? null : Number(p.published), container: Number(p.target) };
-    const parts = String(p).replace(/\/\w+$/, '').split(':');
+    // A host port may be a variable with a default ("${TRADE_WORKER_PORT:-9102}:9100"): its default.
+    const parts = String(p).replace(/\$\{\w+:-(\d+)\}/g, '$1').replace(/\/\w+$/, '').split(':');
     const container = Number(parts[parts.length - 1]);
     const host = parts.length >= 2 ? Number(parts[parts.length - 2]) : null;
     return { host, container };

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AnyEvent } from '@vaults/testkit';
-import type { QueueKey } from '@vaults/shared';
+import { SERVICES as SERVICE_LIST, type QueueKey } from '@vaults/shared';
 import { Driver, EVENT_QUEUES, QueueWatch } from './driver';
 import { compare, type Effects } from './measure';
 import type { PgCluster, RedisServer } from './servers';
 import { seconds } from './util';
-import { Fleet, type WorkerProcess } from './workers';
+import { Fleet, type ServiceName, type WorkerProcess } from './workers';
 
 export interface Infra {
   redis: RedisServer;
@@ -83,7 +83,7 @@ export class Stage {
    * event queues' failed sets, and stops the workers. `allowedFailures` counts jobs that must
    * end failed (hostile input, events of a vault that never appears).
    */
-  async finish(opts: { drainTimeoutMs?: number; allowedFailures?: number; sameProcesses?: WorkerProcess[] } = {}): Promise<Row> {
+  async finish(opts: { drainTimeoutMs?: number; allowedFailures?: number; sameProcesses?: WorkerProcess[]; stallBound?: StallBound } = {}): Promise<Row> {
     let drainedAt: number | undefined;
     try {
       drainedAt = await this.watch.drained(opts.drainTimeoutMs ?? 120_000);
@@ -108,6 +108,8 @@ export class Stage {
     let redelivered = 0;
     let stalled = 0;
     let failed = 0;
+    let mostStalls = 0;
+    let mostStalledJob = '';
     const unexpectedFailures: string[] = [];
     for (const k of EVENT_QUEUES) {
       const jobs = await this.watch.jobs(k);
@@ -115,6 +117,10 @@ export class Stage {
       for (const j of jobs) {
         if ((j.attemptsStarted ?? 0) > 1 || (j.stalledCounter ?? 0) > 0) redelivered++;
         if ((j.stalledCounter ?? 0) > 0) stalled++;
+        if ((j.stalledCounter ?? 0) > mostStalls) {
+          mostStalls = j.stalledCounter ?? 0;
+          mostStalledJob = `${k}/${j.name} #${j.id}`;
+        }
         if (j.failedReason) {
           failed++;
           if (unexpectedFailures.length < 5) unexpectedFailures.push(`${k}/${j.name} #${j.id}: ${j.failedReason.slice(0, 200)}`);
@@ -125,6 +131,12 @@ export class Stage {
     if (failed !== allowed) {
       this.problems.push(`${failed} event job(s) failed, ${allowed} expected: ${unexpectedFailures.join(' | ')}`);
     }
+    // Stalls are counted and bounded: a job taken over from a lost lock runs once more, and no
+    // job may run more than twice; a live worker with a working Redis never loses a lock.
+    const bound = opts.stallBound ?? { max: 0, why: 'no worker died and Redis stayed up' };
+    this.check(mostStalls <= 1, `${mostStalledJob} stalled ${mostStalls} times: it ran ${mostStalls + 1} times (at most twice allowed)`);
+    this.check(stalled <= bound.max, `${stalled} job(s) stalled, bound ${bound.max} (${bound.why})`);
+    this.notes.push(`stalled ${stalled} (bound ${bound.max}: ${bound.why}); most stalls of one job ${mostStalls}`);
     await this.close();
     const row: Row = {
       scenario: this.name,
@@ -154,6 +166,19 @@ export class Stage {
     await this.watch.close();
     await this.driver.close();
   }
+}
+
+/** How many event jobs a scenario may see stalled, and why that many. */
+export interface StallBound {
+  max: number;
+  why: string;
+}
+
+const CONCURRENCY = Object.fromEntries(SERVICE_LIST.map((s) => [s.name, s.concurrency])) as Record<ServiceName, number>;
+
+/** A dead (or cut-off) worker's jobs stall, each once: at most its concurrency per process lost. */
+export function heldBy(services: readonly ServiceName[], why: string): StallBound {
+  return { max: services.reduce((n, s) => n + CONCURRENCY[s], 0), why };
 }
 
 /** A row for a scenario that crashed before it could measure anything. */

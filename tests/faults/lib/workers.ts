@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { freePort, sleep, waitFor } from './util';
+import { sleep, waitFor } from './util';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 import { SERVICES as SERVICE_LIST, serviceEntry, type ServiceName } from '@vaults/shared';
@@ -30,11 +30,20 @@ export class WorkerProcess {
   private sampler: NodeJS.Timeout | undefined;
   private exit: Exit | undefined;
 
-  constructor(readonly service: ServiceName, readonly port: number, env: Record<string, string>) {
+  /** The sidecar's port: METRICS_PORT=0 (other suites run beside this one: a port picked here
+   * could be taken before the worker binds it), learned from the worker's message (IPC) once its
+   * sidecar listens. */
+  private boundPort: number | undefined;
+
+  constructor(readonly service: ServiceName, env: Record<string, string>) {
     this.proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, serviceEntry(service))], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env, METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env, METRICS_PORT: '0', METRICS_HOST: '127.0.0.1' },
+      // The IPC channel also ends the worker if the suite dies without cleaning up (runMain).
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    this.proc.on('message', (m: { listening?: string; port?: number }) => {
+      if (m?.listening === service && typeof m.port === 'number') this.boundPort = m.port;
     });
     for (const s of [this.proc.stdout!, this.proc.stderr!]) {
       createInterface({ input: s }).on('line', (l) => {
@@ -60,6 +69,11 @@ export class WorkerProcess {
     return this.exit === undefined;
   }
 
+  get port(): number {
+    if (this.boundPort === undefined) throw new Error(`${this.service} (pid ${this.pid}) has not said on which port it listens yet`);
+    return this.boundPort;
+  }
+
   url(path: string): string {
     return `http://127.0.0.1:${this.port}${path}`;
   }
@@ -73,7 +87,7 @@ export class WorkerProcess {
   async ready(timeoutMs = 90_000): Promise<void> {
     await waitFor(async () => {
       if (!this.alive) throw new Error(`${this.service} exited during start-up:\n${this.lines.slice(-20).join('\n')}`);
-      return (await this.get('/readyz')).status === 200;
+      return this.boundPort !== undefined && (await this.get('/readyz')).status === 200;
     }, timeoutMs, `${this.service} (pid ${this.pid}) to be ready`, 150).catch((err) => {
       if (!this.alive) throw new Error(`${this.service} exited during start-up:\n${this.lines.slice(-20).join('\n')}`);
       throw err;
@@ -128,7 +142,10 @@ export interface FleetEnv {
 
 export const FAULT_DEFAULTS: Record<string, string> = {
   LOG_LEVEL: 'warn',
-  LOCK_DURATION_MS: '3000',
+  // Short, so that a killed worker's jobs come back within ~10 s; not shorter, because on a busy
+  // machine (FAULTS_NOISE, other suites beside this one) the suite's fsync-always Redis answers in
+  // up to 0.4 s, and a live worker must keep its locks (docs/FAULTS.md, "Noisy mode").
+  LOCK_DURATION_MS: '5000',
   RETRY_BASE_DELAY_MS: '100',
   RETRY_MAX_DELAY_MS: '2000',
   SHUTDOWN_TIMEOUT_MS: '10000',
@@ -142,7 +159,7 @@ export class Fleet {
   constructor(readonly env: FleetEnv) {}
 
   async spawn(service: ServiceName, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
-    const w = new WorkerProcess(service, await freePort(9300), { ...FAULT_DEFAULTS, ...this.env, ...extraEnv });
+    const w = new WorkerProcess(service, { ...FAULT_DEFAULTS, ...this.env, ...extraEnv });
     this.all.push(w);
     return w;
   }

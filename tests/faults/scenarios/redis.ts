@@ -1,5 +1,6 @@
 import { probe, producerAddWhileDown } from '../lib/probes';
-import { Stage, checkRow, type Infra, type Row } from '../lib/scenario';
+import { Stage, checkRow, heldBy, type Infra, type Row } from '../lib/scenario';
+import { SERVICES } from '../lib/workers';
 import { seconds, sleep, waitFor } from '../lib/util';
 import { generate } from '../lib/workload';
 
@@ -56,7 +57,8 @@ export async function redisRestart(infra: Infra): Promise<Row[]> {
     ];
 
     await sending;
-    const row = await stage.finish({ sameProcesses: workers });
+    // Redis away longer than LOCK_DURATION_MS: every job the fleet held may lose its lock.
+    const row = await stage.finish({ sameProcesses: workers, stallBound: heldBy(SERVICES, 'Redis was away longer than the lock: every held job may lose it') });
     void pids;
     return [row, checkRow('2b producer errors while Redis is down', producer, producerNotes)];
   } catch (err) {

@@ -16,3 +16,4 @@ export * from './runner';
 export * from './services';
 export * from './redis-cluster';
 export * from './daemon';
+export * from './worker-lanes';

@@ -70,3 +70,19 @@ export function createMetrics(service: string) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+// ---- known label sets, exported at 0 from start-up ------------------------------------------
+// increase()/rate() see a counter's first increment only once the series already exists: a series
+// that appears at its first failure makes that failure invisible to the VaultsJobsFailing alert.
+
+export const FAILURE_REASONS = ['invalid', 'unknown_job', 'exhausted'] as const;
+export const RETRY_CAUSES = ['not_ready', 'transient'] as const;
+
+/** Creates every known (queue, job name, reason/cause) series of the job counters at 0. */
+export function initJobCounters(metrics: Metrics, queue: string, jobNames: readonly string[]): void {
+  for (const job_name of jobNames) {
+    metrics.jobsCompleted.inc({ queue, job_name }, 0);
+    for (const reason of FAILURE_REASONS) metrics.jobsFailed.inc({ queue, job_name, reason }, 0);
+    for (const cause of RETRY_CAUSES) metrics.jobsRetried.inc({ queue, job_name, cause }, 0);
+  }
+}

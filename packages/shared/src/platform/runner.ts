@@ -1,10 +1,10 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db';
 import { ConflictingCopyError, InvalidPayloadError, RetryLaterError } from '../contract';
 import { createLogger, jobLogger, type Logger } from './logger';
-import { createMetrics, type Metrics } from './metrics';
+import { createMetrics, initJobCounters, type Metrics } from './metrics';
 import { Producer } from './producer';
 import { QUEUES, isKnownJobName, parsePayload, queueName, type JobNameOf, type QueueKey, type JobPayload } from '../contract';
 import { createRedis, type Redis } from './redis';
@@ -12,6 +12,7 @@ import { isCluster, queuePrefix } from './redis-cluster';
 import { createSidecar } from './sidecar';
 import { retryDelayMs } from './retry';
 import { serviceInfo, type ServiceName } from './services';
+import { WorkerLanes } from './worker-lanes';
 
 // The one place that knows BullMQ, Fastify and shutdown. A service hands it a definition:
 // its queue, a handler per job name (typed from the queue catalog), and how to build its
@@ -62,11 +63,13 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** Appended to queue names: each test or benchmark run gets queues of its own. */
   queueSuffix?: string;
+  /** Called once the sidecar listens (before the worker is ready), with its bound port. */
+  onListening?(port: number): void;
 }
 
 export interface RunningService {
   config: Config;
-  worker: Worker;
+  worker: WorkerLanes;
   sidecar: FastifyInstance;
   /** The sidecar's bound port (useful when METRICS_PORT=0). */
   port: number;
@@ -99,6 +102,7 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
   const config = loadConfig(opts.env ?? process.env, { concurrency: info.concurrency, metricsPort: info.port });
   const log = createLogger(def.name, config.logLevel);
   const metrics = createMetrics(def.name);
+  initJobCounters(metrics, QUEUES[def.queue].name, Object.keys(QUEUES[def.queue].jobs));
   const queue = queueName(def.queue, opts.queueSuffix);
 
   const workerRedis = createRedis(config.redisUrl, 'wait');
@@ -167,16 +171,20 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
     if (typeof ts === 'number') metrics.eventLag.observe({ queue: labels.queue }, Math.max(0, Date.now() / 1000 - ts));
   };
 
-  const worker = new Worker(queue, process1, {
+  const worker = new WorkerLanes(queue, process1, {
     connection: workerRedis,
     prefix: queuePrefix(config.queuePrefix, queue, isCluster(workerRedis)),
     concurrency: config.concurrency,
     lockDuration: config.lockDurationMs,
+    // Renew every lock at least every quarter of its duration (BullMQ's default: every half), so a
+    // live worker keeps its jobs through an event-loop stall or a slow Redis of up to 3/4 of
+    // LOCK_DURATION_MS, not 1/2 (docs/DEPLOYMENT.md, VaultsEventLoopLagHigh).
+    lockRenewTime: config.lockDurationMs / 4,
     stalledInterval: config.lockDurationMs,
     maxStalledCount: config.maxStalledCount,
     autorun: false,
   });
-  worker.on('error', (err) => log.error({ err: err.message }, 'worker error'));
+  worker.onError((err) => log.error({ err: err.message }, 'worker error'));
 
   let closing = false;
   const sidecar = createSidecar({
@@ -199,13 +207,18 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
       for (const [state, n] of Object.entries(counts)) metrics.queueJobs.set({ queue: QUEUES[def.queue].name, state }, n);
     },
   });
-  await sidecar.listen({ port: config.metricsPort, host: config.metricsHost });
+  await sidecar.listen({ port: config.metricsPort, host: config.metricsHost }).catch((err: NodeJS.ErrnoException) => {
+    // Say which setting to change: the bare EADDRINUSE names neither the variable nor a way out.
+    if (err.code !== 'EADDRINUSE') throw err;
+    throw new Error(`METRICS_PORT ${config.metricsPort} is already in use on ${config.metricsHost} (another worker or \`pnpm start\`?): set METRICS_PORT to a free port, or 0 for any free port`);
+  });
   const address = sidecar.server.address();
   const port = typeof address === 'object' && address ? address.port : config.metricsPort;
+  opts.onListening?.(port);
 
   const running = worker.run().catch((err) => log.error({ err: (err as Error).message }, 'worker loop ended'));
   await worker.waitUntilReady();
-  log.info({ queue, concurrency: config.concurrency, port, prefix: config.queuePrefix }, `${def.name} started`);
+  log.info({ queue, concurrency: config.concurrency, lanes: worker.lanes.length, port, prefix: config.queuePrefix }, `${def.name} started`);
   // Say so at once when the database cannot be used (wrong password, unreachable), rather than
   // only through /readyz; the worker keeps running and its jobs retry until it can.
   db.ping().catch((err: Error) =>
@@ -231,7 +244,7 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
   return { config, worker, sidecar, port, close };
 }
 
-async function closeWorker(worker: Worker, timeoutMs: number, log: Logger): Promise<void> {
+async function closeWorker(worker: WorkerLanes, timeoutMs: number, log: Logger): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -254,7 +267,20 @@ async function quit(redis: Redis): Promise<void> {
 
 /** The whole main of a service: start, stop cleanly on SIGTERM/SIGINT, exit 0. */
 export function runMain<K extends QueueKey, Deps>(def: ServiceDefinition<K, Deps>): void {
-  startService(def).then(
+  // Under a supervisor with an IPC channel (`pnpm start`): the channel closes when the supervisor
+  // dies, even by SIGKILL, and the worker must not live on as an orphan taking jobs. Still
+  // starting, it exits at once; running, it stops as on SIGTERM.
+  let orphaned = (): void => process.exit(1);
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => orphaned());
+  }
+  // With METRICS_PORT=0 a supervisor learns the port here, before readiness (which may never
+  // come: a wrong Redis password), so it can still read /readyz.
+  const onListening = (port: number) => {
+    if (process.send && process.connected) process.send({ listening: def.name, pid: process.pid, port });
+  };
+  startService(def, { onListening }).then(
     (service) => {
       let signals = 0;
       const stop = (signal: string) => {
@@ -270,6 +296,13 @@ export function runMain<K extends QueueKey, Deps>(def: ServiceDefinition<K, Deps
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      orphaned = () => {
+        // Our stdout and stderr were pipes to the supervisor, now closed: a write there must not
+        // end the process before its active jobs are finished (pino already drops EPIPE).
+        for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
+        stop('supervisor gone');
+      };
+      if (process.send && process.connected) process.send({ ready: def.name, pid: process.pid, port: service.port });
     },
     (err) => {
       process.stderr.write(`${def.name}: failed to start: ${(err as Error).message}\n`);

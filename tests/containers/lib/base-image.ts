@@ -1,0 +1,77 @@
+import { cpSync, existsSync, mkdtempSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CACHE, imageExists, podman } from './podman';
+import { run } from './sh';
+
+// The image every stage of docker/Dockerfile starts from (its NODE_IMAGE build argument), made
+// here because no public registry is reachable: Debian bookworm from debootstrap (minbase, from
+// the Debian mirror), with this machine's Node and npm copied in and the usual `node` user
+// (UID 1000). The debootstrap tarball is cached under CACHE; the image stays in podman's store.
+
+const SUITE = 'bookworm';
+const TARBALL = join(CACHE, `debian-${SUITE}-minbase.tar`);
+export const DEBIAN_IMAGE = `localhost/vaults/debian:${SUITE}-minbase`;
+const MIRROR = process.env.DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
+// Not needed at run time, and the largest part of a minbase tree (apt lists are fetched again
+// by any stage that installs packages).
+const SLIM = ['var/cache/apt', 'var/lib/apt/lists', 'usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/info'];
+
+async function debianTarball(log: (s: string) => void): Promise<string> {
+  if (existsSync(TARBALL)) {
+    log(`debootstrap: cached ${TARBALL}`);
+    return TARBALL;
+  }
+  const root = join(CACHE, 'rootfs.tmp');
+  rmSync(root, { recursive: true, force: true });
+  log(`debootstrap --variant=minbase ${SUITE} (from ${MIRROR}) ...`);
+  await run('debootstrap', ['--variant=minbase', SUITE, root, MIRROR], { timeoutMs: 15 * 60_000 });
+  for (const dir of SLIM) {
+    rmSync(join(root, dir), { recursive: true, force: true });
+  }
+  await run('mkdir', ['-p', ...SLIM.map((d) => join(root, d)), join(root, 'var/lib/apt/lists/partial'), join(root, 'var/cache/apt/archives/partial')]);
+  await run('tar', ['-C', root, '-cf', `${TARBALL}.part`, '.']);
+  renameSync(`${TARBALL}.part`, TARBALL);
+  rmSync(root, { recursive: true, force: true });
+  return TARBALL;
+}
+
+export async function nodeBaseImage(log: (s: string) => void): Promise<string> {
+  const debian = DEBIAN_IMAGE;
+  const tag = `localhost/vaults/node:${process.versions.node}-${SUITE}`;
+  const tarball = await debianTarball(log);
+  const debianStamp = `${statSync(tarball).mtimeMs}`;
+  const stampOf = async (ref: string) =>
+    (await podman(['image', 'inspect', '--format', '{{index .Labels "vaults.debian-tarball"}}', ref], { allowFail: true })).stdout.trim();
+  if ((await imageExists(tag)) && (await stampOf(tag)) === debianStamp) {
+    log(`base image: ${tag} (cached)`);
+    return tag;
+  }
+  await podman(['import', '--change', `LABEL vaults.debian-tarball=${debianStamp}`, tarball, debian]);
+
+  // The build context: this machine's node binary and npm, and a Containerfile that adds them.
+  const ctx = mkdtempSync(join(tmpdir(), 'vaults-node-base-'));
+  try {
+    cpSync(realpathSync(process.execPath), join(ctx, 'node'));
+    const npmRoot = (await run('npm', ['root', '-g'])).stdout.trim();
+    cpSync(join(npmRoot, 'npm'), join(ctx, 'npm'), { recursive: true, dereference: true });
+    const containerfile = [
+      `FROM ${debian}`,
+      'COPY node /usr/local/bin/node',
+      'COPY npm /usr/local/lib/node_modules/npm',
+      'RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\',
+      ' && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\',
+      ' && groupadd --gid 1000 node && useradd --uid 1000 --gid node --create-home --shell /bin/bash node \\',
+      ' && node --version && npm --version',
+      `LABEL vaults.debian-tarball=${debianStamp}`,
+      'CMD ["node"]',
+      '',
+    ].join('\n');
+    writeFileSync(join(ctx, 'Containerfile'), containerfile);
+    await podman(['build', '--network', 'host', '-t', tag, '-f', join(ctx, 'Containerfile'), ctx]);
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
+  log(`base image: ${tag} (Debian ${SUITE} minbase + node ${process.versions.node} from ${dirname(process.execPath)})`);
+  return tag;
+}

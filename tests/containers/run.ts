@@ -1,0 +1,114 @@
+// pnpm test:containers — the system as containers (docs/CONTAINERS.md): builds the image of every
+// service under services/ and the migrate image from docker/Dockerfile (on a Debian base made
+// with debootstrap, since no registry but Debian's and npm's is reachable), then checks the
+// migrate image, runs the workers from their images against this machine's Postgres and Redis
+// with a real Prometheus scraping them, looks at Bull Board with headless Chromium, and runs
+// docker/compose.yaml with docker-compose against podman. Prints each check, then `N passed, M failed`.
+// CONTAINERS_ONLY=images|migrate|live|compose runs the images and that part only (while working on
+// it); VAULTS_CI_CACHE moves the cache.
+import { QUEUES } from '@vaults/shared';
+import { nodeBaseImage, DEBIAN_IMAGE } from './lib/base-image';
+import { buildMigrate, buildService, services, type Built } from './lib/images';
+import { mb } from './lib/podman';
+import { startPrometheus, type Prometheus } from './lib/prometheus';
+import { check, log, results } from './lib/report';
+import { run } from './lib/sh';
+import { buildStandins } from './lib/standins';
+import { startSystem, type System } from './lib/system';
+import { boardCheck } from './checks/board';
+import { composeChecks } from './checks/compose';
+import { migrateChecks } from './checks/migrate';
+import { dashboardCheck, firstFailureAlertCheck, ruleHealthCheck, targetsCheck } from './checks/monitoring';
+import { ruleChecks, rulesFile } from './checks/rules';
+import { backlogAndSigtermChecks, hardeningChecks, readinessChecks, replayCheck } from './checks/workers';
+import { waitFor } from './lib/sh';
+
+const TOOLS = ['podman', 'debootstrap', 'prometheus', 'promtool', 'docker-compose', 'chromium', 'pg_dump'];
+
+async function liveChecks(): Promise<void> {
+  let sys: System | undefined;
+  let prom: Prometheus | undefined;
+  try {
+    sys = await startSystem();
+    if (!(await readinessChecks(sys))) return;
+    await hardeningChecks(sys);
+    prom = await startPrometheus(sys.workers.map((w) => ({ service: w.service, port: w.port })), rulesFile());
+    await targetsCheck(prom, sys);
+    await replayCheck(sys);
+    await dashboardCheck(prom);
+    await backlogAndSigtermChecks(sys, prom);
+    // One job that breaks the contract: it must fail at once, be counted, alert, and show in the board.
+    const bad = await sys.producer.queue('trade').add('TradeExecuted', { vaultAddress: 'not-an-address' });
+    await waitFor(async () => (await bad.getState()) === 'failed', 30_000, 'the invalid job to fail');
+    await firstFailureAlertCheck(prom, QUEUES.trade.name);
+    await ruleHealthCheck(prom);
+    await boardCheck(sys, /invalid TradeExecuted payload/);
+  } finally {
+    await prom?.stop().catch(() => undefined);
+    await sys?.close().catch((err) => log(`cleanup: ${(err as Error).message}`));
+  }
+}
+
+async function main(): Promise<number> {
+  const t0 = Date.now();
+  await check(`tools present: ${TOOLS.join(', ')}`, async () => {
+    const missing: string[] = [];
+    for (const t of TOOLS) if ((await run('sh', ['-c', `command -v ${t}`], { allowFail: true })).code !== 0) missing.push(t);
+    if (missing.length) throw new Error(`missing: ${missing.join(', ')} (bash .ci/run installs them)`);
+  });
+  let base = '';
+  await check("base image: Debian bookworm (debootstrap --variant=minbase, cached) with this machine's Node", async () => {
+    base = await nodeBaseImage(log);
+    return base;
+  });
+  if (!base) return finish(t0);
+
+  const built: Built[] = [];
+  for (const s of services()) {
+    await check(`image of ${s} builds from docker/Dockerfile`, async () => {
+      const b = await buildService(s, base, log);
+      built.push(b);
+      return `${b.image}, ${mb(b.bytes)}, ${b.seconds.toFixed(0)} s`;
+    });
+  }
+  await check('migrate image builds without Prisma\'s binaries (docker/Dockerfile --target migrate)', async () => {
+    const b = await buildMigrate(base, log);
+    built.push(b);
+    return `${b.image}, ${mb(b.bytes)}, ${b.seconds.toFixed(0)} s`;
+  });
+  log('image sizes (podman image inspect .Size: uncompressed, base included):');
+  for (const b of built) log(`  ${b.name.padEnd(18)} ${mb(b.bytes).padStart(8)}`);
+
+  const only = process.env.CONTAINERS_ONLY;
+  const part = (name: string) => !only || only === name;
+  if (part('live')) await ruleChecks();
+  if (part('migrate') && built.some((b) => b.name === 'migrate')) await migrateChecks();
+  if (built.length === services().length + 1) {
+    if (part('live')) await liveChecks();
+    if (part('compose')) {
+      await check('compose: stand-in Postgres and Redis images (Debian packages) built', async () => {
+        await buildStandins(DEBIAN_IMAGE);
+      });
+      await composeChecks();
+    }
+  }
+  return finish(t0);
+}
+
+function finish(t0: number): number {
+  const passed = results.filter((r) => r.passed).length;
+  const failed = results.length - passed;
+  log(`wall time ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  for (const r of results.filter((x) => !x.passed)) log(`FAILED: ${r.name}`);
+  process.stdout.write(`${passed} passed, ${failed} failed\n`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    log(`crashed: ${(err as Error).stack ?? err}`);
+    process.stdout.write(`${results.filter((r) => r.passed).length} passed, ${results.filter((r) => !r.passed).length + 1} failed\n`);
+    process.exit(1);
+  },
+);
