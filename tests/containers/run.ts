@@ -14,6 +14,7 @@ import { startPrometheus, type Prometheus } from './lib/prometheus';
 import { check, log, results } from './lib/report';
 import { run } from './lib/sh';
 import { buildStandins } from './lib/standins';
+import { startIndexer, waitIndexed, type IndexerRun } from './lib/indexer';
 import { startSystem, type System } from './lib/system';
 import { boardCheck } from './checks/board';
 import { composeChecks } from './checks/compose';
@@ -28,13 +29,22 @@ const TOOLS = ['podman', 'debootstrap', 'prometheus', 'promtool', 'docker-compos
 async function liveChecks(): Promise<void> {
   let sys: System | undefined;
   let prom: Prometheus | undefined;
+  let ix: IndexerRun | undefined;
   try {
     sys = await startSystem();
     if (!(await readinessChecks(sys))) return;
-    await hardeningChecks(sys);
-    prom = await startPrometheus(sys.workers.map((w) => ({ service: w.service, port: w.port })), rulesFile());
-    await targetsCheck(prom, sys);
+    const started = sys;
+    await check('indexer: container from its image ready against an anvil with the reference contracts and a session mined', async () => {
+      ix = await startIndexer(started);
+      return `${ix.image} on :${ix.port}, chain head ${ix.head}, ${ix.rpcFailures} RPC 503(s) met and retried so far`;
+    });
+    if (!ix) return;
+    const indexer = ix;
+    await hardeningChecks([...sys.workers, indexer]);
+    prom = await startPrometheus([...sys.workers, indexer].map((w) => ({ service: w.service, port: w.port })), rulesFile());
+    await targetsCheck(prom, sys.workers.length + 1);
     await replayCheck(sys);
+    await check('indexer: indexed the session up to the chain head (vaults_indexer_cursor_block)', async () => `cursor ${await waitIndexed(indexer)}`);
     await dashboardCheck(prom);
     await backlogAndSigtermChecks(sys, prom);
     // One job that breaks the contract: it must fail at once, be counted, alert, and show in the board.
@@ -45,6 +55,7 @@ async function liveChecks(): Promise<void> {
     await boardCheck(sys, /invalid TradeExecuted payload/);
   } finally {
     await prom?.stop().catch(() => undefined);
+    await ix?.close().catch((err) => log(`cleanup: ${(err as Error).message}`));
     await sys?.close().catch((err) => log(`cleanup: ${(err as Error).message}`));
   }
 }

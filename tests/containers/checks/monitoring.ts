@@ -4,19 +4,18 @@ import { ROOT, type Obj } from '../../deploy/support/repo';
 import { check, expectThat } from '../lib/report';
 import { waitFor } from '../lib/sh';
 import { NAMESPACE, ruleHealth, targetsHealth, type Prometheus } from '../lib/prometheus';
-import type { System } from '../lib/system';
 
 // Prometheus against the running containers: every target up, every rule evaluates, every
 // dashboard panel query parses and returns data, and a failure shows up in VaultsJobsFailing.
 
 const DASHBOARD = join(ROOT, 'k8s', 'base', 'dashboards', 'vaults-workers.json');
 
-export async function targetsCheck(prom: Prometheus, sys: System): Promise<void> {
-  await check(`Prometheus scrapes every worker's /metrics: ${sys.workers.length} targets up`, async () => {
+export async function targetsCheck(prom: Prometheus, expected: number): Promise<void> {
+  await check(`Prometheus scrapes every service's /metrics (workers and indexer): ${expected} targets up`, async () => {
     let last: { job: string; health: string; error: string }[] = [];
     await waitFor(async () => {
       last = await targetsHealth(prom.url);
-      return last.length === sys.workers.length && last.every((t) => t.health === 'up');
+      return last.length === expected && last.every((t) => t.health === 'up');
     }, 30_000, 'every target up').catch((err) => {
       throw new Error(`${(err as Error).message}: ${JSON.stringify(last)}`);
     });

@@ -26,8 +26,8 @@ export async function readinessChecks(sys: System): Promise<boolean> {
   return ok;
 }
 
-export async function hardeningChecks(sys: System): Promise<void> {
-  for (const w of sys.workers) {
+export async function hardeningChecks(containers: { service: string; name: string }[]): Promise<void> {
+  for (const w of containers) {
     await check(`${w.service}: read-only root filesystem, non-root user, no capabilities`, async () => {
       const s = await state(w.name);
       expectThat(s.readOnly, 'root filesystem is writable');
