@@ -1,7 +1,5 @@
 import { Producer, createRedis } from '@vaults/shared';
-import { Anvil } from '../../../services/indexer/devchain/anvil';
-import { DevChain } from '../../../services/indexer/devchain/chain';
-import { deployVaults, newSession, tradeBlocks } from '../../../services/indexer/devchain/session';
+import { Anvil, DevChain, deployVaults, newSession, tradeBlocks } from '@vaults/indexer/devchain';
 import { freePort } from '../../faults/lib/util';
 import { FlakyRpc } from './flaky-rpc';
 import { onInterrupt } from './cleanup';
@@ -80,7 +78,7 @@ export async function startIndexer(sys: System): Promise<IndexerRun> {
         unregister();
         await cleanup();
         // What it enqueued, on a prefix no worker consumes.
-        const connection = createRedis(REDIS_URL, 'producer');
+        const connection = createRedis(REDIS_URL, 'fail-fast');
         connection.on('error', () => undefined);
         const producer = new Producer({ connection, prefix });
         for (const q of QUEUES) await producer.queue(q).obliterate({ force: true }).catch(() => undefined);
