@@ -14,7 +14,8 @@ function resolvedEnv(): Record<string, string> {
   const generators: Obj[] = baseKustomization().configMapGenerator ?? [];
   const env: Record<string, string> = {};
   for (const from of container.envFrom ?? []) {
-    const generator = generators.find((g) => g.name === from.configMapRef?.name);
+    // Rendered names carry kustomize's content hash ("<name>-<10 chars>").
+    const generator = generators.find((g) => from.configMapRef?.name.replace(/-[a-z0-9]{10}$/, '') === g.name);
     if (!generator) throw new Error(`envFrom names ConfigMap ${from.configMapRef?.name}, which the base does not generate`);
     for (const literal of generator.literals ?? []) env[literal.slice(0, literal.indexOf('='))] = literal.slice(literal.indexOf('=') + 1);
   }

@@ -2,18 +2,17 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BASE,
   K8S,
   allKustomizations,
   allManifests,
   baseKustomization,
   baseObjects,
+  entryKustomizations,
   find,
   isKustomization,
   isYaml,
   kustomizationObjects,
   podContainers,
-  readYaml,
   readYamlDocs,
   referencedPaths,
   rel,
@@ -54,18 +53,17 @@ describe('schemas', () => {
   it('overlay patches still validate once merged into the objects they patch', () => {
     for (const k of allKustomizations().filter((k) => k.spec.patches?.length)) {
       const objects = kustomizationObjects(k.dir);
-      const merged = (k.spec.patches as Obj[]).map((p) => {
-        const patch = readYaml(join(k.dir, p.path));
+      const merged = (k.spec.patches as Obj[]).flatMap((p) => readYamlDocs(join(k.dir, p.path)) as Obj[]).map((patch, i) => {
         const target = find(objects, patch.kind, patch.metadata.name);
-        return { id: `${rel(k.dir)}/${p.path}`, obj: target ? strategicMerge(target, patch) : patch };
+        return { id: `${rel(k.dir)} patch ${i} ${patch.kind}/${patch.metadata.name}`, obj: target ? strategicMerge(target, patch) : patch };
       });
       expect(validate(merged).filter((r) => r.error !== null)).toEqual([]);
     }
   });
 
   it('the validator rejects a broken object and an unknown kind (so the checks above can fail)', () => {
-    const [deployment] = readYamlDocs(join(BASE, 'trade-worker.yaml')) as Obj[];
-    const broken = structuredClone(deployment!);
+    const deployment = find(baseObjects(), 'Deployment', 'trade-worker');
+    const broken = structuredClone(deployment!) as Obj;
     broken.spec.template.spec.containers[0].ports[0].containerPort = 'nine-thousand';
     const results = validate([
       { id: 'broken', obj: broken },
@@ -98,14 +96,16 @@ describe('kustomizations', () => {
   const kustomizations = allKustomizations();
 
   it('there is a base and a production overlay, in namespace vaults', () => {
-    expect(kustomizations.map((k) => rel(k.file)).sort()).toEqual(['k8s/base/kustomization.yaml', 'k8s/overlays/production/kustomization.yaml']);
+    expect(entryKustomizations().map((k) => rel(k.file)).sort()).toEqual(['k8s/base/kustomization.yaml', 'k8s/overlays/production/kustomization.yaml']);
     expect(baseKustomization().namespace).toBe('vaults');
     expect(find(baseObjects(), 'Namespace', 'vaults')).toBeDefined();
   });
 
   it.each(kustomizations.map((k) => [rel(k.file), k] as const))('%s: every resource, patch and generator file exists', (_, k) => {
-    expect(k.spec.apiVersion).toBe('kustomize.config.k8s.io/v1beta1');
-    expect(k.spec.kind).toBe('Kustomization');
+    // The shared worker definition is a Component (kustomize's reusable unit, v1alpha1).
+    expect([k.spec.apiVersion, k.spec.kind]).toEqual(
+      k.spec.kind === 'Component' ? ['kustomize.config.k8s.io/v1alpha1', 'Component'] : ['kustomize.config.k8s.io/v1beta1', 'Kustomization'],
+    );
     const missing = referencedPaths(k).filter((p) => !existsSync(p));
     expect(missing.map(rel)).toEqual([]);
   });
@@ -127,8 +127,7 @@ describe('kustomizations', () => {
     const objects = baseObjects();
     const images = new Set(objects.flatMap((o) => podContainers(o.spec?.template?.spec ?? {}).map((c) => c.image)));
     for (const k of kustomizations.filter((k) => k.dir.includes('overlays'))) {
-      for (const p of k.spec.patches ?? []) {
-        const patch = readYaml(join(k.dir, p.path));
+      for (const patch of (k.spec.patches ?? []).flatMap((p: Obj) => readYamlDocs(join(k.dir, p.path)) as Obj[])) {
         expect(find(objects, patch.kind, patch.metadata.name)).toBeDefined();
       }
       for (const image of k.spec.images ?? []) expect(images).toContain(image.name);
@@ -137,7 +136,7 @@ describe('kustomizations', () => {
 });
 
 describe('secrets', () => {
-  const applied = allKustomizations().flatMap((k) => kustomizationObjects(k.dir));
+  const applied = entryKustomizations().flatMap((k) => kustomizationObjects(k.dir));
 
   it('no kustomization applies a Secret or generates one from literal values', () => {
     expect(applied.filter((o) => o.kind === 'Secret')).toEqual([]);

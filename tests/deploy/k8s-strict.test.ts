@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { K8S, allKustomizations, allManifests, rel, walk, type K8sObject } from './support/repo';
+import { K8S, allKustomizations, allManifests, entryKustomizations, rel, walk, type K8sObject } from './support/repo';
 import { SCHEMA_FILE, generateStrictSchema, serialise, strictValidator } from './support/strict-schema';
 
 // Every overlay as kubectl renders it, each object validated against the strict schema of its kind
@@ -18,7 +18,7 @@ function render(dir: string): K8sObject[] {
 }
 
 const id = (o: K8sObject) => `${o.kind}/${o.metadata?.name}`;
-const roots = allKustomizations().map((k) => k.dir);
+const roots = entryKustomizations().map((k) => k.dir);
 
 describe('manifests against strict schemas', () => {
   it('renders a base and at least one overlay', () => {

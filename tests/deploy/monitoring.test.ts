@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QUEUES } from '@vaults/shared';
 import { exportedSeriesNames, labelValues, metricNamesIn } from './support/metrics';
-import { BASE, K8S, ROOT, allManifests, baseKustomization, byKind, type Obj } from './support/repo';
+import { BASE, K8S, ROOT, allManifests, baseKustomization, baseObjects, byKind, type Obj } from './support/repo';
 
 // The alerts, the dashboard and the autoscaling queries ask for series that the workers really
 // export (the names come from the registry the workers use, not from a list kept here).
@@ -66,7 +66,7 @@ describe('PrometheusRule', () => {
   it('the deployments named in the no-ready-replicas alert are the worker Deployments', () => {
     const alert = alerts.find((a) => metricNamesIn(a.expr).includes('kube_deployment_status_replicas_available'))!;
     const names = /deployment=~"([^"]+)"/.exec(alert.expr)![1]!.split('|').sort();
-    const deployments = byKind(allManifests(BASE).map((m) => m.obj), 'Deployment').map((d) => d.metadata.name).sort();
+    const deployments = byKind(baseObjects(), 'Deployment').map((d) => d.metadata.name).sort();
     expect(names).toEqual(deployments);
   });
 });
@@ -103,7 +103,7 @@ describe('Grafana dashboard', () => {
 });
 
 it('the autoscaling queries (KEDA) use exported series only', () => {
-  const scaled = byKind(allManifests(K8S).map((m) => m.obj), 'ScaledObject');
+  const scaled = byKind([...baseObjects(), ...allManifests(join(K8S, 'alternatives')).map((m) => m.obj)], 'ScaledObject');
   const queries = scaled.flatMap((s) => ((s.spec.triggers ?? []) as Obj[]).filter((t) => t.type === 'prometheus').map((t) => t.metadata.query as string));
   expect(queries.length).toBeGreaterThanOrEqual(4);
   for (const q of queries) expect(unknownNames(q)).toEqual([]);

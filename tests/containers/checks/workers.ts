@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { toJob, type AnyEvent } from '@vaults/testkit';
 import { replay, send, Status } from '../../../scripts/demo/replay';
 import { verify } from '../../../scripts/demo/report';
 import { generateStream } from '../../../scripts/demo/stream';
-import { ROOT, readYamlDocs, type Obj } from '../../deploy/support/repo';
+import { baseObjects, find } from '../../deploy/support/repo';
 import { exec, startContainer, state, stopContainer, waitReady } from '../lib/containers';
 import { check, expectThat } from '../lib/report';
 import { waitFor } from '../lib/sh';
@@ -57,10 +56,9 @@ export async function replayCheck(sys: System): Promise<void> {
   });
 }
 
-/** The trade-worker ScaledObject's trigger query, as the manifest has it. */
+/** The trade-worker ScaledObject's trigger query, as the rendered base has it. */
 function kedaQuery(): string {
-  const docs = readYamlDocs(join(ROOT, 'k8s', 'base', 'trade-worker.yaml')) as Obj[];
-  return docs.find((d) => d.kind === 'ScaledObject')!.spec.triggers[0].metadata.query;
+  return find(baseObjects(), 'ScaledObject', 'trade-worker')!.spec.triggers[0].metadata.query;
 }
 
 /**

@@ -1,11 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { SERVICES } from '@vaults/shared';
 
 // Reading the deployment files of the repository: YAML (multi-document), kustomizations, the
-// workspace's services. No kustomize binary is needed: the few kustomize rules the tests rely on
-// (resources, patches, configMapGenerator) are read here directly.
+// workspace's services. What a kustomization produces is rendered by kubectl's built-in kustomize
+// (the workers are one shared definition, k8s/base/workers/template, filled in per service).
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const K8S = join(ROOT, 'k8s');
@@ -77,23 +78,28 @@ export function referencedPaths(k: Kustomization): string[] {
     ...(g.files ?? []).map((f: string) => f.replace(/^[^=]*=/, '')),
     ...(g.envs ?? []),
   ]);
-  return [...(s.resources ?? []), ...patchPaths, ...generatorFiles].map((p: string) => join(k.dir, p));
+  return [...(s.resources ?? []), ...(s.components ?? []), ...patchPaths, ...generatorFiles].map((p: string) => join(k.dir, p));
 }
 
-/** The objects a kustomization's resources produce (recursing into directories), before patches. */
+/** The kustomizations to apply (k8s/base, the overlays); k8s/base/workers/* are parts of the base. */
+export function entryKustomizations(dir = K8S): Kustomization[] {
+  return allKustomizations(dir).filter((k) => !k.dir.startsWith(join(BASE, 'workers')));
+}
+
+/** `kubectl kustomize <dir>`: the objects exactly as `kubectl apply -k` would send them. */
 export function kustomizationObjects(dir: string): K8sObject[] {
-  const file = ['kustomization.yaml', 'kustomization.yml'].map((n) => join(dir, n)).find(existsSync);
-  if (!file) throw new Error(`${rel(dir)}: no kustomization.yaml`);
-  const spec = readYaml(file);
-  return (spec.resources ?? []).flatMap((r: string) => {
-    const path = join(dir, r);
-    return statSync(path).isDirectory() ? kustomizationObjects(path) : (readYamlDocs(path) as K8sObject[]);
+  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+  return parseAllDocuments(out as string).flatMap((d) => {
+    const value = (d as { toJS(): unknown }).toJS();
+    return value == null ? [] : [value as K8sObject];
   });
 }
 
 export const BASE = join(K8S, 'base');
 export const baseKustomization = (): Obj => readYaml(join(BASE, 'kustomization.yaml'));
-export const baseObjects = (): K8sObject[] => kustomizationObjects(BASE);
+let baseCache: K8sObject[] | undefined;
+/** The rendered base (cached: every suite reads it, and rendering runs kubectl). */
+export const baseObjects = (): K8sObject[] => structuredClone((baseCache ??= kustomizationObjects(BASE)));
 
 export function byKind(objects: K8sObject[], kind: string): K8sObject[] {
   return objects.filter((o) => o.kind === kind);
