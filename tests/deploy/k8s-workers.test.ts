@@ -52,6 +52,10 @@ it('SERVICES lists every worker package, and nothing else', () => {
   expect(servicePackages().filter((n) => n.endsWith('-worker')).sort()).toEqual([...workers].sort());
 });
 
+it('DEPLOYED_SERVICES is every service package but the Bull Board (an admin tool, not deployed by the base)', () => {
+  expect(servicePackages().filter((n) => n !== 'bull-board').sort()).toEqual(deployedServiceNames().sort());
+});
+
 it('there is a Deployment for every worker package and the indexer, and a package for every Deployment', () => {
   expect(byKind(objects, 'Deployment').map((d) => d.metadata.name).sort()).toEqual(deployedServiceNames());
 });

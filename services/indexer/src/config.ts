@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { loadConfig, ConfigError, type Config } from '@vaults/shared';
+import { INDEXER, loadConfig, ConfigError, type Config } from '@vaults/shared';
 
 // The indexer's environment, parsed once at start-up. The settings every service shares
 // (Redis, Postgres, queue prefix, log level, sidecar, shutdown) come from the shared schema; the
 // chain's own from the schema below. A bad variable stops start-up naming it, never its value.
 
-export const INDEXER_DEFAULTS = { concurrency: 1, metricsPort: 9105 };
+export const INDEXER_DEFAULTS = { concurrency: 1, metricsPort: INDEXER.port };
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const hexAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be 0x + 40 hex digits');

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { SERVICES } from '@vaults/shared';
+import { DEPLOYED_SERVICES, SERVICES } from '@vaults/shared';
 
 // Reading the deployment files of the repository: YAML (multi-document), kustomizations, the
 // workspace's services. What a kustomization produces is rendered by kubectl's built-in kustomize
@@ -119,7 +119,7 @@ export function servicePackages(): string[] {
 /** The queue workers: the one list of services (SERVICES in @vaults/shared). */
 export const workerNames = (): string[] => SERVICES.map((s) => s.name);
 /** Services with a Deployment of their own: the queue workers and the indexer. */
-export const deployedServiceNames = () => servicePackages().filter((n) => n.endsWith('-worker') || n === 'indexer');
+export const deployedServiceNames = () => [...DEPLOYED_SERVICES].sort();
 
 /** The image repository without its tag ("registry/x/y:1.2" -> "registry/x/y"). */
 export function imageRepo(image: string): string {

@@ -12,6 +12,15 @@ export const SERVICES = [
   { name: 'snapshot-worker', package: '@vaults/snapshot-worker', queue: 'snapshot', port: 9104, concurrency: 2 },
 ] as const satisfies readonly { name: string; package: string; queue: QueueKey; port: number; concurrency: number }[];
 
+/**
+ * The fifth service: the indexer produces into the four queues from the chain and consumes none,
+ * so it is not in SERVICES (what `pnpm start`, the bench and the fault suite spawn as workers).
+ */
+export const INDEXER = { name: 'indexer', package: '@vaults/indexer', port: 9105 } as const;
+
+/** Every deployed service (one image and one Kubernetes Deployment each): the workers and the indexer. */
+export const DEPLOYED_SERVICES: readonly string[] = [...SERVICES.map((s) => s.name), INDEXER.name];
+
 export type ServiceName = (typeof SERVICES)[number]['name'];
 export type ServiceInfo = (typeof SERVICES)[number];
 
