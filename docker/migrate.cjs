@@ -1,7 +1,7 @@
 // The migrate image's command, the same two ways as `pnpm db:migrate` (scripts/migrate.ts):
 // `prisma migrate deploy` where the image has Prisma's schema engine (it could be downloaded when
 // the image was built), otherwise the recorded prisma/migrations/*/migration.sql applied in order
-// and recorded in _prisma_migrations exactly as Prisma records them (packages/shared/src/migrate.ts,
+// and recorded in _prisma_migrations exactly as Prisma records them (packages/shared/src/platform/migrate.ts,
 // compiled into lib/). MIGRATE_WITH=prisma|sql forces one way. Idempotent either way.
 'use strict';
 const { existsSync } = require('node:fs');

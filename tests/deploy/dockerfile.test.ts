@@ -87,7 +87,12 @@ it('the migrate image runs docker/migrate.cjs (prisma migrate deploy with the en
   expect(last(migrate, 'USER')?.args).toMatch(/^[1-9]\d*(:\d+)?$/);
   expect(all(migrate, 'ENV').map((i) => i.args).join(' ')).toMatch(/PRISMA_SCHEMA_ENGINE_BINARY=/);
   const runs = all(stage('migrate-build'), 'RUN').map((i) => i.args).join('\n');
-  for (const file of ['docker/migrate.cjs', 'prisma', 'prisma.config.ts', 'packages/shared/dist/migrate.js']) expect(runs).toContain(file);
+  for (const file of ['docker/migrate.cjs', 'prisma', 'prisma.config.ts', 'packages/shared/dist/platform/migrate.js']) expect(runs).toContain(file);
+  // Every compiled shared file the stage copies is built from a source that exists (a moved file
+  // must move its copy too).
+  for (const [, path] of runs.matchAll(/packages\/shared\/dist\/([\w/.-]+)\.js/g)) {
+    expect(existsSync(join(ROOT, 'packages', 'shared', 'src', `${path}.ts`))).toBe(true);
+  }
   // The CLI version is read from the root package.json, which must pin it exactly.
   const prisma = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies.prisma;
   expect(prisma).toMatch(/^\d+\.\d+\.\d+$/);
