@@ -1,0 +1,133 @@
+import { Client } from 'pg';
+import { createDatabase, markRecomputeFrom, type Config, type Database, type Metrics } from '@vaults/shared';
+import { createTestDatabase } from '@vaults/testkit';
+import { snapshotWorker } from '@vaults/snapshot-worker';
+import { baselineSnapshot } from './snapshot-baseline';
+import { median } from './stats';
+
+// Statements per CalculateSnapshot, the current handler against the pre-merge one
+// (snapshot-baseline.ts), on a database of its own: `pnpm exec tsx bench/snapshot-statements.ts`.
+// Each variant has its own vault with the same events (1 deposit, HISTORY trades); the rounds
+// interleave the two, so that the machine's noise falls on both alike. BEGIN/COMMIT are not
+// counted (db.transaction's business). Cases: (a) incremental (NEW_TRADES new trades), (b)
+// recompute (a trade inserted in the middle of the history and marked), (c) nothing new, (d) an
+// unknown vault. Ends by checking that both variants left the same metrics and checkpoints.
+
+const HISTORY = 3000;
+const NEW_TRADES = 10;
+const ROUNDS = Number(process.env.ROUNDS ?? 40);
+const CHECKPOINT_EVERY = 1000;
+type Variant = 'before' | 'after';
+
+let statements = 0;
+const query = Client.prototype.query as (...args: unknown[]) => unknown;
+Client.prototype.query = function (this: Client, ...args: unknown[]) {
+  const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+  if (!/^\s*(BEGIN|COMMIT|ROLLBACK)\b/i.test(text ?? '')) statements++;
+  return query.apply(this, args);
+} as typeof Client.prototype.query;
+
+const address = (n: number) => '0x' + n.toString(16).padStart(40, '0');
+
+async function main(): Promise<void> {
+  const tdb = await createTestDatabase('vaults_bench');
+  const pg = new Client({ connectionString: tdb.url });
+  await pg.connect();
+  const db = createDatabase(tdb.url, 2);
+  try {
+    const vaults = { before: await createVault(pg, 0x5b1), after: await createVault(pg, 0x5b2) };
+    const run = (v: Variant, vaultAddress = address(v === 'before' ? 0x5b1 : 0x5b2)) => snapshot(db, v, vaultAddress);
+    for (const v of ['before', 'after'] as const) await run(v); // the full fold, and warm-up
+    const ms: Record<Variant, number[]> = { before: [], after: [] };
+    const counts: Record<string, Record<Variant, number>> = { incremental: { before: 0, after: 0 }, recompute: { before: 0, after: 0 }, 'nothing new': { before: 0, after: 0 }, 'unknown vault': { before: 0, after: 0 } };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const v of r % 2 ? (['after', 'before'] as const) : (['before', 'after'] as const)) {
+        await insertTrades(pg, vaults[v], HISTORY + 1 + r * NEW_TRADES, NEW_TRADES);
+        const x = await run(v);
+        ms[v].push(x.ms);
+        counts.incremental![v] = x.statements;
+      }
+    }
+    for (const v of ['before', 'after'] as const) {
+      counts['nothing new']![v] = (await run(v)).statements;
+      await insertMiddleTrade(pg, db, vaults[v]);
+      counts.recompute![v] = (await run(v)).statements;
+      counts['unknown vault']![v] = (await run(v, address(0xdead))).statements;
+    }
+    console.log(`statements per CalculateSnapshot (BEGIN/COMMIT not counted), history ${HISTORY} trades, checkpoint every ${CHECKPOINT_EVERY}`);
+    for (const [name, c] of Object.entries(counts)) console.log(`  ${name.padEnd(14)} before ${c.before}  after ${c.after}`);
+    const [b, a] = [median(ms.before), median(ms.after)];
+    console.log(`incremental (${NEW_TRADES} new trades) median ms over ${ROUNDS} interleaved rounds: before ${b.toFixed(3)}  after ${a.toFixed(3)}  (after/before ${(a / b).toFixed(2)})`);
+    await sameOutcome(pg, vaults.before, vaults.after);
+  } finally {
+    await db.close();
+    await pg.end();
+    await tdb.drop();
+  }
+}
+
+async function snapshot(db: Database, v: Variant, vaultAddress: string): Promise<{ statements: number; ms: number }> {
+  const s0 = statements;
+  const t0 = performance.now();
+  if (v === 'before') await baselineSnapshot(db, 1, vaultAddress, CHECKPOINT_EVERY);
+  else await snapshotWorker.handlers.CalculateSnapshot({ chainId: 1, vaultAddress }, DEPS(db), CTX);
+  return { statements: statements - s0, ms: performance.now() - t0 };
+}
+
+const noop = () => undefined;
+const DEPS = (db: Database) => ({
+  db,
+  config: { snapshotCheckpointEvery: CHECKPOINT_EVERY } as Config,
+  metrics: { dbTransactionDuration: { startTimer: () => noop } } as unknown as Metrics,
+});
+const CTX = { jobId: undefined, log: { info: noop, debug: noop } } as unknown as Parameters<typeof snapshotWorker.handlers.CalculateSnapshot>[2];
+
+async function createVault(pg: Client, n: number): Promise<number> {
+  const { rows: [user] } = await pg.query<{ id: number }>(`INSERT INTO "User" ("walletAddress") VALUES ($1) RETURNING id`, [address(n)]);
+  const { rows: [vault] } = await pg.query<{ id: number }>(
+    `INSERT INTO "Vault" ("chainId", "contractAddress", "name", "baseAsset", "leaderId") VALUES (1, $1, 'statements', $2, $3) RETURNING id`,
+    [address(n), address(0xba5e), user!.id],
+  );
+  await pg.query(
+    `INSERT INTO "FollowerEvent" ("chainId", "txHash", "logIndex", "vaultId", "userId", "action", "amount", "blockNumber", "blockTimestamp")
+     VALUES (1, $1, 0, $2, $3, 'DEPOSIT', 1000000000000000000000000, 0, 1700000000)`,
+    ['0x' + n.toString(16).padStart(64, '0'), vault!.id, user!.id],
+  );
+  await insertTrades(pg, vault!.id, 1, HISTORY);
+  return vault!.id;
+}
+
+/** `count` trades at blocks 10*from .. 10*(from+count-1) (gaps for a late trade), pnl spread over -1000..1000. */
+async function insertTrades(pg: Client, vaultId: number, from: number, count: number, blockOffset = 0): Promise<void> {
+  await pg.query(
+    `INSERT INTO "Trade" ("chainId", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp", "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
+     SELECT 1, '0x5ca1e' || lpad(to_hex($1::bigint * 100000000 + g * 10 + $4), 59, '0'), 0, $1, g * 10 + $4, 1700000000 + g,
+            '0x00000000000000000000000000000000000000aa', '0x00000000000000000000000000000000000000bb', 1000000, 990000, ((g * 7919) % 2001) - 1000
+       FROM generate_series($2::bigint, $3::bigint) AS g`,
+    [vaultId, from, from + count - 1, blockOffset],
+  );
+}
+
+/** A late trade in the middle of the history, marked as a writer would (rule 2 of the lock protocol). */
+async function insertMiddleTrade(pg: Client, db: Database, vaultId: number): Promise<void> {
+  const middle = Math.floor(HISTORY / 2) + 1;
+  await insertTrades(pg, vaultId, middle, 1, 5);
+  await db.transaction((tx) => markRecomputeFrom(tx, [{ vaultId, blockNumber: middle * 10 + 5, logIndex: 0 }]));
+}
+
+async function sameOutcome(pg: Client, a: number, b: number): Promise<void> {
+  const read = async (id: number) => {
+    const { rows: [v] } = await pg.query(`SELECT tvl::text, roi, drawdown FROM "Vault" WHERE id = $1`, [id]);
+    const { rows: cps } = await pg.query(`SELECT "blockNumber", "eventsFolded", "equity"::text, "sharePrice", "peak", "maxDrawdown" FROM "VaultCheckpoint" WHERE "vaultId" = $1 ORDER BY 1`, [id]);
+    const { rows: [s] } = await pg.query(`SELECT "blockNumber", "eventsFolded", "equity"::text, "sharePrice", "recomputeFromBlock" FROM "VaultMetricsState" WHERE "vaultId" = $1`, [id]);
+    return JSON.stringify({ v, cps, s });
+  };
+  const [ra, rb] = [await read(a), await read(b)];
+  if (ra !== rb) throw new Error(`the two variants disagree:\n${ra}\n${rb}`);
+  console.log('both variants left the same Vault metrics, state and checkpoints');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
