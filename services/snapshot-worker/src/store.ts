@@ -1,10 +1,15 @@
-import { finishFold, startFold, writeCheckpoint, type FoldPoint, type FoldStart, type Tx } from '@vaults/shared';
+import {
+  finishFold, lockVaultForSnapshot, lockVaultForSnapshotByAddress, startFold,
+  type FoldPoint, type FoldStart, type PublishedMetrics, type SnapshotLock, type Tx,
+} from '@vaults/shared';
 import { applyEvent, metricsOf, type LedgerEvent } from './share-price';
 
 // The snapshot: fold a vault's events (non-removed trades and follower events, in position
 // order) into TVL, ROI and drawdown (docs/CONTRACT.md §9 rule 5). Incremental: it resumes
 // where startFold says (the position it last folded to, or a checkpoint before an event that a
 // writer changed there: the lock protocol, packages/shared/src/vault-events/lock-protocol.ts).
+// Statements: the lock, startFold, the event pages, and finishFold (checkpoints, state and Vault
+// row in one), which a run that found nothing to change leaves out.
 
 /** Events read per statement (a parameter of advanceSnapshot, so tests can make pages small). */
 export const SNAPSHOT_PAGE_SIZE = 5000;
@@ -17,32 +22,56 @@ export interface SnapshotResult {
   /** Events read this run: small when only new events arrived. */
   eventsRead: number;
   resumedFrom: FoldStart['resumedFrom'];
+  /** False when nothing changed: no new event, no recompute, the Vault row already right; nothing was written. */
+  wrote: boolean;
   tvl: string;
   roi: number;
   drawdown: number;
 }
 
+/** The snapshot worker's run: the vault by address (look-up and lock in one statement); undefined when unknown. */
+export async function snapshotVault(tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number): Promise<(SnapshotResult & { vaultId: number }) | undefined> {
+  const lock = await lockVaultForSnapshotByAddress(tx, chainId, vaultAddress);
+  return lock && { vaultId: lock.vaultId, ...(await foldLocked(tx, lock, checkpointEvery, SNAPSHOT_PAGE_SIZE)) };
+}
+
+/** The same run for a vault id (tests, bench). */
 export async function advanceSnapshot(tx: Tx, vaultId: number, checkpointEvery: number, pageSize = SNAPSHOT_PAGE_SIZE): Promise<SnapshotResult> {
-  const start = await startFold(tx, vaultId);
+  return foldLocked(tx, await lockVaultForSnapshot(tx, vaultId), checkpointEvery, pageSize);
+}
+
+async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, pageSize: number): Promise<SnapshotResult> {
+  const start = await startFold(tx, lock);
+  const every = BigInt(checkpointEvery);
+  const checkpoints: FoldPoint[] = [];
   let state: FoldPoint = start.point;
   let eventsRead = 0;
   for (;;) {
-    const page = await readEventsAfter(tx, vaultId, state, pageSize);
+    const page = await readEventsAfter(tx, lock.vaultId, state, pageSize);
     for (const e of page) {
       const position = { blockNumber: BigInt(e.blockNumber), logIndex: BigInt(e.logIndex), txHash: e.txHash, source: Number(e.source) };
       state = { ...applyEvent(state, toLedgerEvent(e)), ...position, eventsFolded: state.eventsFolded + 1n };
-      if (state.eventsFolded % BigInt(checkpointEvery) === 0n) await writeCheckpoint(tx, vaultId, state);
+      if (state.eventsFolded % every === 0n) checkpoints.push(state);
     }
     eventsRead += page.length;
     if (page.length < pageSize) break;
   }
-  await finishFold(tx, vaultId, state);
   const m = metricsOf(state);
-  await tx.execute`
-    UPDATE "Vault" SET "tvl" = ${m.tvl.toString()}::numeric, "roi" = ${m.roi}::float8, "drawdown" = ${m.drawdown}::float8,
-                       "updatedAt" = now()
-     WHERE id = ${vaultId}::int`;
-  return { eventsFolded: Number(state.eventsFolded), eventsRead, resumedFrom: start.resumedFrom, tvl: m.tvl.toString(), roi: m.roi, drawdown: m.drawdown };
+  const metrics: PublishedMetrics = { tvl: m.tvl.toString(), roi: m.roi, drawdown: m.drawdown };
+  // Resumed from the stored state and read nothing: the state is what finishFold would write
+  // (the recompute-from position is already clear), and the Vault row is checked, not assumed.
+  const unchanged = start.resumedFrom === 'state' && eventsRead === 0 && samePublished(start.published, metrics);
+  if (!unchanged) await finishFold(tx, lock, state, checkpoints, metrics);
+  return { eventsFolded: Number(state.eventsFolded), eventsRead, resumedFrom: start.resumedFrom, wrote: !unchanged, ...metrics };
+}
+
+/**
+ * Exactly the same values (Object.is: -0 is not 0). Postgres prints a float8 in its shortest
+ * exact form, so what was written reads back bit for bit; a server that rounds its output
+ * (extra_float_digits < 1) only makes this false, and the run writes as before.
+ */
+function samePublished(a: PublishedMetrics | undefined, b: PublishedMetrics): boolean {
+  return a !== undefined && a.tvl === b.tvl && Object.is(a.roi, b.roi) && Object.is(a.drawdown, b.drawdown);
 }
 
 interface EventRow {
