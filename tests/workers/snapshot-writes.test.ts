@@ -109,6 +109,24 @@ it('a run with nothing new writes nothing, and the Vault row is still right', as
   expect(await readVault(database, vaultId)).toEqual(foldFromScratch([deposit, ...all.slice(0, 11)], 5).vault);
 });
 
+it('a removal that leaves nothing to read and the metrics as they were still moves the state back', async () => {
+  const vaultId = await newVault(306);
+  const { deposit, trades: all } = history(306, 10, 4);
+  await followers([deposit]);
+  await trades(all);
+  const flat = live(trade(306, 0n, { blockNumber: 50 })); // pnl 0: the metrics do not move
+  await trades([flat]);
+  expect(await byAddress(306, 5)).toMatchObject({ eventsFolded: 6, wrote: true });
+  // Removed: the fold resumes from the checkpoint at the 5th event and reads nothing after it,
+  // with the same metrics as the Vault row shows; the state must still go back to 5 events and
+  // the recompute-from mark be cleared.
+  await trades([{ ...flat, removed: true }]);
+  expect(await byAddress(306, 5)).toMatchObject({ resumedFrom: 'checkpoint', eventsRead: 0, eventsFolded: 5, wrote: true });
+  const expected = foldFromScratch([deposit, ...all], 5);
+  expect(await readState(database, vaultId)).toEqual({ ...expected.state, recomputeFromBlock: null });
+  expect(await readVault(database, vaultId)).toEqual(expected.vault);
+});
+
 it('a vault without events gets its state row and keeps correct (zero) metrics; an unknown vault gets nothing', async () => {
   const vaultId = await newVault(304);
   expect(await byAddress(304, 5)).toMatchObject({ vaultId, eventsFolded: 0, eventsRead: 0, resumedFrom: 'state' });
@@ -144,12 +162,11 @@ it('reads the state after the lock: a recompute-from mark committed while the sn
   expect(await readCheckpoints(database, vaultId)).toEqual(expected.checkpoints);
 });
 
-/** Until a session of this database waits for an advisory lock (the snapshot, behind the writer). */
+/** Until a session of this database waits for a lock (the snapshot, behind the writer: its advisory lock, or any lock a changed statement would wait on first). */
 async function waitForLockWaiter(): Promise<void> {
   for (;;) {
     const [row] = await database.sql.query<{ n: number }>`
-      SELECT count(*)::int AS n FROM pg_locks
-       WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+      SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`;
     if (row!.n > 0) return;
     await new Promise((r) => setTimeout(r, 5));
   }
