@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { createDatabase, markRecomputeFrom, type Config, type Database, type Metrics } from '@vaults/shared';
 import { createTestDatabase } from '@vaults/testkit';
@@ -5,13 +6,15 @@ import { snapshotWorker } from '@vaults/snapshot-worker';
 import { baselineSnapshot } from './snapshot-baseline';
 import { median } from './stats';
 
-// Statements per CalculateSnapshot, the current handler against the pre-merge one
-// (snapshot-baseline.ts), on a database of its own: `pnpm exec tsx bench/snapshot-statements.ts`.
+// Statements and CPU per CalculateSnapshot, the current handler against the pre-merge one
+// (snapshot-baseline.ts), on a database of its own: `pnpm exec tsx bench/snapshot-statements.ts`
+// (ROUNDS=n, STATEMENT_TIMES=1 for ms per statement). Postgres must run on this machine (its
+// backends' CPU is read from /proc).
 // Each variant has its own vault with the same events (1 deposit, HISTORY trades); the rounds
 // interleave the two, so that the machine's noise falls on both alike. BEGIN/COMMIT are not
-// counted (db.transaction's business). Cases: (a) incremental (NEW_TRADES new trades), (b)
-// recompute (a trade inserted in the middle of the history and marked), (c) nothing new, (d) an
-// unknown vault. Ends by checking that both variants left the same metrics and checkpoints.
+// counted (db.transaction's business). Cases: incremental (NEW_TRADES new trades), nothing new
+// (right after it), an unknown vault, and once at the end recompute (a trade inserted in the
+// middle of the history and marked). Ends by checking that both variants left the same metrics and checkpoints.
 
 const HISTORY = 3000;
 const NEW_TRADES = 10;
@@ -20,58 +23,86 @@ const CHECKPOINT_EVERY = 1000;
 type Variant = 'before' | 'after';
 
 let statements = 0;
+/** With STATEMENT_TIMES=1: ms per statement, by its first words (where the time goes). */
+const times = new Map<string, number[]>();
 const query = Client.prototype.query as (...args: unknown[]) => unknown;
 Client.prototype.query = function (this: Client, ...args: unknown[]) {
   const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
   if (!/^\s*(BEGIN|COMMIT|ROLLBACK)\b/i.test(text ?? '')) statements++;
-  return query.apply(this, args);
+  const result = query.apply(this, args);
+  if (process.env.STATEMENT_TIMES && result instanceof Promise) {
+    const t0 = performance.now();
+    const key = (text ?? '').replace(/\s+/g, ' ').trim().slice(0, 60);
+    void result.then(() => times.set(key, [...(times.get(key) ?? []), performance.now() - t0]), () => undefined);
+  }
+  return result;
 } as typeof Client.prototype.query;
 
 const address = (n: number) => '0x' + n.toString(16).padStart(40, '0');
+
+interface Cost {
+  statements: number;
+  ms: number;
+  /** CPU of this process (node-postgres, the fold) and of the variant's Postgres backend, µs. */
+  nodeUs: number;
+  pgUs: number;
+}
 
 async function main(): Promise<void> {
   const tdb = await createTestDatabase('vaults_bench');
   const pg = new Client({ connectionString: tdb.url });
   await pg.connect();
-  const db = createDatabase(tdb.url, 2);
+  // One connection per variant: its backend's CPU (/proc/<pid>/schedstat) is the variant's Postgres cost.
+  const dbs = { before: createDatabase(tdb.url, 1), after: createDatabase(tdb.url, 1) };
   try {
+    const backends = { before: await backendPid(dbs.before), after: await backendPid(dbs.after) };
     const vaults = { before: await createVault(pg, 0x5b1), after: await createVault(pg, 0x5b2) };
-    const run = (v: Variant, vaultAddress = address(v === 'before' ? 0x5b1 : 0x5b2)) => snapshot(db, v, vaultAddress);
+    const run = (v: Variant, vaultAddress = address(v === 'before' ? 0x5b1 : 0x5b2)) => snapshot(dbs[v], backends[v], v, vaultAddress);
     for (const v of ['before', 'after'] as const) await run(v); // the full fold, and warm-up
-    const ms: Record<Variant, number[]> = { before: [], after: [] };
-    const counts: Record<string, Record<Variant, number>> = { incremental: { before: 0, after: 0 }, recompute: { before: 0, after: 0 }, 'nothing new': { before: 0, after: 0 }, 'unknown vault': { before: 0, after: 0 } };
+    const cases = ['incremental', 'nothing new', 'recompute', 'unknown vault'] as const;
+    const costs = Object.fromEntries(cases.map((c) => [c, { before: [] as Cost[], after: [] as Cost[] }])) as Record<(typeof cases)[number], Record<Variant, Cost[]>>;
     for (let r = 0; r < ROUNDS; r++) {
       for (const v of r % 2 ? (['after', 'before'] as const) : (['before', 'after'] as const)) {
         await insertTrades(pg, vaults[v], HISTORY + 1 + r * NEW_TRADES, NEW_TRADES);
-        const x = await run(v);
-        ms[v].push(x.ms);
-        counts.incremental![v] = x.statements;
+        costs.incremental[v].push(await run(v));
+        costs['nothing new'][v].push(await run(v));
+        if (r % 10 === 0) costs['unknown vault'][v].push(await run(v, address(0xdead)));
       }
     }
     for (const v of ['before', 'after'] as const) {
-      counts['nothing new']![v] = (await run(v)).statements;
-      await insertMiddleTrade(pg, db, vaults[v]);
-      counts.recompute![v] = (await run(v)).statements;
-      counts['unknown vault']![v] = (await run(v, address(0xdead))).statements;
+      await insertMiddleTrade(pg, dbs[v], vaults[v]);
+      costs.recompute[v].push(await run(v));
     }
-    console.log(`statements per CalculateSnapshot (BEGIN/COMMIT not counted), history ${HISTORY} trades, checkpoint every ${CHECKPOINT_EVERY}`);
-    for (const [name, c] of Object.entries(counts)) console.log(`  ${name.padEnd(14)} before ${c.before}  after ${c.after}`);
-    const [b, a] = [median(ms.before), median(ms.after)];
-    console.log(`incremental (${NEW_TRADES} new trades) median ms over ${ROUNDS} interleaved rounds: before ${b.toFixed(3)}  after ${a.toFixed(3)}  (after/before ${(a / b).toFixed(2)})`);
+    console.log(`per CalculateSnapshot, history ${HISTORY} trades, checkpoint every ${CHECKPOINT_EVERY}, ${ROUNDS} interleaved rounds (incremental: ${NEW_TRADES} new trades);`);
+    console.log('statements without BEGIN/COMMIT; medians of wall ms, CPU µs of this process and of the Postgres backend:');
+    const fmt = (c: Cost[]) => `${String(median(c.map((x) => x.statements))).padStart(3)} stmts ${median(c.map((x) => x.ms)).toFixed(2).padStart(6)} ms ${median(c.map((x) => x.nodeUs)).toFixed(0).padStart(6)} µs node ${median(c.map((x) => x.pgUs)).toFixed(0).padStart(6)} µs pg`;
+    for (const c of cases) console.log(`  ${c.padEnd(14)} before ${fmt(costs[c].before)}   after ${fmt(costs[c].after)}`);
+    for (const [key, t] of times) if (t.length >= ROUNDS) console.log(`  ${median(t).toFixed(3).padStart(7)} ms x${t.length}  ${key}`);
     await sameOutcome(pg, vaults.before, vaults.after);
   } finally {
-    await db.close();
+    for (const d of Object.values(dbs)) await d.close();
     await pg.end();
     await tdb.drop();
   }
 }
 
-async function snapshot(db: Database, v: Variant, vaultAddress: string): Promise<{ statements: number; ms: number }> {
-  const s0 = statements;
-  const t0 = performance.now();
+async function snapshot(db: Database, backend: number, v: Variant, vaultAddress: string): Promise<Cost> {
+  const [s0, c0, p0, t0] = [statements, process.cpuUsage(), backendCpuUs(backend), performance.now()];
   if (v === 'before') await baselineSnapshot(db, 1, vaultAddress, CHECKPOINT_EVERY);
   else await snapshotWorker.handlers.CalculateSnapshot({ chainId: 1, vaultAddress }, DEPS(db), CTX);
-  return { statements: statements - s0, ms: performance.now() - t0 };
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { statements: statements - s0, ms, nodeUs: c.user + c.system, pgUs: backendCpuUs(backend) - p0 };
+}
+
+async function backendPid(db: Database): Promise<number> {
+  const [row] = await db.sql.query<{ pid: number }>`SELECT pg_backend_pid() AS pid`;
+  return row!.pid;
+}
+
+/** Time on CPU of a local Postgres backend, µs (schedstat: ns, first field). */
+function backendCpuUs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
 }
 
 const noop = () => undefined;

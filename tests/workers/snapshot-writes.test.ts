@@ -127,11 +127,18 @@ it('a removal that leaves nothing to read and the metrics as they were still mov
   expect(await readVault(database, vaultId)).toEqual(expected.vault);
 });
 
-it('a vault without events gets its state row and keeps correct (zero) metrics; an unknown vault gets nothing', async () => {
+it('a vault without events keeps correct (zero) metrics; an unknown vault gets nothing', async () => {
   const vaultId = await newVault(304);
-  expect(await byAddress(304, 5)).toMatchObject({ vaultId, eventsFolded: 0, eventsRead: 0, resumedFrom: 'state' });
+  expect(await byAddress(304, 5)).toMatchObject({ vaultId, eventsFolded: 0, eventsRead: 0, resumedFrom: 'state', wrote: false });
   expect(await readVault(database, vaultId)).toEqual({ tvl: '0', roi: 0, drawdown: 0 });
-  expect(await readState(database, vaultId)).toMatchObject({ eventsFolded: '0', recomputeFromBlock: null });
+  // Its first events are then folded from the origin.
+  const { deposit, trades: all } = history(304, 10, 3);
+  await followers([deposit]);
+  await trades(all);
+  expect(await byAddress(304, 5)).toMatchObject({ eventsFolded: 4, eventsRead: 4, wrote: true });
+  const expected = foldFromScratch([deposit, ...all], 5);
+  expect(await readState(database, vaultId)).toEqual({ ...expected.state, recomputeFromBlock: null });
+  expect(await readVault(database, vaultId)).toEqual(expected.vault);
 
   const states = () => database.sql.query`SELECT count(*)::int AS n FROM "VaultMetricsState"`;
   const n = await states();

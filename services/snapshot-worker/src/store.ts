@@ -8,8 +8,9 @@ import { applyEvent, metricsOf, type LedgerEvent } from './share-price';
 // order) into TVL, ROI and drawdown (docs/CONTRACT.md §9 rule 5). Incremental: it resumes
 // where startFold says (the position it last folded to, or a checkpoint before an event that a
 // writer changed there: the lock protocol, packages/shared/src/vault-events/lock-protocol.ts).
-// Statements: the lock, startFold, the event pages, and finishFold (checkpoints, state and Vault
-// row in one), which a run that found nothing to change leaves out.
+// Statements: the lock (with the vault's look-up), startFold (the state; and the checkpoint to
+// resume from, on a recompute), the event pages, and finishFold (any checkpoints; the state and
+// the Vault row in one), which a run that found nothing to change leaves out.
 
 /** Events read per statement (a parameter of advanceSnapshot, so tests can make pages small). */
 export const SNAPSHOT_PAGE_SIZE = 5000;
@@ -58,9 +59,10 @@ async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, p
   }
   const m = metricsOf(state);
   const metrics: PublishedMetrics = { tvl: m.tvl.toString(), roi: m.roi, drawdown: m.drawdown };
-  // Resumed from the stored state and read nothing: the state is what finishFold would write
-  // (the recompute-from position is already clear), and the Vault row is checked, not assumed.
-  const unchanged = start.resumedFrom === 'state' && eventsRead === 0 && samePublished(start.published, metrics);
+  // Resumed from the stored state (or a vault's first: the column defaults) and read nothing: the
+  // state is what finishFold would write (no recompute-from position), and the Vault row is
+  // checked, not assumed (a new vault's defaults are the metrics of no events).
+  const unchanged = start.resumedFrom === 'state' && eventsRead === 0 && samePublished(lock.published, metrics);
   if (!unchanged) await finishFold(tx, lock, state, checkpoints, metrics);
   return { eventsFolded: Number(state.eventsFolded), eventsRead, resumedFrom: start.resumedFrom, wrote: !unchanged, ...metrics };
 }

@@ -32,31 +32,50 @@ export async function lockVaultsForWrite(tx: Tx, vaultIds: number[]): Promise<vo
       FROM (SELECT unnest(${ids.map(String)}::text[]::int[]) AS id ORDER BY 1) AS ordered`;
 }
 
+/** A vault's metrics as its Vault row shows them (tvl as numeric text). */
+export interface PublishedMetrics {
+  tvl: string;
+  roi: number;
+  drawdown: number;
+}
+
 declare const held: unique symbol;
 /** What startFold and finishFold require: this transaction holds the vault's snapshot lock (rule 1). */
 export interface SnapshotLock {
   readonly vaultId: number;
+  /**
+   * The Vault row's metrics, read by the statement that took the lock: possibly from before the
+   * lock wait. Good enough to tell "already right": a snapshot that committed during the wait
+   * wrote the Vault row together with the state (finishFold), so if this older value equals the
+   * metrics of the state read after the lock, so does the current one. Undefined: no such row.
+   */
+  readonly published: PublishedMetrics | undefined;
   readonly [held]: true;
 }
 
+type PublishedRow = { [K in keyof PublishedMetrics]: PublishedMetrics[K] | null };
+const published = (r: PublishedRow | undefined) => (r?.tvl == null ? undefined : { tvl: r.tvl, roi: r.roi!, drawdown: r.drawdown! });
+
 /** Rule 1, snapshot side: exclusive, for the whole fold. */
 export async function lockVaultForSnapshot(tx: Tx, vaultId: number): Promise<SnapshotLock> {
-  await tx.query`SELECT pg_advisory_xact_lock(${VAULT_METRICS}::int, ${vaultId}::int)::text AS locked`;
-  return { vaultId } as SnapshotLock;
+  const [row] = await tx.query<PublishedRow>`
+    SELECT v."tvl"::text AS tvl, v."roi", v."drawdown"
+      FROM (SELECT pg_advisory_xact_lock(${VAULT_METRICS}::int, ${vaultId}::int)) AS locked LEFT JOIN "Vault" v ON v.id = ${vaultId}::int`;
+  return { vaultId, published: published(row) } as SnapshotLock;
 }
 
 /**
  * Rule 1, snapshot side, for a vault known by its address: the id look-up and the lock in one
  * statement; undefined (no lock taken) when no such vault exists. The look-up reads the snapshot
- * taken before the lock wait, which is fine for the id (it never changes) and for "no such vault"
- * (a deploy not committed yet is not known yet, as with a look-up of its own); nothing else may
- * be read here: see startFold.
+ * taken before the lock wait, which is fine for the id (it never changes), for "no such vault"
+ * (a deploy not committed yet is not known yet, as with a look-up of its own) and for the Vault
+ * metrics (see SnapshotLock); the state must not be read here: see startFold.
  */
 export async function lockVaultForSnapshotByAddress(tx: Tx, chainId: number, vaultAddress: string): Promise<SnapshotLock | undefined> {
-  const [row] = await tx.query<{ id: number }>`
-    SELECT id, pg_advisory_xact_lock(${VAULT_METRICS}::int, id)::text AS locked
+  const [row] = await tx.query<{ id: number } & PublishedRow>`
+    SELECT id, pg_advisory_xact_lock(${VAULT_METRICS}::int, id)::text AS locked, "tvl"::text AS tvl, "roi", "drawdown"
       FROM "Vault" WHERE "chainId" = ${String(chainId)}::bigint AND "contractAddress" = ${vaultAddress}`;
-  return row && ({ vaultId: row.id } as SnapshotLock);
+  return row && ({ vaultId: row.id, published: published(row) } as SnapshotLock);
 }
 
 /** A (vault, follower) balance: recomputed from the ledger by one transaction at a time. Pairs sorted. */
@@ -123,101 +142,88 @@ export const ORIGIN: Readonly<FoldPoint> = Object.freeze({
 });
 
 
-/** A vault's metrics as its Vault row shows them (tvl as numeric text). */
-export interface PublishedMetrics {
-  tvl: string;
-  roi: number;
-  drawdown: number;
-}
+/** A vault folded for the first time: the origin, as VaultMetricsState's column defaults spell it. */
+const FIRST_STATE: Readonly<FoldPoint> = Object.freeze({ ...ORIGIN, source: 1 });
 
 export interface FoldStart {
   point: FoldPoint;
   resumedFrom: 'state' | 'checkpoint' | 'origin';
-  /** The Vault row's metrics now (read under the lock): a fold that changed nothing need not write them again. */
-  published: PublishedMetrics | undefined;
 }
 
 type PointRow = Omit<FoldPoint, 'equity'> & { equity: string };
-type StartRow = PointRow & { kind: 'state' | 'checkpoint'; recomputeFromBlock: string | null } & { [K in keyof PublishedMetrics]: PublishedMetrics[K] | null };
 
 /**
- * Rule 3: where the fold resumes: the stored state (created at the origin on the first fold),
- * or, with a recompute-from position set, the newest checkpoint before it (the origin if none),
- * the later checkpoints deleted. One statement, which must not be the one that took the lock: a
- * statement reads the snapshot taken when it started, so reading the state in the statement that
- * waited for the lock could miss a recompute-from position that a writer committed during the
- * wait. Taken after the lock, this statement sees every writer that marked this vault, and no
- * writer can mark it until commit (they wait for the lock, rule 1). Within the statement, the
- * checkpoint read (before the position) and the delete (at or after it) touch disjoint rows, so
- * it does not matter that the read does not see the delete.
+ * Rule 3: where the fold resumes: the stored state (the origin for a vault without one), or, with
+ * a recompute-from position set, the newest checkpoint before it (the origin if none), the later
+ * checkpoints deleted. The state is read by a statement of its own after the one that took the
+ * lock: a statement reads the snapshot taken when it started, so reading the state in the
+ * statement that waited for the lock could miss a recompute-from position that a writer
+ * committed during the wait. Read after the lock, it shows every writer that marked this vault,
+ * and none can mark it until commit (they wait for the lock, rule 1). No state row is created
+ * here: writers have nothing to mark before a first fold, and finishFold creates it.
  */
 export async function startFold(tx: Tx, lock: SnapshotLock): Promise<FoldStart> {
-  const v = lock.vaultId;
-  const rows = await tx.query<StartRow>`
-    WITH created AS (
-      INSERT INTO "VaultMetricsState" ("vaultId") VALUES (${v}::int) ON CONFLICT DO NOTHING
-      RETURNING "blockNumber", "logIndex", "txHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded",
-                "recomputeFromBlock", "recomputeFromLogIndex"
-    ), state AS (
-      -- Exactly one row: the one just created (which this statement's snapshot cannot see in the table), or the stored one.
-      SELECT * FROM created
-      UNION ALL
-      SELECT "blockNumber", "logIndex", "txHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded",
-             "recomputeFromBlock", "recomputeFromLogIndex"
-        FROM "VaultMetricsState" WHERE "vaultId" = ${v}::int
-    ), checkpoint AS (
-      SELECT c.* FROM state s JOIN "VaultCheckpoint" c
-          ON c."vaultId" = ${v}::int AND (c."blockNumber", c."logIndex") < (s."recomputeFromBlock", s."recomputeFromLogIndex")
-       WHERE s."recomputeFromBlock" IS NOT NULL
-       ORDER BY c."blockNumber" DESC, c."logIndex" DESC, c."txHash" DESC, c."source" DESC LIMIT 1
-    ), dropped AS (
-      DELETE FROM "VaultCheckpoint" c USING state s
-       WHERE s."recomputeFromBlock" IS NOT NULL AND c."vaultId" = ${v}::int
-         AND (c."blockNumber", c."logIndex") >= (s."recomputeFromBlock", s."recomputeFromLogIndex")
-    )
-    SELECT 'state' AS kind, s."blockNumber", s."logIndex", s."txHash", s."source", s."equity"::text AS equity, s."sharePrice", s."peak",
-           s."maxDrawdown", s."eventsFolded", s."recomputeFromBlock", v."tvl"::text AS tvl, v."roi", v."drawdown"
-      FROM state s LEFT JOIN "Vault" v ON v.id = ${v}::int
-    UNION ALL
-    SELECT 'checkpoint', "blockNumber", "logIndex", "txHash", "source", "equity"::text, "sharePrice", "peak", "maxDrawdown", "eventsFolded",
-           NULL, NULL, NULL, NULL
-      FROM checkpoint`;
-  const state = rows.find((r) => r.kind === 'state')!;
-  const cp = rows.find((r) => r.kind === 'checkpoint');
-  const published = state.tvl === null ? undefined : { tvl: state.tvl, roi: state.roi!, drawdown: state.drawdown! };
-  if (state.recomputeFromBlock === null) return { point: fromRow(state), resumedFrom: 'state', published };
-  return cp ? { point: fromRow(cp), resumedFrom: 'checkpoint', published } : { point: { ...ORIGIN }, resumedFrom: 'origin', published };
+  const [row] = await tx.query<PointRow & { recomputeFromBlock: string | null; recomputeFromLogIndex: string | null }>`
+    SELECT "blockNumber", "logIndex", "txHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown",
+           "eventsFolded", "recomputeFromBlock", "recomputeFromLogIndex"
+      FROM "VaultMetricsState" WHERE "vaultId" = ${lock.vaultId}::int`;
+  if (!row) return { point: { ...FIRST_STATE }, resumedFrom: 'state' };
+  if (row.recomputeFromBlock === null) return { point: fromRow(row), resumedFrom: 'state' };
+  const cp = await resumeBefore(tx, lock.vaultId, row.recomputeFromBlock, row.recomputeFromLogIndex!);
+  return cp ? { point: fromRow(cp), resumedFrom: 'checkpoint' } : { point: { ...ORIGIN }, resumedFrom: 'origin' };
 }
 
 /**
- * Rules 2 and 3, and the result: the checkpoints the fold passed (one every N events), the
- * fold's new position with the recompute-from position cleared, and the metrics on the Vault
- * row, in one statement at the end of the fold (the fold is invisible until commit either way).
- * It must come after startFold's statement: its inserts run under their own snapshot, which sees
- * the checkpoints startFold deleted as gone, so a checkpoint re-made at a deleted one's position
- * is written, not skipped by ON CONFLICT. The three writes touch three different tables.
+ * The newest checkpoint strictly before (b, l), and the others deleted, in one statement: the
+ * read and the delete touch disjoint rows (before / at or after the position), so that the read
+ * does not see the delete does not matter.
+ */
+async function resumeBefore(tx: Tx, vaultId: number, b: string, l: string): Promise<PointRow | undefined> {
+  const [cp] = await tx.query<PointRow>`
+    WITH dropped AS (
+      DELETE FROM "VaultCheckpoint" WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") >= (${b}::bigint, ${l}::bigint)
+    )
+    SELECT "blockNumber", "logIndex", "txHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown", "eventsFolded"
+      FROM "VaultCheckpoint"
+     WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") < (${b}::bigint, ${l}::bigint)
+     ORDER BY "blockNumber" DESC, "logIndex" DESC, "txHash" DESC, "source" DESC LIMIT 1`;
+  return cp;
+}
+
+/**
+ * Rules 2 and 3, and the result: the checkpoints the fold passed (one every N events; all in one
+ * statement, usually none), then the fold's new position with the recompute-from position
+ * cleared and the metrics on the Vault row, in one statement (two tables; the fold is invisible
+ * until commit either way). Checkpoints are written after startFold's statement, whose delete
+ * they therefore see: one re-made at a deleted one's position is written, not skipped by ON
+ * CONFLICT (the insert and the delete in one statement would skip it).
  */
 export async function finishFold(tx: Tx, lock: SnapshotLock, s: FoldPoint, checkpoints: FoldPoint[], metrics: PublishedMetrics): Promise<void> {
   const v = lock.vaultId;
-  const col = <K extends keyof FoldPoint>(k: K) => checkpoints.map((c) => String(c[k]));
+  if (checkpoints.length) await writeCheckpoints(tx, v, checkpoints);
   await tx.execute`
-    WITH checkpoints AS (
-      INSERT INTO "VaultCheckpoint" ("vaultId", "blockNumber", "logIndex", "txHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded")
-      SELECT ${v}::int, * FROM unnest(${col('blockNumber')}::text[]::bigint[], ${col('logIndex')}::text[]::bigint[], ${col('txHash')}::text[],
-                                      ${col('source')}::text[]::int[], ${col('equity')}::text[]::numeric[], ${col('sharePrice')}::text[]::float8[],
-                                      ${col('peak')}::text[]::float8[], ${col('maxDrawdown')}::text[]::float8[], ${col('eventsFolded')}::text[]::bigint[])
-      ON CONFLICT DO NOTHING
-    ), state AS (
-      UPDATE "VaultMetricsState"
-         SET "blockNumber" = ${String(s.blockNumber)}::bigint, "logIndex" = ${String(s.logIndex)}::bigint,
-             "txHash" = ${s.txHash}, "source" = ${s.source}::int, "equity" = ${s.equity.toString()}::numeric, "sharePrice" = ${s.sharePrice}::float8,
-             "peak" = ${s.peak}::float8, "maxDrawdown" = ${s.maxDrawdown}::float8,
-             "eventsFolded" = ${String(s.eventsFolded)}::bigint,
-             "recomputeFromBlock" = NULL, "recomputeFromLogIndex" = NULL, "updatedAt" = now()
-       WHERE "vaultId" = ${v}::int
+    WITH state AS (
+      INSERT INTO "VaultMetricsState" ("vaultId", "blockNumber", "logIndex", "txHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded")
+      VALUES (${v}::int, ${String(s.blockNumber)}::bigint, ${String(s.logIndex)}::bigint, ${s.txHash}, ${s.source}::int, ${s.equity.toString()}::numeric,
+              ${s.sharePrice}::float8, ${s.peak}::float8, ${s.maxDrawdown}::float8, ${String(s.eventsFolded)}::bigint)
+      ON CONFLICT ("vaultId") DO UPDATE
+         SET "blockNumber" = EXCLUDED."blockNumber", "logIndex" = EXCLUDED."logIndex", "txHash" = EXCLUDED."txHash", "source" = EXCLUDED."source",
+             "equity" = EXCLUDED."equity", "sharePrice" = EXCLUDED."sharePrice", "peak" = EXCLUDED."peak", "maxDrawdown" = EXCLUDED."maxDrawdown",
+             "eventsFolded" = EXCLUDED."eventsFolded", "recomputeFromBlock" = NULL, "recomputeFromLogIndex" = NULL, "updatedAt" = now()
     )
     UPDATE "Vault" SET "tvl" = ${metrics.tvl}::numeric, "roi" = ${metrics.roi}::float8, "drawdown" = ${metrics.drawdown}::float8, "updatedAt" = now()
      WHERE id = ${v}::int`;
+}
+
+/** Rule 3: checkpoints (one every N events), in one statement. */
+async function writeCheckpoints(tx: Tx, vaultId: number, checkpoints: FoldPoint[]): Promise<void> {
+  const col = <K extends keyof FoldPoint>(k: K) => checkpoints.map((c) => String(c[k]));
+  await tx.execute`
+    INSERT INTO "VaultCheckpoint" ("vaultId", "blockNumber", "logIndex", "txHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded")
+    SELECT ${vaultId}::int, * FROM unnest(${col('blockNumber')}::text[]::bigint[], ${col('logIndex')}::text[]::bigint[], ${col('txHash')}::text[],
+                                          ${col('source')}::text[]::int[], ${col('equity')}::text[]::numeric[], ${col('sharePrice')}::text[]::float8[],
+                                          ${col('peak')}::text[]::float8[], ${col('maxDrawdown')}::text[]::float8[], ${col('eventsFolded')}::text[]::bigint[])
+    ON CONFLICT DO NOTHING`;
 }
 
 function fromRow(r: PointRow): FoldPoint {
