@@ -1,4 +1,4 @@
-import { findVaultIds, lockVaultForSnapshot, type Database, type Tx } from '@vaults/shared';
+import { findVaultIds, lockVaultForSnapshot, type Database, type FoldPoint, type Tx } from '@vaults/shared';
 import { applyEvent, metricsOf, SNAPSHOT_PAGE_SIZE, type LedgerEvent } from '@vaults/snapshot-worker';
 
 // The CalculateSnapshot of commit 295c1e2, before its statements were merged: the vault look-up
@@ -7,17 +7,7 @@ import { applyEvent, metricsOf, SNAPSHOT_PAGE_SIZE, type LedgerEvent } from '@va
 // its own statement. Kept only so that bench/snapshot-statements.ts can run it interleaved with
 // the current code on one machine in one run; it is not used anywhere else.
 
-interface Point {
-  blockNumber: bigint;
-  logIndex: bigint;
-  txHash: string;
-  source: number;
-  equity: bigint;
-  sharePrice: number;
-  peak: number;
-  maxDrawdown: number;
-  eventsFolded: bigint;
-}
+type Point = FoldPoint;
 type Row = Record<string, string | number | null>;
 
 export async function baselineSnapshot(db: Database, chainId: number, vaultAddress: string, checkpointEvery: number): Promise<void> {
