@@ -1,4 +1,4 @@
-import { findVaultIds, lockVaultForSnapshot, type Database, type FoldPoint, type Tx } from '@vaults/shared';
+import { findVaultIds, type Database, type FoldPoint, type Tx } from '@vaults/shared';
 import { applyEvent, metricsOf, SNAPSHOT_PAGE_SIZE, type LedgerEvent } from '@vaults/snapshot-worker';
 
 // The CalculateSnapshot of commit 295c1e2, before its statements were merged: the vault look-up
@@ -39,7 +39,8 @@ export async function baselineSnapshot(db: Database, chainId: number, vaultAddre
 }
 
 async function start(tx: Tx, vaultId: number): Promise<Point> {
-  await lockVaultForSnapshot(tx, vaultId);
+  // lockVaultForSnapshot as it was (key space VAULT_METRICS = 1 of lock-protocol.ts).
+  await tx.query`SELECT pg_advisory_xact_lock(1::int, ${vaultId}::int)::text AS locked`;
   await tx.execute`INSERT INTO "VaultMetricsState" ("vaultId") VALUES (${vaultId}::int) ON CONFLICT DO NOTHING`;
   const [row] = await tx.query<Row>`
     SELECT "blockNumber", "logIndex", "txHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown",
