@@ -45,9 +45,10 @@ export interface SnapshotLock {
   readonly vaultId: number;
   /**
    * The Vault row's metrics, read by the statement that took the lock: possibly from before the
-   * lock wait. Good enough to tell "already right": a snapshot that committed during the wait
-   * wrote the Vault row together with the state (finishFold), so if this older value equals the
-   * metrics of the state read after the lock, so does the current one. Undefined: no such row.
+   * lock wait. Good enough to tell "already right" (the fold then writes nothing): only snapshots
+   * write these columns, each in one statement with the state (finishFold), so if a snapshot
+   * committed during the wait, the current value is the metrics of the state read after the
+   * lock anyway; if none did, this value is the current one. Undefined: no such row.
    */
   readonly published: PublishedMetrics | undefined;
   readonly [held]: true;
@@ -140,7 +141,6 @@ export interface FoldPoint {
 export const ORIGIN: Readonly<FoldPoint> = Object.freeze({
   blockNumber: -1n, logIndex: -1n, txHash: '', source: 0, equity: 0n, sharePrice: 1, peak: 1, maxDrawdown: 0, eventsFolded: 0n,
 });
-
 
 /** A vault folded for the first time: the origin, as VaultMetricsState's column defaults spell it. */
 const FIRST_STATE: Readonly<FoldPoint> = Object.freeze({ ...ORIGIN, source: 1 });
