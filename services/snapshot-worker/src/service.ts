@@ -1,5 +1,5 @@
-import { defineService, findVaultIds } from '@vaults/shared';
-import { advanceSnapshot } from './store';
+import { defineService } from '@vaults/shared';
+import { snapshotVault } from './store';
 
 /** CalculateSnapshot: bring the vault's TVL, ROI and drawdown up to date (incrementally). */
 export const snapshotWorker = defineService({
@@ -8,16 +8,13 @@ export const snapshotWorker = defineService({
   createDeps: ({ db, config, metrics }) => ({ db, config, metrics }),
   handlers: {
     CalculateSnapshot: async (request, { db, config, metrics }, { log }) => {
-      const [vaultId] = (await findVaultIds(db.sql, [request])).values();
-      if (vaultId === undefined) {
-        // Nothing to compute: a vault with events always exists before its snapshot is asked for.
-        log.info({ vaultAddress: request.vaultAddress }, 'snapshot of an unknown vault: nothing to do');
-        return;
-      }
       const stop = metrics.dbTransactionDuration.startTimer({ operation: 'snapshot' });
       try {
-        const result = await db.transaction((tx) => advanceSnapshot(tx, vaultId, config.snapshotCheckpointEvery));
-        log.debug({ vaultId, ...result }, 'snapshot done');
+        // The vault's look-up is the transaction's first statement (it takes the lock too).
+        const result = await db.transaction((tx) => snapshotVault(tx, request.chainId, request.vaultAddress, config.snapshotCheckpointEvery));
+        if (result) log.debug(result, 'snapshot done');
+        // Nothing to compute: a vault with events always exists before its snapshot is asked for.
+        else log.info({ vaultAddress: request.vaultAddress }, 'snapshot of an unknown vault: nothing to do');
       } finally {
         stop();
       }

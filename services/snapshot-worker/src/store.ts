@@ -1,10 +1,16 @@
-import { finishFold, startFold, writeCheckpoint, type FoldPoint, type FoldStart, type Tx } from '@vaults/shared';
-import { applyEvent, metricsOf, type LedgerEvent } from './share-price';
+import {
+  finishFold, lockVaultForSnapshot, lockVaultForSnapshotByAddress, startFold,
+  type FoldPoint, type FoldStart, type PublishedMetrics, type SnapshotLock, type Tx,
+} from '@vaults/shared';
+import { applyEvent, metricsOf, type LedgerEvent, type SharePriceState } from './share-price';
 
 // The snapshot: fold a vault's events (non-removed trades and follower events, in position
 // order) into TVL, ROI and drawdown (docs/CONTRACT.md §9 rule 5). Incremental: it resumes
 // where startFold says (the position it last folded to, or a checkpoint before an event that a
 // writer changed there: the lock protocol, packages/shared/src/vault-events/lock-protocol.ts).
+// Statements: the lock (with the vault's look-up), startFold (the state; and the checkpoint to
+// resume from, on a recompute), the event pages, and finishFold (any checkpoints; the state and
+// the Vault row in one), which a run that found nothing to change leaves out.
 
 /** Events read per statement (a parameter of advanceSnapshot, so tests can make pages small). */
 export const SNAPSHOT_PAGE_SIZE = 5000;
@@ -17,32 +23,76 @@ export interface SnapshotResult {
   /** Events read this run: small when only new events arrived. */
   eventsRead: number;
   resumedFrom: FoldStart['resumedFrom'];
+  /** False when nothing changed: no new event, no recompute, the Vault row already right; nothing was written. */
+  wrote: boolean;
   tvl: string;
   roi: number;
   drawdown: number;
 }
 
+/** The snapshot worker's run: the vault by address (look-up and lock in one statement); undefined when unknown. */
+export async function snapshotVault(tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number): Promise<(SnapshotResult & { vaultId: number }) | undefined> {
+  const lock = await lockVaultForSnapshotByAddress(tx, chainId, vaultAddress);
+  return lock && { vaultId: lock.vaultId, ...(await foldLocked(tx, lock, checkpointEvery, SNAPSHOT_PAGE_SIZE)) };
+}
+
+/** The same run for a vault id (tests, bench). */
 export async function advanceSnapshot(tx: Tx, vaultId: number, checkpointEvery: number, pageSize = SNAPSHOT_PAGE_SIZE): Promise<SnapshotResult> {
-  const start = await startFold(tx, vaultId);
+  return foldLocked(tx, await lockVaultForSnapshot(tx, vaultId), checkpointEvery, pageSize);
+}
+
+async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, pageSize: number): Promise<SnapshotResult> {
+  const start = await startFold(tx, lock);
+  const checkpoints: FoldPoint[] = [];
   let state: FoldPoint = start.point;
   let eventsRead = 0;
   for (;;) {
-    const page = await readEventsAfter(tx, vaultId, state, pageSize);
-    for (const e of page) {
-      const position = { blockNumber: BigInt(e.blockNumber), logIndex: BigInt(e.logIndex), txHash: e.txHash, source: Number(e.source) };
-      state = { ...applyEvent(state, toLedgerEvent(e)), ...position, eventsFolded: state.eventsFolded + 1n };
-      if (state.eventsFolded % BigInt(checkpointEvery) === 0n) await writeCheckpoint(tx, vaultId, state);
-    }
+    const page = await readEventsAfter(tx, lock.vaultId, state, pageSize);
+    state = foldPage(state, page, checkpointEvery, checkpoints);
     eventsRead += page.length;
     if (page.length < pageSize) break;
   }
-  await finishFold(tx, vaultId, state);
   const m = metricsOf(state);
-  await tx.execute`
-    UPDATE "Vault" SET "tvl" = ${m.tvl.toString()}::numeric, "roi" = ${m.roi}::float8, "drawdown" = ${m.drawdown}::float8,
-                       "updatedAt" = now()
-     WHERE id = ${vaultId}::int`;
-  return { eventsFolded: Number(state.eventsFolded), eventsRead, resumedFrom: start.resumedFrom, tvl: m.tvl.toString(), roi: m.roi, drawdown: m.drawdown };
+  const metrics: PublishedMetrics = { tvl: m.tvl.toString(), roi: m.roi, drawdown: m.drawdown };
+  // Resumed from the stored state (or a vault's first: the column defaults) and read nothing: the
+  // state is what finishFold would write (no recompute-from position), and the Vault row is
+  // checked, not assumed (a new vault's defaults are the metrics of no events).
+  const unchanged = start.resumedFrom === 'state' && eventsRead === 0 && samePublished(lock.published, metrics);
+  if (!unchanged) await finishFold(tx, lock, state, checkpoints, metrics);
+  return { eventsFolded: Number(state.eventsFolded), eventsRead, resumedFrom: start.resumedFrom, wrote: !unchanged, ...metrics };
+}
+
+/**
+ * The point after a page of events, with a checkpoint pushed at every multiple of `every` events
+ * folded. Per event only the share-price state moves (a small object of its own, counted with a
+ * number); positions are built where they are needed, at checkpoints and at the page's end. (A
+ * whole FoldPoint rebuilt per event cost ~20x more CPU: 1.1 s against 55 ms for 100k events.)
+ */
+function foldPage(from: FoldPoint, page: EventRow[], every: number, checkpoints: FoldPoint[]): FoldPoint {
+  if (!page.length) return from;
+  let s: SharePriceState = { equity: from.equity, sharePrice: from.sharePrice, peak: from.peak, maxDrawdown: from.maxDrawdown };
+  let folded = Number(from.eventsFolded);
+  for (const e of page) {
+    s = applyEvent(s, toLedgerEvent(e));
+    if (++folded % every === 0) checkpoints.push(pointAt(s, e, folded));
+  }
+  return pointAt(s, page[page.length - 1]!, folded);
+}
+
+function pointAt(s: SharePriceState, e: EventRow, eventsFolded: number): FoldPoint {
+  return {
+    blockNumber: BigInt(e.blockNumber), logIndex: BigInt(e.logIndex), txHash: e.txHash, source: Number(e.source),
+    equity: s.equity, sharePrice: s.sharePrice, peak: s.peak, maxDrawdown: s.maxDrawdown, eventsFolded: BigInt(eventsFolded),
+  };
+}
+
+/**
+ * Exactly the same values (Object.is: -0 is not 0). Postgres prints a float8 in its shortest
+ * exact form, so what was written reads back bit for bit; a server that rounds its output
+ * (extra_float_digits < 1) only makes this false, and the run writes as before.
+ */
+function samePublished(a: PublishedMetrics | undefined, b: PublishedMetrics): boolean {
+  return a !== undefined && a.tvl === b.tvl && Object.is(a.roi, b.roi) && Object.is(a.drawdown, b.drawdown);
 }
 
 interface EventRow {

@@ -32,9 +32,51 @@ export async function lockVaultsForWrite(tx: Tx, vaultIds: number[]): Promise<vo
       FROM (SELECT unnest(${ids.map(String)}::text[]::int[]) AS id ORDER BY 1) AS ordered`;
 }
 
+/** A vault's metrics as its Vault row shows them (tvl as numeric text). */
+export interface PublishedMetrics {
+  tvl: string;
+  roi: number;
+  drawdown: number;
+}
+
+declare const held: unique symbol;
+/** What startFold and finishFold require: this transaction holds the vault's snapshot lock (rule 1). */
+export interface SnapshotLock {
+  readonly vaultId: number;
+  /**
+   * The Vault row's metrics, read by the statement that took the lock: possibly from before the
+   * lock wait. Good enough to tell "already right" (the fold then writes nothing): only snapshots
+   * write these columns, each in one statement with the state (finishFold), so if a snapshot
+   * committed during the wait, the current value is the metrics of the state read after the
+   * lock anyway; if none did, this value is the current one. Undefined: no such row.
+   */
+  readonly published: PublishedMetrics | undefined;
+  readonly [held]: true;
+}
+
+type PublishedRow = { [K in keyof PublishedMetrics]: PublishedMetrics[K] | null };
+const published = (r: PublishedRow | undefined) => (r?.tvl == null ? undefined : { tvl: r.tvl, roi: r.roi!, drawdown: r.drawdown! });
+
 /** Rule 1, snapshot side: exclusive, for the whole fold. */
-export async function lockVaultForSnapshot(tx: Tx, vaultId: number): Promise<void> {
-  await tx.query`SELECT pg_advisory_xact_lock(${VAULT_METRICS}::int, ${vaultId}::int)::text AS locked`;
+export async function lockVaultForSnapshot(tx: Tx, vaultId: number): Promise<SnapshotLock> {
+  const [row] = await tx.query<PublishedRow>`
+    SELECT v."tvl"::text AS tvl, v."roi", v."drawdown"
+      FROM (SELECT pg_advisory_xact_lock(${VAULT_METRICS}::int, ${vaultId}::int)) AS locked LEFT JOIN "Vault" v ON v.id = ${vaultId}::int`;
+  return { vaultId, published: published(row) } as SnapshotLock;
+}
+
+/**
+ * Rule 1, snapshot side, for a vault known by its address: the id look-up and the lock in one
+ * statement; undefined (no lock taken) when no such vault exists. The look-up reads the snapshot
+ * taken before the lock wait, which is fine for the id (it never changes), for "no such vault"
+ * (a deploy not committed yet is not known yet, as with a look-up of its own) and for the Vault
+ * metrics (see SnapshotLock); the state must not be read here: see startFold.
+ */
+export async function lockVaultForSnapshotByAddress(tx: Tx, chainId: number, vaultAddress: string): Promise<SnapshotLock | undefined> {
+  const [row] = await tx.query<{ id: number } & PublishedRow>`
+    SELECT id, pg_advisory_xact_lock(${VAULT_METRICS}::int, id)::text AS locked, "tvl"::text AS tvl, "roi", "drawdown"
+      FROM "Vault" WHERE "chainId" = ${String(chainId)}::bigint AND "contractAddress" = ${vaultAddress}`;
+  return row && ({ vaultId: row.id, published: published(row) } as SnapshotLock);
 }
 
 /** A (vault, follower) balance: recomputed from the ledger by one transaction at a time. Pairs sorted. */
@@ -100,59 +142,89 @@ export const ORIGIN: Readonly<FoldPoint> = Object.freeze({
   blockNumber: -1n, logIndex: -1n, txHash: '', source: 0, equity: 0n, sharePrice: 1, peak: 1, maxDrawdown: 0, eventsFolded: 0n,
 });
 
+/** A vault folded for the first time: the origin, as VaultMetricsState's column defaults spell it. */
+const FIRST_STATE: Readonly<FoldPoint> = Object.freeze({ ...ORIGIN, source: 1 });
+
 export interface FoldStart {
   point: FoldPoint;
   resumedFrom: 'state' | 'checkpoint' | 'origin';
 }
 
+type PointRow = Omit<FoldPoint, 'equity'> & { equity: string };
+
 /**
- * Rules 1 and 3: takes the vault's exclusive lock and returns where its fold resumes: the stored
- * state, or (recompute-from position set) the newest checkpoint before it, later ones deleted.
+ * Rule 3: where the fold resumes: the stored state (the origin for a vault without one), or, with
+ * a recompute-from position set, the newest checkpoint before it (the origin if none), the later
+ * checkpoints deleted. The state is read by a statement of its own after the one that took the
+ * lock: a statement reads the snapshot taken when it started, so reading the state in the
+ * statement that waited for the lock could miss a recompute-from position that a writer
+ * committed during the wait. Read after the lock, it shows every writer that marked this vault,
+ * and none can mark it until commit (they wait for the lock, rule 1). No state row is created
+ * here: writers have nothing to mark before a first fold, and finishFold creates it.
  */
-export async function startFold(tx: Tx, vaultId: number): Promise<FoldStart> {
-  await lockVaultForSnapshot(tx, vaultId);
-  await tx.execute`INSERT INTO "VaultMetricsState" ("vaultId") VALUES (${vaultId}::int) ON CONFLICT DO NOTHING`;
-  const [row] = await tx.query<PointRow & { recomputeFromBlock: bigint | null; recomputeFromLogIndex: bigint | null }>`
+export async function startFold(tx: Tx, lock: SnapshotLock): Promise<FoldStart> {
+  const [row] = await tx.query<PointRow & { recomputeFromBlock: string | null; recomputeFromLogIndex: string | null }>`
     SELECT "blockNumber", "logIndex", "txHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown",
            "eventsFolded", "recomputeFromBlock", "recomputeFromLogIndex"
-      FROM "VaultMetricsState" WHERE "vaultId" = ${vaultId}::int`;
-  if (row!.recomputeFromBlock === null) return { point: fromRow(row!), resumedFrom: 'state' };
-  const b = String(row!.recomputeFromBlock);
-  const l = String(row!.recomputeFromLogIndex);
+      FROM "VaultMetricsState" WHERE "vaultId" = ${lock.vaultId}::int`;
+  if (!row) return { point: { ...FIRST_STATE }, resumedFrom: 'state' };
+  if (row.recomputeFromBlock === null) return { point: fromRow(row), resumedFrom: 'state' };
+  const cp = await resumeBefore(tx, lock.vaultId, row.recomputeFromBlock, row.recomputeFromLogIndex!);
+  return cp ? { point: fromRow(cp), resumedFrom: 'checkpoint' } : { point: { ...ORIGIN }, resumedFrom: 'origin' };
+}
+
+/**
+ * The newest checkpoint strictly before (b, l), and the others deleted, in one statement: the
+ * read and the delete touch disjoint rows (before / at or after the position), so that the read
+ * does not see the delete does not matter.
+ */
+async function resumeBefore(tx: Tx, vaultId: number, b: string, l: string): Promise<PointRow | undefined> {
   const [cp] = await tx.query<PointRow>`
+    WITH dropped AS (
+      DELETE FROM "VaultCheckpoint" WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") >= (${b}::bigint, ${l}::bigint)
+    )
     SELECT "blockNumber", "logIndex", "txHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown", "eventsFolded"
       FROM "VaultCheckpoint"
      WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") < (${b}::bigint, ${l}::bigint)
      ORDER BY "blockNumber" DESC, "logIndex" DESC, "txHash" DESC, "source" DESC LIMIT 1`;
-  await tx.execute`
-    DELETE FROM "VaultCheckpoint"
-     WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") >= (${b}::bigint, ${l}::bigint)`;
-  return cp ? { point: fromRow(cp), resumedFrom: 'checkpoint' } : { point: { ...ORIGIN }, resumedFrom: 'origin' };
+  return cp;
 }
 
-/** Rule 3: a checkpoint at this point (the fold writes one every N events). */
-export async function writeCheckpoint(tx: Tx, vaultId: number, s: FoldPoint): Promise<void> {
+/**
+ * Rules 2 and 3, and the result: the checkpoints the fold passed (one every N events; all in one
+ * statement, usually none), then the fold's new position with the recompute-from position
+ * cleared and the metrics on the Vault row, in one statement (two tables; the fold is invisible
+ * until commit either way). Checkpoints are written after startFold's statement, whose delete
+ * they therefore see: one re-made at a deleted one's position is written, not skipped by ON
+ * CONFLICT (the insert and the delete in one statement would skip it).
+ */
+export async function finishFold(tx: Tx, lock: SnapshotLock, s: FoldPoint, checkpoints: FoldPoint[], metrics: PublishedMetrics): Promise<void> {
+  const v = lock.vaultId;
+  if (checkpoints.length) await writeCheckpoints(tx, v, checkpoints);
+  await tx.execute`
+    WITH state AS (
+      INSERT INTO "VaultMetricsState" ("vaultId", "blockNumber", "logIndex", "txHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded")
+      VALUES (${v}::int, ${String(s.blockNumber)}::bigint, ${String(s.logIndex)}::bigint, ${s.txHash}, ${s.source}::int, ${s.equity.toString()}::numeric,
+              ${s.sharePrice}::float8, ${s.peak}::float8, ${s.maxDrawdown}::float8, ${String(s.eventsFolded)}::bigint)
+      ON CONFLICT ("vaultId") DO UPDATE
+         SET "blockNumber" = EXCLUDED."blockNumber", "logIndex" = EXCLUDED."logIndex", "txHash" = EXCLUDED."txHash", "source" = EXCLUDED."source",
+             "equity" = EXCLUDED."equity", "sharePrice" = EXCLUDED."sharePrice", "peak" = EXCLUDED."peak", "maxDrawdown" = EXCLUDED."maxDrawdown",
+             "eventsFolded" = EXCLUDED."eventsFolded", "recomputeFromBlock" = NULL, "recomputeFromLogIndex" = NULL, "updatedAt" = now()
+    )
+    UPDATE "Vault" SET "tvl" = ${metrics.tvl}::numeric, "roi" = ${metrics.roi}::float8, "drawdown" = ${metrics.drawdown}::float8, "updatedAt" = now()
+     WHERE id = ${v}::int`;
+}
+
+/** Rule 3: checkpoints (one every N events), in one statement. */
+async function writeCheckpoints(tx: Tx, vaultId: number, checkpoints: FoldPoint[]): Promise<void> {
+  const col = <K extends keyof FoldPoint>(k: K) => checkpoints.map((c) => String(c[k]));
   await tx.execute`
     INSERT INTO "VaultCheckpoint" ("vaultId", "blockNumber", "logIndex", "txHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded")
-    VALUES (${vaultId}::int, ${String(s.blockNumber)}::bigint, ${String(s.logIndex)}::bigint, ${s.txHash}, ${s.source}::int,
-            ${s.equity.toString()}::numeric, ${s.sharePrice}::float8, ${s.peak}::float8, ${s.maxDrawdown}::float8,
-            ${String(s.eventsFolded)}::bigint)
+    SELECT ${vaultId}::int, * FROM unnest(${col('blockNumber')}::text[]::bigint[], ${col('logIndex')}::text[]::bigint[], ${col('txHash')}::text[],
+                                          ${col('source')}::text[]::int[], ${col('equity')}::text[]::numeric[], ${col('sharePrice')}::text[]::float8[],
+                                          ${col('peak')}::text[]::float8[], ${col('maxDrawdown')}::text[]::float8[], ${col('eventsFolded')}::text[]::bigint[])
     ON CONFLICT DO NOTHING`;
 }
-
-/** Rules 2 and 3: the fold now stands here, and the recompute-from position is cleared. */
-export async function finishFold(tx: Tx, vaultId: number, s: FoldPoint): Promise<void> {
-  await tx.execute`
-    UPDATE "VaultMetricsState"
-       SET "blockNumber" = ${String(s.blockNumber)}::bigint, "logIndex" = ${String(s.logIndex)}::bigint,
-           "txHash" = ${s.txHash}, "source" = ${s.source}::int, "equity" = ${s.equity.toString()}::numeric, "sharePrice" = ${s.sharePrice}::float8,
-           "peak" = ${s.peak}::float8, "maxDrawdown" = ${s.maxDrawdown}::float8,
-           "eventsFolded" = ${String(s.eventsFolded)}::bigint,
-           "recomputeFromBlock" = NULL, "recomputeFromLogIndex" = NULL, "updatedAt" = now()
-     WHERE "vaultId" = ${vaultId}::int`;
-}
-
-type PointRow = Omit<FoldPoint, 'equity'> & { equity: string };
 
 function fromRow(r: PointRow): FoldPoint {
   return {
