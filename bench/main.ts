@@ -68,8 +68,6 @@ async function main(): Promise<number> {
     }
     await current.run('trades');
     await current.run('followers');
-    // Steady-rate latency: the current code only, while its workers are up.
-    const latency = await runLatencyPhases(current.system!, settings, log);
     await current.down();
     if (baseline) {
       await baseline.run('followers');
@@ -79,6 +77,9 @@ async function main(): Promise<number> {
     // Once more, with every worker stopped: the neighbours' load changes over a run.
     log('ceiling again');
     const ceilingAfter = await measureCeiling(s, ceilingEvents, settings.chunk, settings.ceilingConcurrency);
+    // Steady-rate latency: the current code only (its workers started again after the baseline's run).
+    const latency = await runLatencyPhases(await current.up(), settings, log);
+    await current.down();
 
     log('checking the database(s) against the reference model');
     const verification = await current.verify();
