@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { SERVICES, type ServiceName } from '@vaults/shared';
 import { memoryMb } from './probes';
 import { pollUntil } from './stats';
-import { currentTree, envFor as treeEnv, type Tree } from './tree';
+import { currentTree, treeEnv, type Tree } from './tree';
 
 // The worker services as separate processes, started the way scripts/start.ts starts them
 // (node itself with tsx as a loader, so the pid we sample is the worker's own).

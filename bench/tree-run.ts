@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, TEST_PG_URL, type AnyEvent, type TestDatabase } from '@vaults/testkit';
-import { envFor, run, type Tree } from './tree';
+import { evalIn, type Tree } from './tree';
 import { verifyState, type Verification } from './verify';
 
 // What the bench asks of a tree's own code rather than of this checkout's: the baseline's
@@ -10,17 +10,11 @@ import { verifyState, type Verification } from './verify';
 // commits), and read back for the reference-model check by the baseline's testkit (readState
 // knows its own schema). For the current tree, the same calls run in this process.
 
-/** Runs CommonJS `code` with node + tsx in the tree's root (its packages resolve); stdout's last line, parsed. */
-function evalIn<T>(tree: Tree, code: string, env: Record<string, string> = {}): T {
-  const out = run(process.execPath, ['--import', 'tsx', '-e', code], tree.root, { ...envFor(tree.root), ...env });
-  return JSON.parse(out.trim().split('\n').pop()!) as T;
-}
-
 /** A fresh database migrated with the tree's migrations; drop() removes it. */
 export async function createTreeDatabase(tree: Tree, prefix: string): Promise<TestDatabase> {
   if (tree.label === 'current') return createTestDatabase(prefix);
   const { url, name } = evalIn<{ url: string; name: string }>(
-    tree,
+    tree.root,
     `require('@vaults/testkit').createTestDatabase(${JSON.stringify(prefix)}).then((d) => console.log(JSON.stringify({ url: d.url, name: d.name })))`,
   );
   return { url, name, drop: () => dropDatabase(name) };
@@ -48,5 +42,5 @@ export async function verifyInTree(tree: Tree, databaseUrl: string, delivered: A
       const diffs = t.diffStates(t.expectedState(delivered), state);
       console.log(JSON.stringify({ ok: diffs.length === 0, differences: diffs.length, sample: diffs.slice(0, 5) }));
     });`;
-  return evalIn<Verification>(tree, code, { BENCH_DELIVERED: file, BENCH_DATABASE_URL: databaseUrl });
+  return evalIn<Verification>(tree.root, code, { BENCH_DELIVERED: file, BENCH_DATABASE_URL: databaseUrl });
 }

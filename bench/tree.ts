@@ -81,9 +81,14 @@ export function checkoutTree(ref: string, log: (m: string) => void): Tree {
 
 /** The tree's own service list, asked of its @vaults/shared (names and entries may differ between commits). */
 function listServices(root: string): Record<string, string> {
-  const code = "const s = require('@vaults/shared'); process.stdout.write(JSON.stringify(s.SERVICES.map((x) => [x.name, s.serviceEntry(x.name)])))";
-  const out = run(process.execPath, ['--import', 'tsx', '-e', code], root, envFor(root));
-  return Object.fromEntries(JSON.parse(out) as [string, string][]);
+  const code = "const s = require('@vaults/shared'); console.log(JSON.stringify(s.SERVICES.map((x) => [x.name, s.serviceEntry(x.name)])))";
+  return Object.fromEntries(evalIn<[string, string][]>(root, code));
+}
+
+/** Runs CommonJS `code` with node + tsx in a tree's root (its packages resolve); its last stdout line, parsed as JSON. */
+export function evalIn<T>(root: string, code: string, env: Record<string, string> = {}): T {
+  const out = run(process.execPath, ['--import', 'tsx', '-e', code], root, { ...treeEnv(root), ...env });
+  return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
 
 /**
@@ -91,7 +96,7 @@ function listServices(root: string): Record<string, string> {
  * checkout's node_modules/.pnpm; a baseline process must resolve its own packages, so every
  * NODE_PATH entry under this checkout is moved to the same path under `root`.
  */
-export function envFor(root: string, env: NodeJS.ProcessEnv = process.env, current = CURRENT_ROOT): NodeJS.ProcessEnv {
+export function treeEnv(root: string, env: NodeJS.ProcessEnv = process.env, current = CURRENT_ROOT): NodeJS.ProcessEnv {
   if (root === current || !env.NODE_PATH) return { ...env };
   const moved = env.NODE_PATH.split(delimiter).map((p) => (p === current || p.startsWith(current + '/') ? root + p.slice(current.length) : p));
   return { ...env, NODE_PATH: moved.join(delimiter) };
