@@ -14,7 +14,7 @@ import { machineBusyCores } from './probes';
 import { ceilingRate, render, targets, writeJson, type BenchResult } from './report';
 import { renderCapacity } from './capacity';
 import { compareRedis } from './redis-compare';
-import { WORKERS } from './processes';
+import { killAll, WORKERS } from './processes';
 import { loadSettings } from './settings';
 import { Side } from './side';
 import { measureSnapshotCost } from './snapshot-cost';
@@ -42,7 +42,11 @@ async function main(): Promise<number> {
     await baseline?.close();
     baseTree?.remove();
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  const abort = async () => {
+    await killAll(); // the run is abandoned: no clean worker shutdown, but nothing left writing
+    await cleanup();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void abort().finally(() => process.exit(130)));
   let result: BenchResult;
   try {
     baseTree = settings.baseline ? checkoutTree(settings.baseline, log) : undefined;

@@ -23,6 +23,19 @@ process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
+/**
+ * On a signal: every child still running, killed, and waited for. Workers that were still
+ * starting belong to no system yet, so nothing else stops them before the session deletes its
+ * keys, which they would otherwise write again (queue meta) until the process exits.
+ */
+export async function killAll(): Promise<void> {
+  await Promise.all([...live].map((c) => new Promise<void>((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.once('exit', () => resolve());
+    c.kill('SIGKILL');
+  })));
+}
+
 export interface WorkerProcess {
   name: string;
   pid: number;
