@@ -1,10 +1,12 @@
 import { Client } from 'pg';
-import type { AnyEvent } from '@vaults/testkit';
+import { startNoise, type AnyEvent } from '@vaults/testkit';
 import type { Queue } from 'bullmq';
 import { bulkJobs, enqueuePaced, type EnqueueTimes } from './enqueue';
 import { KINDS, type Kind } from './pipeline';
 import { cpuMeter, createdAtByHash, drained, scrapeAll, snapshotRuns, snapshotsRun, type Rig } from './rig';
+import type { Settings } from './settings';
 import { percentiles, pollUntil, type Percentiles } from './stats';
+import type { System } from './system';
 
 // Latency at a steady rate. A row's createdAt is its transaction's start (Postgres now()), which
 // comes before the commit; so for this phase the bench database gets a trigger that NOTIFYs each
@@ -82,6 +84,33 @@ export async function runLatency(rig: Rig, kind: Kind, events: AnyEvent[], perSe
   } finally {
     await listener.end();
   }
+}
+
+/**
+ * Both pipelines at settings.latencyRate for settings.latencySeconds, then the same again beside
+ * a noisy neighbour (BENCH_NOISE busy processes, default 1): a platform's pods share nodes; the
+ * latency goal must hold when the machine is not ours alone. The hogs end with this process.
+ */
+export async function runLatencyPhases(system: System, settings: Settings, log: (m: string) => void): Promise<LatencyResult[]> {
+  const { rig, factory: f, delivered } = system;
+  await installCommitNotify(rig.s.pg);
+  const out: LatencyResult[] = [];
+  for (const noise of settings.noise > 0 ? [0, settings.noise] : [0]) {
+    const hogs = startNoise(noise);
+    try {
+      for (const kind of ['trades', 'followers'] as const) {
+        const n = settings.latencyRate * settings.latencySeconds;
+        const events = kind === 'trades' ? f.trades(n) : f.followerEvents(n);
+        delivered.push(...events);
+        log(`${kind} at ${settings.latencyRate}/s for ${settings.latencySeconds} s${noise ? ` beside ${noise} busy process(es)` : ''}`);
+        const r = await runLatency(rig, kind, events, settings.latencyRate);
+        out.push(noise ? { ...r, noise } : r);
+      }
+    } finally {
+      await hogs.stop();
+    }
+  }
+  return out;
 }
 
 /** When a worker took each event's job (BullMQ's processedOn), by txHash; completed jobs are retained. */

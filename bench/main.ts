@@ -1,25 +1,25 @@
 // pnpm bench: the no-op ceiling, both pipelines end to end with the real worker processes, a
 // steady-rate latency run, snapshot cost by history size; a table, PASS/MISS per target of
-// issue 4, the capacity model, and bench-results/<timestamp>.json. BENCH_MODE=quick (default) | full.
+// issues 4 and 13, the capacity model, and bench-results/<timestamp>.json. BENCH_MODE=quick (default) | full.
+// The pipelines run twice, interleaved: on BENCH_BASELINE's commit (default bench/baseline-ref,
+// in a temporary worktree, tree.ts) and on this checkout; a before/after table compares them.
 // BENCH_REDIS=cluster: the pipelines on a standalone Redis and on a 3-master cluster instead.
 // See docs/BENCHMARK.md.
 import { cpus } from 'node:os';
-import { startNoise, type Noise } from '@vaults/testkit';
+import { compare, renderAb } from './ab-report';
 import { measureCeiling, measureProducer } from './ceiling';
 import { EventFactory } from './events';
-import { installCommitNotify, runLatency, type LatencyResult } from './latency';
-import { runPipeline, type PipelineResult } from './pipeline';
-import { machineBusyCores, memoryMb } from './probes';
-import { render, targets, writeJson, type BenchResult } from './report';
+import { runLatencyPhases } from './latency';
+import { machineBusyCores } from './probes';
+import { ceilingRate, render, targets, writeJson, type BenchResult } from './report';
 import { renderCapacity } from './capacity';
 import { compareRedis } from './redis-compare';
-import { openSession } from './session';
-import { WORKERS } from './processes';
+import { killAll, WORKERS } from './processes';
 import { loadSettings } from './settings';
+import { Side } from './side';
 import { measureSnapshotCost } from './snapshot-cost';
 import { profileSql } from './sql-profile';
-import { startSystem, type System } from './system';
-import { verifyState } from './verify';
+import { checkoutTree, currentTree, type Tree } from './tree';
 
 export const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
@@ -33,18 +33,27 @@ async function main(): Promise<number> {
     return ok ? 0 : 1;
   }
   const startedAt = new Date();
-  const s = await openSession();
-  let system: System | undefined;
-  let noise: Noise | undefined;
+  // The baseline's worktree and install first: that is CPU-heavy, and nothing is measured yet.
+  let baseTree: Tree | undefined;
+  let current: Side | undefined;
+  let baseline: Side | undefined;
   const cleanup = async () => {
-    await noise?.stop();
-    await system?.stop();
-    await s.close();
+    await current?.close();
+    await baseline?.close();
+    baseTree?.remove();
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  const abort = async () => {
+    await killAll(); // the run is abandoned: no clean worker shutdown, but nothing left writing
+    await cleanup();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void abort().finally(() => process.exit(130)));
   let result: BenchResult;
   try {
-    log(`mode ${settings.mode}; database ${s.db.name}; queue prefix ${s.prefix}`);
+    baseTree = settings.baseline ? checkoutTree(settings.baseline, log) : undefined;
+    current = await Side.open(currentTree(), settings, log);
+    baseline = baseTree && (await Side.open(baseTree, settings, log));
+    const s = current.s;
+    log(`mode ${settings.mode}${baseline ? `; before/after against ${settings.baseline}` : ''}`);
     // The machine is shared: say how busy it was before we started.
     const backgroundCores = await machineBusyCores(2000);
     log(`machine busy before the run (other users): ${backgroundCores} of ${cpus().length} cores`);
@@ -55,71 +64,66 @@ async function main(): Promise<number> {
     log(`ceiling: no-op worker, concurrency ${settings.ceilingConcurrency}`);
     const ceilingBefore = await measureCeiling(s, ceilingEvents, settings.chunk, settings.ceilingConcurrency);
 
-    system = await startSystem(s, settings, log);
-    const { rig, factory: f, delivered } = system;
-    const pipelines: PipelineResult[] = [];
-    for (const kind of ['trades', 'followers'] as const) {
-      const events = kind === 'trades' ? f.trades(settings.events) : f.followerEvents(settings.events);
-      delivered.push(...events);
-      log(`${kind} end to end: ${events.length} events`);
-      pipelines.push(await runPipeline(rig, kind, events, settings.chunk));
+    // Baseline and current interleaved (B A A B) so both see the machine's noise alike; only the
+    // measured side's workers run (idle workers still poll Redis and hold memory).
+    if (baseline) {
+      await baseline.run('trades');
+      await baseline.down();
+    }
+    await current.run('trades');
+    await current.run('followers');
+    await current.down();
+    if (baseline) {
+      await baseline.run('followers');
+      await baseline.down();
     }
 
-    await installCommitNotify(s.pg);
-    const latency: LatencyResult[] = [];
-    for (const kind of ['trades', 'followers'] as const) {
-      const events = kind === 'trades' ? f.trades(settings.latencyRate * settings.latencySeconds) : f.followerEvents(settings.latencyRate * settings.latencySeconds);
-      delivered.push(...events);
-      log(`${kind} at ${settings.latencyRate}/s for ${settings.latencySeconds} s`);
-      latency.push(await runLatency(rig, kind, events, settings.latencyRate));
-    }
-    // The same steady rate again beside a noisy neighbour (BENCH_NOISE busy processes, default 1):
-    // a platform's pods share nodes; the latency goal must hold when the machine is not ours alone.
-    if (settings.noise > 0) {
-      noise = startNoise(settings.noise);
-      try {
-        for (const kind of ['trades', 'followers'] as const) {
-          const events = kind === 'trades' ? f.trades(settings.latencyRate * settings.latencySeconds) : f.followerEvents(settings.latencyRate * settings.latencySeconds);
-          delivered.push(...events);
-          log(`${kind} at ${settings.latencyRate}/s for ${settings.latencySeconds} s beside ${settings.noise} busy process(es)`);
-          latency.push({ ...(await runLatency(rig, kind, events, settings.latencyRate)), noise: settings.noise });
-        }
-      } finally {
-        await noise.stop();
-      }
-    }
-
-    // Once more, with the workers idle: the neighbours' load changes over a run.
+    // Once more, with every worker stopped: the neighbours' load changes over a run.
     log('ceiling again');
     const ceilingAfter = await measureCeiling(s, ceilingEvents, settings.chunk, settings.ceilingConcurrency);
+    // Steady-rate latency: the current code only (its workers started again after the baseline's run).
+    const latency = await runLatencyPhases(await current.up(), settings, log);
+    await current.down();
 
-    log('checking the database against the reference model');
-    const verification = await verifyState(s.db.url, delivered);
+    log('checking the database(s) against the reference model');
+    const verification = await current.verify();
+    const baseVerification = await baseline?.verify();
     log('profiling the batch writers');
     const batchSize = Number(settings.workerEnv.BATCH_MAX_SIZE ?? settings.workerEnv['trade-worker.BATCH_MAX_SIZE'] ?? 100);
     const sqlProfile = await profileSql(s.pg, s.db.url, batchSize);
     log(`snapshot cost at ${settings.histories.join(', ')} trades of history`);
     const snapshotCost = await measureSnapshotCost(s.pg, s.db.url, settings.histories);
-    const peakRssMb = Object.fromEntries(rig.workers.map((w) => [w.name, memoryMb(w.pid).peak]));
-    const readyRssMb = Object.fromEntries(rig.workers.map((w) => [w.name, w.readyRssMb]));
 
     const { rows } = await s.pg.query<{ v: string }>(`SELECT 'postgres ' || current_setting('server_version') AS v`);
     const redisVersion = /redis_version:(\S+)/.exec(await s.redis.info('server'))?.[1] ?? '?';
+    const ceiling = [ceilingBefore, ceilingAfter];
     result = {
       startedAt: startedAt.toISOString(), settings,
       machine: { cores: cpus().length, node: process.version, postgres: rows[0]!.v, redis: redisVersion },
-      backgroundCores, producer, ceiling: [ceilingBefore, ceilingAfter], pipelines, latency, verification, sqlProfile, snapshotCost,
-      peakRssMb, readyRssMb, totalSeconds: (Date.now() - startedAt.getTime()) / 1000,
+      backgroundCores, producer, ceiling, pipelines: current.pipelines, latency, verification, sqlProfile, snapshotCost,
+      peakRssMb: current.peakRssMb, readyRssMb: current.readyRssMb, totalSeconds: (Date.now() - startedAt.getTime()) / 1000,
+      ...(baseline && baseVerification && {
+        baselinePipelines: baseline.pipelines,
+        baselineVerification: baseVerification,
+        ab: compare(
+          settings.baseline!,
+          { commit: baseline.tree.commit, pipelines: baseline.pipelines, verification: baseVerification },
+          { commit: current.tree.commit, pipelines: current.pipelines, verification },
+          ceilingRate({ ceiling }),
+        ),
+      }),
     };
   } finally {
     await cleanup();
   }
-  process.stdout.write(render(result) + '\n\n' + renderCapacity(result.pipelines.map((p) => ({ kind: p.kind, costs: p.cpuMsPerEvent }))) + '\n');
+  const ab = result.ab ? `\n\n${renderAb(result.ab)}` : '';
+  process.stdout.write(render(result) + '\n\n' + renderCapacity(result.pipelines.map((p) => ({ kind: p.kind, costs: p.cpuMsPerEvent }))) + ab + '\n');
   log(`wrote ${writeJson({ ...result, targets: targets(result) }, result.startedAt)}`);
-  const missed = targets(result).filter((t) => !t.pass);
-  // Exit 1 when the state is wrong (a correctness failure); missed performance targets only
+  const missed = [...targets(result), ...(result.ab?.targets ?? [])].filter((t) => !t.pass);
+  const wrong = !result.verification.ok || result.baselineVerification?.ok === false;
+  // Exit 1 when a state is wrong (a correctness failure); missed performance targets only
   // fail the run with BENCH_STRICT=1 (this machine is shared and noisy).
-  return !result.verification.ok || (process.env.BENCH_STRICT === '1' && missed.length) ? 1 : 0;
+  return wrong || (process.env.BENCH_STRICT === '1' && missed.length) ? 1 : 0;
 }
 
 if (require.main === module) {

@@ -2,9 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SERVICES, serviceEntry, type ServiceName } from '@vaults/shared';
+import { SERVICES, type ServiceName } from '@vaults/shared';
 import { memoryMb } from './probes';
 import { pollUntil } from './stats';
+import { currentTree, treeEnv, type Tree } from './tree';
 
 // The worker services as separate processes, started the way scripts/start.ts starts them
 // (node itself with tsx as a loader, so the pid we sample is the worker's own).
@@ -21,6 +22,19 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
+
+/**
+ * On a signal: every child still running, killed, and waited for. Workers that were still
+ * starting belong to no system yet, so nothing else stops them before the session deletes its
+ * keys, which they would otherwise write again (queue meta) until the process exits.
+ */
+export async function killAll(): Promise<void> {
+  await Promise.all([...live].map((c) => new Promise<void>((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.once('exit', () => resolve());
+    c.kill('SIGKILL');
+  })));
+}
 
 export interface WorkerProcess {
   name: string;
@@ -53,14 +67,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Spawns a TypeScript entry point under node + tsx; its output lines go to stderr, prefixed. */
-export function spawnTs(entry: string, label: string, env: NodeJS.ProcessEnv, ipc = false): ChildProcess {
-  return spawnNode(['--import', 'tsx', join(root, entry)], label, env, ipc);
+/**
+ * Spawns a TypeScript entry point (relative to `cwd`, a tree's root) under node + tsx; its
+ * output lines go to stderr, prefixed.
+ */
+export function spawnTs(entry: string, label: string, env: NodeJS.ProcessEnv, ipc = false, cwd = root): ChildProcess {
+  return spawnNode(['--import', 'tsx', join(cwd, entry)], label, env, ipc, cwd);
 }
 
-function spawnNode(args: string[], label: string, env: NodeJS.ProcessEnv, ipc = false): ChildProcess {
+function spawnNode(args: string[], label: string, env: NodeJS.ProcessEnv, ipc = false, cwd = root): ChildProcess {
   const child = spawn(process.execPath, args, {
-    cwd: root,
+    cwd,
     env,
     stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
@@ -73,23 +90,28 @@ function spawnNode(args: string[], label: string, env: NodeJS.ProcessEnv, ipc = 
 }
 
 /**
- * Starts the workers under tsx, or, given `compiled` (name -> bundle, see compile.ts), as plain
- * node on compiled JavaScript.
+ * Starts the workers of `tree` (this checkout by default, or the baseline's) under tsx, or,
+ * given `compiled` (name -> bundle, see compile.ts), as plain node on compiled JavaScript.
  */
-export async function startWorkers(names: readonly string[], env: Record<string, string>, compiled?: Record<string, string>): Promise<WorkerProcess[]> {
+export async function startWorkers(
+  names: readonly string[], env: Record<string, string>, compiled?: Record<string, string>, tree: Tree = currentTree(),
+): Promise<WorkerProcess[]> {
   const procs: WorkerProcess[] = [];
   for (const name of names) {
     const port = await freePort();
     const childEnv = {
-      ...process.env,
+      ...treeEnv(tree.root),
       LOG_LEVEL: 'warn',
       METRICS_HOST: '127.0.0.1',
       ...envFor(name, env),
       METRICS_PORT: String(port),
     };
+    const entry = tree.entries[name];
+    if (!entry) throw new Error(`the ${tree.label} tree (${tree.commit}) has no service ${name}`);
+    const label = tree.label === 'current' ? name : `${tree.label} ${name}`;
     const child = compiled
-      ? spawnNode([compiled[name]!], name, childEnv)
-      : spawnTs(serviceEntry(name), name, childEnv);
+      ? spawnNode([compiled[name]!], label, childEnv, false, tree.root)
+      : spawnTs(entry, label, childEnv, false, tree.root);
     procs.push({ name, pid: child.pid!, port, child, readyRssMb: NaN });
   }
   try {

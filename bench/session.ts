@@ -31,13 +31,17 @@ export interface SessionOptions {
   redisPids?: () => number[];
   /** The Postgres server for the run's database: TEST_DATABASE_URL by default. */
   pgUrl?: string;
+  /** Creates the run's database instead (the baseline's, migrated by its own tree: tree-run.ts). */
+  database?: () => Promise<TestDatabase>;
+  /** Goes into the queue prefix (`bench-base-<id>`), so a side's keys are told apart. */
+  label?: string;
 }
 
 export async function openSession(opts: SessionOptions = {}): Promise<Session> {
   const { redisUrl = TEST_REDIS_URL, redisPids } = opts;
   const id = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
-  const prefix = `bench-${id}`;
-  const db = await createTestDatabase('vaults_bench', opts.pgUrl);
+  const prefix = `bench-${opts.label ? `${opts.label}-` : ''}${id}`;
+  const db = opts.database ? await opts.database() : await createTestDatabase('vaults_bench', opts.pgUrl);
   const pg = new Client({ connectionString: db.url });
   await pg.connect();
   const redis = createRedis(redisUrl, 'wait');

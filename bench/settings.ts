@@ -1,6 +1,7 @@
 import { noiseFromEnv } from '@vaults/testkit';
 // What a run measures and how big it is. BENCH_MODE=quick (default; CI-size, ~1-2 min) or full.
 import { SERVICES } from '@vaults/shared';
+import { baselineRef } from './baseline-env';
 
 export type Mode = 'quick' | 'full';
 
@@ -29,6 +30,8 @@ export interface Settings {
   compiled: boolean;
   /** BENCH_NOISE (default 1): busy processes beside a second run of the steady-rate phase; 0 skips it. */
   noise: number;
+  /** The git ref the pipelines are compared against (BENCH_BASELINE, default bench/baseline-ref); undefined: none. */
+  baseline?: string;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -49,6 +52,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     workerEnv: parseKv(env.BENCH_WORKER_ENV ?? ''),
     compiled: env.BENCH_COMPILED === '1',
     noise: env.BENCH_NOISE === undefined ? 1 : noiseFromEnv('BENCH_NOISE', env),
+    baseline: baselineRef(env),
     workers: env.BENCH_WORKERS?.split(',').map((w) => w.trim()).filter(Boolean) ?? SERVICES.map((s) => s.name),
   };
 }
