@@ -11,7 +11,11 @@ import { join } from 'node:path';
 const root = join(__dirname, '..');
 export const BUILD_DIR = join(root, 'bench-results', '.build');
 
-export async function compileWorkers(names: readonly string[]): Promise<Record<string, string>> {
+/**
+ * `from`: another checkout to bundle the services of (a before/after comparison, see
+ * worker-cpu.ts); its bundles are named `<name>-<tag>.js`.
+ */
+export async function compileWorkers(names: readonly string[], from?: { root: string; tag: string }): Promise<Record<string, string>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
   mkdirSync(BUILD_DIR, { recursive: true });
@@ -19,9 +23,9 @@ export async function compileWorkers(names: readonly string[]): Promise<Record<s
   if (!existsSync(link)) symlinkSync(join(root, 'node_modules', '.pnpm', 'node_modules'), link, 'dir');
   const out: Record<string, string> = {};
   for (const name of names) {
-    const outfile = join(BUILD_DIR, `${name}.js`);
+    const outfile = join(BUILD_DIR, from ? `${name}-${from.tag}.js` : `${name}.js`);
     await esbuild.build({
-      entryPoints: [join(root, serviceEntry(name))],
+      entryPoints: [join(from?.root ?? root, serviceEntry(name))],
       bundle: true,
       platform: 'node',
       format: 'cjs',

@@ -74,9 +74,9 @@ function spawnNode(args: string[], label: string, env: NodeJS.ProcessEnv, ipc = 
 
 /**
  * Starts the workers under tsx, or, given `compiled` (name -> bundle, see compile.ts), as plain
- * node on compiled JavaScript.
+ * node on compiled JavaScript (with `nodeArgs` before the bundle: --cpu-prof, which NODE_OPTIONS refuses).
  */
-export async function startWorkers(names: readonly string[], env: Record<string, string>, compiled?: Record<string, string>): Promise<WorkerProcess[]> {
+export async function startWorkers(names: readonly string[], env: Record<string, string>, compiled?: Record<string, string>, nodeArgs: string[] = []): Promise<WorkerProcess[]> {
   const procs: WorkerProcess[] = [];
   for (const name of names) {
     const port = await freePort();
@@ -88,7 +88,7 @@ export async function startWorkers(names: readonly string[], env: Record<string,
       METRICS_PORT: String(port),
     };
     const child = compiled
-      ? spawnNode([compiled[name]!], name, childEnv)
+      ? spawnNode([...nodeArgs, compiled[name]!], name, childEnv)
       : spawnTs(serviceEntry(name), name, childEnv);
     procs.push({ name, pid: child.pid!, port, child, readyRssMb: NaN });
   }

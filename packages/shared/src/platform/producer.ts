@@ -87,13 +87,22 @@ export class Producer {
 
   /** At most one waiting snapshot per vault, plus one queued behind a running one. */
   async calculateSnapshot(request: CalculateSnapshotInput) {
-    const data = validate('snapshot', 'CalculateSnapshot', request) as CalculateSnapshot;
-    await this.assertConnected();
-    return this.queue('snapshot').add('CalculateSnapshot', data, {
-      deduplication: { id: snapshotDedupId(data.chainId, data.vaultAddress), keepLastIfActive: true },
-      removeOnComplete: true,
-      removeOnFail: { age: 7 * 24 * 3600 },
+    return (await this.calculateSnapshots([request]))[0]!;
+  }
+
+  /**
+   * calculateSnapshot for several vaults in one round trip (BullMQ's addBulk pipelines one add
+   * script per job; each applies its own job's deduplication, keepLastIfActive included, exactly
+   * as `add` does). The vaults should be distinct: two requests of one vault in one call are two
+   * adds, the second deduplicated.
+   */
+  async calculateSnapshots(requests: readonly CalculateSnapshotInput[]) {
+    const jobs = requests.map((request) => {
+      const data = validate('snapshot', 'CalculateSnapshot', request) as CalculateSnapshot;
+      return { name: 'CalculateSnapshot', data, opts: snapshotJobOptions(data) };
     });
+    await this.assertConnected();
+    return this.queue('snapshot').addBulk(jobs);
   }
 
   /** Fail fast: a connection still coming up gets a moment, one that is down an error. */
@@ -125,6 +134,14 @@ export class Producer {
     await this.assertConnected();
     return this.queue(key).add(name, data, { ...EVENT_JOB_OPTIONS, jobId: eventJobId(name, data) });
   }
+}
+
+function snapshotJobOptions(data: CalculateSnapshot): JobsOptions {
+  return {
+    deduplication: { id: snapshotDedupId(data.chainId, data.vaultAddress), keepLastIfActive: true },
+    removeOnComplete: true,
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
 }
 
 function validate(key: QueueKey, name: string, payload: unknown): Record<string, unknown> {
