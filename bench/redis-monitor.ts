@@ -1,4 +1,5 @@
-import type { Redis } from '@vaults/shared';
+import type { Redis as Standalone } from 'ioredis';
+import { isCluster, type Redis } from '@vaults/shared';
 
 // Exact Redis work of one key prefix: every command (and every command a Lua script ran) whose
 // arguments name a key of the prefix, seen through MONITOR. MONITOR slows Redis down, so it is
@@ -13,8 +14,8 @@ export interface CommandCounts {
 
 /** Counts commands touching `prefix` until stop(); `scripts` maps sha -> script name. */
 export async function monitorPrefix(redis: Redis, prefix: string, scripts: Map<string, string>): Promise<() => Promise<CommandCounts>> {
-  if ('isCluster' in redis && redis.isCluster) throw new Error('MONITOR counting needs a standalone Redis');
-  const monitor = await (redis as Exclude<Redis, { isCluster: true }>).monitor();
+  if (isCluster(redis)) throw new Error('MONITOR counting needs a standalone Redis');
+  const monitor = await (redis as Standalone).monitor();
   const counts: CommandCounts = { client: new Map(), lua: new Map() };
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   monitor.on('monitor', (_time: string, args: string[], source: string) => {

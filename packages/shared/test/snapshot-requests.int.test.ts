@@ -55,7 +55,7 @@ describe('SnapshotRequests', () => {
   it('queues a snapshot behind a running one (keepLastIfActive), created when the running one completes', async () => {
     const requests = new SnapshotRequests(producer);
     await requests.request(1, vault(7));
-    const connection = redis.duplicate();
+    const connection = createRedis(REDIS, 'wait');
     const worker = new Worker(queueName('snapshot', suffix), null, { connection, autorun: false });
     try {
       const running = await worker.getNextJob('token');
