@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeIssues } from './errors';
+import { fastParse } from './fast-parse';
 import {
   calculateSnapshotSchema,
   followerEventSchema,
@@ -55,6 +56,8 @@ export function parsePayload(key: QueueKey, jobName: string, data: unknown): Par
     // JSON.stringify: a name with quotes or line breaks cannot forge the rest of the reason.
     return { ok: false, unknownJobName: true, reason: `unknown job name ${JSON.stringify(String(jobName)).slice(0, 200)} on ${QUEUES[key].name} (expected ${known})` };
   }
+  const fast = fastParse(schema, data);
+  if (fast) return { ok: true, jobName, data: fast };
   const parsed = schema.safeParse(data);
   if (!parsed.success) return { ok: false, unknownJobName: false, reason: `invalid ${jobName} payload: ${describeIssues(parsed.error)}` };
   return { ok: true, jobName, data: parsed.data as Record<string, unknown> };
