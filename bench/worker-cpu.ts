@@ -10,6 +10,7 @@ import { cpuSeconds } from './probes';
 import { startWorkers, stopWorkers, type WorkerProcess } from './processes';
 import { monitorPrefix, perEvent, scriptNames, total } from './redis-monitor';
 import { openSession, type Session } from './session';
+import { LocalRedis } from '@vaults/testkit';
 import { median, pollUntil } from './stats';
 
 // The trade worker's own cost per trade, before and after a change, in one run: the services of
@@ -17,6 +18,8 @@ import { median, pollUntil } from './stats';
 // JavaScript (trade worker + snapshot worker) on a queue prefix of its own, over one database
 // whose vaults are deployed once. Rounds alternate the two, so the machine's noise falls on both.
 //   tsx bench/worker-cpu.ts
+// Redis is a redis-server of this run's own (WORKER_CPU_SHARED_REDIS=1: the machine's), so its CPU
+// and command/read counters per trade are this run's alone.
 // WORKER_CPU_TRADES (per round, default 20000), WORKER_CPU_ROUNDS (default 3), WORKER_CPU_VAULTS
 // (300), WORKER_CPU_MONITOR (trades of the MONITOR round that counts Redis commands exactly,
 // default 2000; 0 skips it), WORKER_CPU_PROFILE=1 (--cpu-prof in every worker; profiles and
@@ -40,7 +43,9 @@ interface Variant {
 }
 
 async function main() {
-  const s = await openSession();
+  // A redis-server of our own: its CPU and its INFO counters are this run's alone.
+  const redis = env.WORKER_CPU_SHARED_REDIS === '1' ? undefined : await LocalRedis.start();
+  const s = await openSession(redis ? { redisUrl: redis.url(), redisPids: () => [redis.proc.pid!] } : {});
   const log = (m: string) => process.stderr.write(`[worker-cpu] ${m}\n`);
   const variants: Variant[] = [];
   try {
@@ -57,10 +62,10 @@ async function main() {
       for (const v of r % 2 ? [...variants].reverse() : variants) {
         const cost = await runRound(s, v, factory, TRADES);
         for (const [k, ms] of Object.entries(cost)) (v.cpu[k] ??= []).push(ms);
-        log(`round ${r + 1} ${v.tag}: ${Object.entries(cost).map(([k, ms]) => `${k} ${ms.toFixed(4)}`).join(', ')} CPU ms/trade`);
+        log(`round ${r + 1} ${v.tag}: ${Object.entries(cost).map(([k, ms]) => `${k} ${ms.toFixed(4)}`).join(', ')} per trade (CPU ms; counts)`);
       }
     }
-    console.log(`\nCPU ms per trade, median of ${ROUNDS} rounds of ${TRADES} trades over ${VAULTS} vaults:`);
+    console.log(`\nPer trade (CPU ms of each process; Redis INFO counts), median of ${ROUNDS} rounds of ${TRADES} trades over ${VAULTS} vaults:`);
     for (const v of variants) console.log(`  ${v.tag}: ${Object.entries(v.cpu).map(([k, xs]) => `${k} ${median(xs).toFixed(4)}`).join(', ')}`);
     if (MONITORED > 0) {
       for (const v of variants) {
@@ -75,6 +80,7 @@ async function main() {
   } finally {
     for (const v of variants) await stopVariant(s, v);
     await s.close();
+    await redis?.stop();
   }
   if (!PROFILE) return;
   for (const v of variants) {
@@ -114,6 +120,7 @@ async function runRound(s: Session, v: Variant, factory: EventFactory, n: number
   const trades = factory.trades(n);
   const before = await count(s, 'Trade');
   const cpu0 = cpuOf(s, v);
+  const redis0 = await redisCounters(s);
   await enqueueBurst(v.queues.get('trade')!, trades, 1000);
   await pollUntil(async () => (await count(s, 'Trade')) === before + n, 300_000, `${v.tag} trades`);
   await pollUntil(async () => {
@@ -124,7 +131,10 @@ async function runRound(s: Session, v: Variant, factory: EventFactory, n: number
     return true;
   }, 300_000, `${v.tag} queues to drain`);
   const cpu1 = cpuOf(s, v);
-  return Object.fromEntries(Object.keys(cpu1).map((k) => [k, ((cpu1[k]! - cpu0[k]!) * 1000) / n]));
+  const redis1 = await redisCounters(s);
+  const perTrade = (a: Record<string, number>, b: Record<string, number>, scale: number) =>
+    Object.keys(b).map((k) => [k, ((b[k]! - a[k]!) * scale) / n] as const);
+  return Object.fromEntries([...perTrade(cpu0, cpu1, 1000), ...perTrade(redis0, redis1, 1)]);
 }
 
 /** CPU seconds so far of the variant's workers and of the Redis server (shared with others). */
@@ -133,6 +143,13 @@ function cpuOf(s: Session, v: Variant): Record<string, number> {
   for (const p of v.procs) out[p.name] = cpuSeconds(p.pid);
   out.redis = (s.redisPids?.() ?? []).reduce((a, pid) => a + cpuSeconds(pid), 0);
   return out;
+}
+
+/** Commands processed (script calls included) and read events (about one per round trip of a client). */
+async function redisCounters(s: Session): Promise<Record<string, number>> {
+  const info = await s.redis.info('stats');
+  const field = (k: string) => Number(new RegExp(`^${k}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+  return { 'redis commands': field('total_commands_processed'), 'redis reads': field('total_reads_processed') };
 }
 
 async function count(s: Session, table: 'Trade' | 'Vault'): Promise<number> {
