@@ -23,7 +23,8 @@ import { median, pollUntil } from './stats';
 // WORKER_CPU_TRADES (per round, default 20000), WORKER_CPU_ROUNDS (default 3), WORKER_CPU_VAULTS
 // (300), WORKER_CPU_MONITOR (trades of the MONITOR round that counts Redis commands exactly,
 // default 2000; 0 skips it), WORKER_CPU_PROFILE=1 (--cpu-prof in every worker; profiles and
-// their summaries under bench-results/cpu-prof).
+// their summaries under bench-results/cpu-prof), WORKER_CPU_CUR_NODE_ARGS (node flags for this
+// checkout's workers only, e.g. a GC setting against WORKER_CPU_BASELINE=. (the same code)).
 
 const env = process.env;
 const TRADES = Number(env.WORKER_CPU_TRADES ?? 20_000);
@@ -109,8 +110,9 @@ async function startVariant(s: Session, tag: string, root: string): Promise<Vari
   const compiled = await compileWorkers(WORKERS, { root, tag });
   if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
   // Node names each profile CPU.<date>.<time>.<pid>...: the log line of the start names the pids.
-  const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, tag)}`] : [];
-  const procs = await startWorkers(WORKERS, { DATABASE_URL: s.db.url, REDIS_URL: s.redisUrl, QUEUE_PREFIX: prefix }, compiled, profile);
+  const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, tag)}`] : [];
+  if (tag === 'cur') nodeArgs.push(...(env.WORKER_CPU_CUR_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  const procs = await startWorkers(WORKERS, { DATABASE_URL: s.db.url, REDIS_URL: s.redisUrl, QUEUE_PREFIX: prefix }, compiled, nodeArgs);
   const queues = new Map<QueueKey, Queue>((['trade', 'snapshot'] as const).map((k) => [k, new Queue(queueName(k), { connection: s.redis, prefix })]));
   return { tag, prefix, procs, queues, cpu: {} };
 }

@@ -2,8 +2,8 @@ import { Worker } from 'bullmq';
 import { Producer, SnapshotRequests, createRedis, queueName, snapshotDedupId, type CalculateSnapshotInput } from '../src';
 
 // The snapshot requests of the trade and follower workers, on a real Redis: the requests of one
-// moment share one addBulk with one job per vault, and a request made after an add was sent
-// always sends another (keepLastIfActive then queues a snapshot behind a running one).
+// moment make one calculateSnapshots call with one add per vault, and a request made after an
+// add was sent always sends another (keepLastIfActive then queues a snapshot behind a running one).
 
 const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const vault = (n: number) => '0x' + n.toString(16).padStart(40, '0');
@@ -13,16 +13,24 @@ describe('SnapshotRequests', () => {
   const redis = createRedis(REDIS, 'wait');
   const producer = new Producer({ connection: redis, queueSuffix: suffix, failFast: false });
   const queue = producer.queue('snapshot');
-  const bulks: number[] = [];
-  const addBulk = queue.addBulk.bind(queue);
-  queue.addBulk = (jobs) => {
-    bulks.push(jobs.length);
-    return addBulk(jobs);
+  /** Per calculateSnapshots call, the vaults it carried; and every add sent to Redis. */
+  const calls: string[][] = [];
+  const adds: string[] = [];
+  const calculateSnapshots = producer.calculateSnapshots.bind(producer);
+  producer.calculateSnapshots = (rs) => {
+    calls.push(rs.map((r) => r.vaultAddress));
+    return calculateSnapshots(rs);
+  };
+  const add = queue.add.bind(queue);
+  queue.add = (name, data, opts) => {
+    adds.push((data as { vaultAddress: string }).vaultAddress);
+    return add(name, data, opts);
   };
 
   beforeEach(async () => {
     await queue.obliterate({ force: true });
-    bulks.length = 0;
+    calls.length = 0;
+    adds.length = 0;
   });
 
   afterAll(async () => {
@@ -31,11 +39,12 @@ describe('SnapshotRequests', () => {
     redis.disconnect();
   });
 
-  it('sends the requests of one tick in one addBulk, one job per vault', async () => {
+  it('sends the requests of one tick in one call, one add and one job per vault', async () => {
     const requests = new SnapshotRequests(producer);
     await Promise.all([1, 2, 1, 3, 1, 2].map((v) => requests.request(1, vault(v))));
 
-    expect(bulks).toEqual([3]);
+    expect(calls).toEqual([[vault(1), vault(2), vault(3)]]);
+    expect(adds.sort()).toEqual([vault(1), vault(2), vault(3)]);
     const waiting = await queue.getWaiting();
     expect(waiting.map((j) => j.data.vaultAddress).sort()).toEqual([vault(1), vault(2), vault(3)]);
     expect(waiting.every((j) => j.name === 'CalculateSnapshot')).toBe(true);
@@ -47,7 +56,7 @@ describe('SnapshotRequests', () => {
     await requests.request(1, vault(1));
     await Promise.all([requests.request(1, vault(1)), requests.request(1, vault(2))]);
 
-    expect(bulks).toEqual([1, 2]);
+    expect(calls).toEqual([[vault(1)], [vault(1), vault(2)]]);
     const waiting = await queue.getWaiting();
     expect(waiting.map((j) => j.data.vaultAddress).sort()).toEqual([vault(1), vault(2)]);
   });
@@ -62,7 +71,7 @@ describe('SnapshotRequests', () => {
       expect(running?.data).toEqual({ chainId: 1, vaultAddress: vault(7) });
 
       await requests.request(1, vault(7));
-      expect(bulks).toEqual([1, 1]);
+      expect(adds).toEqual([vault(7), vault(7)]);
       expect(await queue.getWaitingCount()).toBe(0);
 
       await running!.moveToCompleted('done', 'token', false);

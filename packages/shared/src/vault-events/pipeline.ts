@@ -62,13 +62,13 @@ export function vaultEventRecorder<E extends VaultEvent>(
 
 /**
  * Asks for a vault's snapshot after an effect was committed. The requests of one moment (one
- * setImmediate tick: the jobs of a committed batch resume together) are sent in one `addBulk`,
- * one job per distinct vault: a batch of 40 trades over 30 vaults sends one round trip of 30 adds,
- * not 30 round trips, and a batch of 100 trades of one vault sends one add. BullMQ's
- * deduplication keeps at most one waiting snapshot per vault in Redis, plus one queued behind a
- * running one (keepLastIfActive). A request made after a tick's add was sent always goes into the
- * next tick's add: the sent add's snapshot may already be running and not see the newer commit.
- * Each request settles when the add that carries it has been acknowledged by Redis.
+ * setImmediate tick: the jobs of a committed batch resume together) make one
+ * `calculateSnapshots` call with one job per distinct vault: a batch of 40 trades over 30 vaults
+ * sends 30 adds, a batch of 100 trades of one vault sends one. BullMQ's deduplication keeps at
+ * most one waiting snapshot per vault in Redis, plus one queued behind a running one
+ * (keepLastIfActive). A request made after a tick's adds were sent always goes into the next
+ * tick's: the sent add's snapshot may already be running and not see the newer commit. Each
+ * request settles when the adds that carry it have been acknowledged by Redis.
  */
 export class SnapshotRequests {
   /** The vaults of the tick not sent yet, and the promise of its add. */
