@@ -6,7 +6,7 @@ import { compileWorkers, BUILD_DIR } from './compile';
 import { report } from './cpuprofile-summary';
 import { enqueueBurst } from './enqueue';
 import { EventFactory } from './events';
-import { cpuSeconds } from './probes';
+import { cpuSeconds, memoryMb } from './probes';
 import { startWorkers, stopWorkers, type WorkerProcess } from './processes';
 import { monitorPrefix, perEvent, scriptNames, total } from './redis-monitor';
 import { openSession, type Session } from './session';
@@ -68,6 +68,7 @@ async function main() {
     }
     console.log(`\nPer trade (CPU ms of each process; Redis INFO counts), median of ${ROUNDS} rounds of ${TRADES} trades over ${VAULTS} vaults:`);
     for (const v of variants) console.log(`  ${v.tag}: ${Object.entries(v.cpu).map(([k, xs]) => `${k} ${median(xs).toFixed(4)}`).join(', ')}`);
+    for (const v of variants) console.log(`  ${v.tag} peak RSS (VmHWM): ${v.procs.map((p) => `${p.name} ${Math.round(memoryMb(p.pid).peak)} MB`).join(', ')}`);
     if (MONITORED > 0) {
       for (const v of variants) {
         const stop = await monitorPrefix(s.redis, v.prefix, scriptNames(s.redis));
