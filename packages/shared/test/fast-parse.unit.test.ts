@@ -73,6 +73,11 @@ it('takes the canonical payloads of the hot queues, and leaves the others to the
     vaultAddress: `0x${'1'.repeat(40)}`, tokenIn: `0x${'2'.repeat(40)}`, tokenOut: `0x${'3'.repeat(40)}`, amountIn: '10', amountOut: '0', pnl: '-7',
   };
   expect(fastParse(tradeExecutedSchema, trade)).toEqual({ ...trade, txHash: trade.txHash.toLowerCase(), removed: false });
+  // A field added to a schema (even an optional one) must be added to its fast path too.
+  expect(Object.keys(fastParse(tradeExecutedSchema, trade)!)).toEqual(Object.keys(tradeExecutedSchema.shape));
+  const follower = { ...trade, followerAddress: trade.tokenIn, amount: '5', action: 'DEPOSIT' };
+  expect(Object.keys(fastParse(followerEventSchema, follower)!)).toEqual(Object.keys(followerEventSchema.shape));
+  expect(Object.keys(fastParse(calculateSnapshotSchema, trade)!)).toEqual(Object.keys(calculateSnapshotSchema.shape));
   expect(fastParse(tradeExecutedSchema, { ...trade, pnl: '-0' })).toBeUndefined();
   expect(fastParse(vaultDeployedSchema, {})).toBeUndefined();
   // Through parsePayload the schema still names a bad field.
