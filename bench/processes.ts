@@ -95,6 +95,8 @@ function spawnNode(args: string[], label: string, env: NodeJS.ProcessEnv, ipc = 
  */
 export async function startWorkers(
   names: readonly string[], env: Record<string, string>, compiled?: Record<string, string>, tree: Tree = currentTree(),
+  /** Node flags before a compiled bundle (--cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs: string[] = [],
 ): Promise<WorkerProcess[]> {
   const procs: WorkerProcess[] = [];
   for (const name of names) {
@@ -110,7 +112,7 @@ export async function startWorkers(
     if (!entry) throw new Error(`the ${tree.label} tree (${tree.commit}) has no service ${name}`);
     const label = tree.label === 'current' ? name : `${tree.label} ${name}`;
     const child = compiled
-      ? spawnNode([compiled[name]!], label, childEnv, false, tree.root)
+      ? spawnNode([...nodeArgs, compiled[name]!], label, childEnv, false, tree.root)
       : spawnTs(entry, label, childEnv, false, tree.root);
     procs.push({ name, pid: child.pid!, port, child, readyRssMb: NaN });
   }

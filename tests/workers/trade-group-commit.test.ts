@@ -29,7 +29,7 @@ it('commits a batch together, and a poison row fails only its own job', async ()
   const config = loadConfig({ BATCH_MAX_SIZE: '50', BATCH_MAX_WAIT_MS: '20' }, { concurrency: 1, metricsPort: 0 });
   const metrics = createMetrics('test');
   const requested: unknown[] = [];
-  const producer = { calculateSnapshot: async (r: unknown) => void requested.push(r) } as unknown as Producer;
+  const producer = { calculateSnapshots: async (rs: unknown[]) => void requested.push(...rs) } as unknown as Producer;
   const trades = vaultEventRecorder({ db: database, config, metrics, producer }, 'record_trades', recordTrades);
 
   const good = Array.from({ length: 9 }, (_, i) => payload(trade(1, BigInt(i + 1))));

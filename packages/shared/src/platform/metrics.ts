@@ -86,3 +86,8 @@ export function initJobCounters(metrics: Metrics, queue: string, jobNames: reado
     for (const cause of RETRY_CAUSES) metrics.jobsRetried.inc({ queue, job_name, cause }, 0);
   }
 }
+
+/** One labels object per job name, made once: the runner's per-job path allocates none. */
+export function jobLabelSets(queue: string, jobNames: readonly string[]): Map<string, { queue: string; job_name: string }> {
+  return new Map(jobNames.map((job_name) => [job_name, { queue, job_name }]));
+}

@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db';
 import { ConflictingCopyError, InvalidPayloadError, RetryLaterError } from '../contract';
-import { createLogger, jobLogger, type Logger } from './logger';
-import { createMetrics, initJobCounters, type Metrics } from './metrics';
+import { createLogger, LazyJobContext, type Logger } from './logger';
+import { createMetrics, initJobCounters, jobLabelSets, type Metrics } from './metrics';
 import { Producer } from './producer';
 import { QUEUES, isKnownJobName, parsePayload, queueName, type JobNameOf, type QueueKey, type JobPayload } from '../contract';
 import { createRedis, type Redis } from './redis';
@@ -28,6 +28,7 @@ export interface JobContext {
   log: Logger;
   jobId: string | undefined;
 }
+
 
 /** A handler of one job name: its payload is the output of that job name's schema. */
 export type Handler<P, Deps> = (payload: P, deps: Deps, ctx: JobContext) => Promise<void>;
@@ -130,17 +131,22 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
   });
   const deps = def.createDeps({ config, db, log, metrics, producer });
 
+  // Label values come only from sets this code defines: a producer's job name is a label only
+  // when it is one of the queue's, every other name is `unknown` (one series, not one per name).
+  const queueLabel = QUEUES[def.queue].name;
+  const labelsByName = jobLabelSets(queueLabel, [...Object.keys(QUEUES[def.queue].jobs), UNKNOWN_JOB_NAME]);
+  const lagLabels = { queue: queueLabel };
+
   const process1 = async (job: Job, token?: string): Promise<void> => {
-    // Label values come only from sets this code defines: a producer's job name is a label only
-    // when it is one of the queue's, every other name is `unknown` (one series, not one per name).
-    const labels = { queue: QUEUES[def.queue].name, job_name: isKnownJobName(def.queue, job.name) ? job.name : UNKNOWN_JOB_NAME };
-    const stopTimer = metrics.jobDuration.startTimer(labels);
+    const labels = labelsByName.get(isKnownJobName(def.queue, job.name) ? job.name : UNKNOWN_JOB_NAME)!;
+    const startedAt = performance.now();
+    const observeDuration = () => metrics.jobDuration.observe(labels, (performance.now() - startedAt) / 1000);
     const parsed = parsePayload(def.queue, job.name, job.data);
-    const jlog = jobLogger(log, queue, job.id, parsed.ok ? parsed.data : undefined);
+    const ctx = new LazyJobContext(log, queue, job.id, parsed.ok ? parsed.data : undefined);
     const fail = (reason: FailReason, message: string): never => {
       metrics.jobsFailed.inc({ ...labels, reason });
-      stopTimer();
-      jlog.warn({ reason }, message);
+      observeDuration();
+      ctx.log.warn({ reason }, message);
       throw new UnrecoverableError(message);
     };
     if (!parsed.ok) return fail(parsed.unknownJobName ? 'unknown_job' : 'invalid', parsed.reason);
@@ -148,9 +154,9 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
     // handler's payload type (Handlers) is what it receives.
     const handlers = def.handlers as Record<string, Handler<unknown, Deps>>;
     const handler = Object.hasOwn(handlers, parsed.jobName) ? handlers[parsed.jobName] : undefined;
-    if (!handler) return fail('unknown_job', `no handler for job name ${JSON.stringify(parsed.jobName)} on ${QUEUES[def.queue].name}`);
+    if (!handler) return fail('unknown_job', `no handler for job name ${JSON.stringify(parsed.jobName)} on ${queueLabel}`);
     try {
-      await handler(parsed.data, deps, { log: jlog, jobId: job.id });
+      await handler(parsed.data, deps, ctx);
     } catch (err) {
       const message = (err as Error)?.message ?? String(err);
       if (err instanceof ConflictingCopyError) return fail('conflicting_copy', message);
@@ -159,16 +165,16 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
       if (attempt >= config.retry.maxAttempts) return fail('exhausted', `gave up after ${attempt} attempts: ${message}`);
       const delay = retryDelayMs(attempt, config.retry);
       const cause = err instanceof RetryLaterError ? 'not_ready' : 'transient';
-      jlog[cause === 'transient' ? 'warn' : 'info']({ attempt, delay, cause }, `retrying later: ${message}`);
+      ctx.log[cause === 'transient' ? 'warn' : 'info']({ attempt, delay, cause }, `retrying later: ${message}`);
       await job.moveToDelayed(Date.now() + delay, token);
       metrics.jobsRetried.inc({ ...labels, cause });
-      stopTimer();
+      observeDuration();
       throw new DelayedError();
     }
     metrics.jobsCompleted.inc(labels);
-    stopTimer();
+    observeDuration();
     const ts = (parsed.data as { blockTimestamp?: number }).blockTimestamp;
-    if (typeof ts === 'number') metrics.eventLag.observe({ queue: labels.queue }, Math.max(0, Date.now() / 1000 - ts));
+    if (typeof ts === 'number') metrics.eventLag.observe(lagLabels, Math.max(0, Date.now() / 1000 - ts));
   };
 
   const worker = new WorkerLanes(queue, process1, {

@@ -1,4 +1,4 @@
-import { RetryLaterError } from '../contract';
+import { RetryLaterError, type CalculateSnapshotInput } from '../contract';
 import { Batcher, type Infra, type Outcome, type Producer, type Tx } from '../platform';
 import type { RecordOutcome } from './ledger';
 
@@ -61,27 +61,34 @@ export function vaultEventRecorder<E extends VaultEvent>(
 }
 
 /**
- * Asks for a vault's snapshot after an effect was committed. Requests for one vault that arrive
- * before the previous request was sent share one `add` (a batch of 100 trades of one vault sends
- * one), and BullMQ's deduplication keeps at most one waiting snapshot per vault in Redis.
- * A request made after an add was sent always sends another: that add's snapshot may already be
- * running and not see the newer commit.
+ * Asks for a vault's snapshot after an effect was committed. The requests of one moment (one
+ * setImmediate tick: the jobs of a committed batch resume together) make one
+ * `calculateSnapshots` call with one job per distinct vault: a batch of 40 trades over 30 vaults
+ * sends 30 adds, a batch of 100 trades of one vault sends one. BullMQ's deduplication keeps at
+ * most one waiting snapshot per vault in Redis, plus one queued behind a running one
+ * (keepLastIfActive). A request made after a tick's adds were sent always goes into the next
+ * tick's: the sent add's snapshot may already be running and not see the newer commit. Each
+ * request settles when the adds that carry it have been acknowledged by Redis.
  */
 export class SnapshotRequests {
-  private readonly scheduled = new Map<string, Promise<void>>();
+  /** The vaults of the tick not sent yet, and the promise of its add. */
+  private next: { vaults: Map<string, CalculateSnapshotInput>; sent: Promise<void> } | undefined;
 
-  constructor(private readonly producer: Pick<Producer, 'calculateSnapshot'>) {}
+  constructor(private readonly producer: Pick<Producer, 'calculateSnapshots'>) {}
 
   request(chainId: number, vaultAddress: string): Promise<void> {
-    const key = `${chainId}:${vaultAddress}`;
-    let pending = this.scheduled.get(key);
-    if (!pending) {
-      pending = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-        this.scheduled.delete(key);
-        await this.producer.calculateSnapshot({ chainId, vaultAddress });
+    let next = this.next;
+    if (!next) {
+      const vaults = new Map<string, CalculateSnapshotInput>();
+      const sent = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        // From here on a request belongs to the next tick: this add is on its way.
+        this.next = undefined;
+        await this.producer.calculateSnapshots([...vaults.values()]);
       });
-      this.scheduled.set(key, pending);
+      next = this.next = { vaults, sent };
     }
-    return pending;
+    const key = `${chainId}:${vaultAddress}`;
+    if (!next.vaults.has(key)) next.vaults.set(key, { chainId, vaultAddress });
+    return next.sent;
   }
 }
