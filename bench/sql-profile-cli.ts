@@ -1,0 +1,36 @@
+import { Client } from 'pg';
+import { createTestDatabase } from '@vaults/testkit';
+import { profileSql, type SqlProfile } from './sql-profile';
+
+// `pnpm exec tsx bench/sql-profile-cli.ts [batchSize] [batches]`: the batch writers' SQL profile
+// alone (profileSql, which `pnpm bench` runs at its end), on a throwaway database of its own.
+// Prints, per writer and client, the statements per batch and each statement's median.
+
+async function main(): Promise<void> {
+  const batchSize = Number(process.argv[2] ?? 100);
+  const batches = Number(process.argv[3] ?? 20);
+  const db = await createTestDatabase('vaults_sqlprof');
+  const pg = new Client({ connectionString: db.url });
+  await pg.connect();
+  try {
+    for (const p of await profileSql(pg, db.url, batchSize, batches)) process.stdout.write(render(p));
+  } finally {
+    await pg.end();
+    await db.drop();
+  }
+}
+
+function render(p: SqlProfile): string {
+  const perBatch = p.statements.reduce((a, s) => a + s.calls, 0);
+  const lines = p.statements.map((s) => `  ${s.medianMs.toFixed(2).padStart(7)} ms  x${s.calls}  ${s.statement}`);
+  return [
+    `${p.operation} (${p.client}, ${p.batches} batches of ${p.batchSize}): ${perBatch} statements per batch, batch median ${p.batchMs} ms, outside statements ${p.outsideStatementsMs} ms`,
+    ...lines,
+    '',
+  ].join('\n') + '\n';
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
