@@ -23,13 +23,37 @@ import type { Tx } from '../platform';
 /** Two-int key space: (VAULT_METRICS, vault id). */
 const VAULT_METRICS = 1;
 
-/** Rule 1, writer side: shared, per vault of the batch, until commit. */
-export async function lockVaultsForWrite(tx: Tx, vaultIds: number[]): Promise<void> {
-  const ids = [...new Set(vaultIds)].sort((a, b) => a - b);
-  if (!ids.length) return;
-  await tx.query`
-    SELECT count(pg_advisory_xact_lock_shared(${VAULT_METRICS}::int, id))::int AS n
-      FROM (SELECT unnest(${ids.map(String)}::text[]::int[]) AS id ORDER BY 1) AS ordered`;
+/** A vault a writer's batch names: its chain and (canonical, lower-case) contract address. */
+export interface WriteVault {
+  chainId: number;
+  vaultAddress: string;
+}
+
+/** A vault found by lockVaultsForWrite, its shared lock held. */
+export interface LockedVault {
+  id: number;
+  chainId: string;
+  contractAddress: string;
+}
+
+/**
+ * Rule 1, writer side: shared, per vault of the batch, until commit; one statement that also
+ * looks the vaults up (those not deployed yet are absent from the result and not locked).
+ * The lookup's snapshot does not matter: a vault row never changes id. What matters is that the
+ * lock is held before any later statement of the transaction reads VaultMetricsState, and it is:
+ * each later statement takes its snapshot after this one returned. The subquery (ORDER BY id,
+ * OFFSET 0 so it stays a subquery) hands the ids to the lock function in order (rule 4).
+ */
+export async function lockVaultsForWrite(tx: Tx, vaults: WriteVault[]): Promise<LockedVault[]> {
+  const unique = [...new Map(vaults.map((k) => [`${k.chainId}:${k.vaultAddress}`, k])).values()];
+  if (!unique.length) return [];
+  return tx.query<LockedVault>`
+    SELECT o.id, o."chainId", o."contractAddress", pg_advisory_xact_lock_shared(${VAULT_METRICS}::int, o.id)::text AS locked
+      FROM (SELECT v.id, v."chainId"::text AS "chainId", v."contractAddress"
+              FROM "Vault" v
+              JOIN unnest(${unique.map((k) => String(k.chainId))}::text[]::bigint[], ${unique.map((k) => k.vaultAddress)}::text[]) AS k(c, a)
+                ON v."chainId" = k.c AND v."contractAddress" = k.a
+             ORDER BY v.id OFFSET 0) AS o`;
 }
 
 /** Rule 1, snapshot side: exclusive, for the whole fold. */
