@@ -1,20 +1,12 @@
 import { recordTrades, txOn, type TradeExecuted } from '@vaults/shared';
 import { addr, trade, waitUntil } from '@vaults/testkit';
-import { WriterBench, strip } from './support/writers';
+import { strip, writerBench } from './support/writers';
 
 // The trade writer's ledger statement also inserts the Trade rows and sets the recompute-from
 // mark (lock-protocol rule 2): two statements per batch in the common case. These cases fail if
 // that statement got agreement, removal or the mark wrong.
 
-const w = new WriterBench();
-let v1: number;
-let v2: number;
-beforeAll(async () => {
-  await w.open();
-  v1 = await w.vault(1);
-  v2 = await w.vault(2);
-});
-afterAll(() => w.close());
+const { w, vaults } = writerBench();
 
 const t = (vault: number, block: number, logIndex: number, over: Partial<TradeExecuted> = {}): TradeExecuted =>
   ({ ...strip(trade(vault, 5n, { blockNumber: block, logIndex })), ...over });
@@ -27,42 +19,42 @@ it('records a new batch and its redelivery in two statements each', async () => 
 });
 
 it('marks the earliest inserted position at or before the fold, and leaves a vault folded before its events untouched', async () => {
-  await w.fold(v1, 100, 5);
-  await w.fold(v2, 100, 5);
-  const before = [await w.state(v1), await w.state(v2)];
+  await w.fold(vaults[0]!, 100, 5);
+  await w.fold(vaults[1]!, 100, 5);
+  const before = [await w.state(vaults[0]!), await w.state(vaults[1]!)];
 
   // After both folded positions: no VaultMetricsState row changes (same row version).
   expect((await w.trades([t(1, 100, 6), t(2, 101, 0)])).statements).toBe(2);
-  expect([await w.state(v1), await w.state(v2)]).toEqual(before);
+  expect([await w.state(vaults[0]!), await w.state(vaults[1]!)]).toEqual(before);
 
   // At and before vault 1's position: the earliest one; vault 2 (after) untouched.
   expect((await w.trades([t(1, 100, 5), t(1, 99, 1), t(2, 102, 0), t(1, 99, 7)])).statements).toBe(2);
-  expect((await w.state(v1)).recomputeFrom).toBe('99:1');
-  expect(await w.state(v2)).toEqual(before[1]);
+  expect((await w.state(vaults[0]!)).recomputeFrom).toBe('99:1');
+  expect(await w.state(vaults[1]!)).toEqual(before[1]);
 
   // An earlier one moves the mark back; a later one (still before the fold) does not move it.
   await w.trades([t(1, 98, 0)]);
-  expect((await w.state(v1)).recomputeFrom).toBe('98:0');
-  const marked = await w.state(v1);
+  expect((await w.state(vaults[0]!)).recomputeFrom).toBe('98:0');
+  const marked = await w.state(vaults[0]!);
   await w.trades([t(1, 99, 0)]);
-  expect(await w.state(v1)).toEqual(marked);
+  expect(await w.state(vaults[0]!)).toEqual(marked);
 
   // A redelivery inserts nothing, so it marks nothing.
   const early = t(1, 97, 0);
   await w.trades([early]);
-  await w.fold(v1, 100, 5);
-  const refolded = await w.state(v1);
+  await w.fold(vaults[0]!, 100, 5);
+  const refolded = await w.state(vaults[0]!);
   expect((await w.trades([early])).outcomes).toEqual(['duplicate']);
-  expect(await w.state(v1)).toEqual(refolded);
+  expect(await w.state(vaults[0]!)).toEqual(refolded);
 });
 
 it('removes, marking the removed position, in the batch of its removal', async () => {
   const a = t(1, 30, 0);
   await w.trades([a]);
-  await w.fold(v1, 40, 0);
+  await w.fold(vaults[0]!, 40, 0);
   expect((await w.trades([{ ...a, removed: true }])).outcomes).toEqual(['removed']);
   expect(await w.count('Trade', `"txHash" = '${a.txHash}'`)).toBe(0);
-  expect((await w.state(v1)).recomputeFrom).toBe('30:0');
+  expect((await w.state(vaults[0]!)).recomputeFrom).toBe('30:0');
   // A later live copy of the removed event stays removed.
   expect((await w.trades([a])).outcomes).toEqual(['removed']);
   expect(await w.count('Trade', `"txHash" = '${a.txHash}'`)).toBe(0);

@@ -89,3 +89,15 @@ export class WriterBench {
     return rows[0]?.wait_event_type === 'Lock';
   }
 }
+
+/** A bench for one test file, opened before its tests with vaults 1 and 2 deployed (ids in `vaults`), closed after. */
+export function writerBench(): { w: WriterBench; vaults: number[] } {
+  const w = new WriterBench();
+  const vaults: number[] = [];
+  beforeAll(async () => {
+    await w.open();
+    vaults.push(await w.vault(1), await w.vault(2));
+  });
+  afterAll(() => w.close());
+  return { w, vaults };
+}

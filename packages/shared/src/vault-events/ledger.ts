@@ -223,7 +223,10 @@ export interface LedgerWriter<E> {
    * `mayApply` is true, reporting the outcome as `done`; apply() takes the others'.
    */
   upsert(reps: E[], vaultIdOf: (e: E) => number, mayApply: (e: E) => boolean): Promise<Map<string, Recorded>>;
-  /** Applies the effects of the agreeing events the upsert has not (one per identity, recorded `removed`). */
+  /**
+   * Applies the effects of the agreeing events (one per identity, recorded `removed`) that the
+   * upsert has not taken (`done` undefined), and returns every agreeing event's outcome.
+   */
   apply(agreed: E[], recorded: Map<string, Recorded>, vaultIdOf: (e: E) => number): Promise<Map<string, RecordOutcome>>;
 }
 
@@ -248,12 +251,11 @@ export async function recordVaultEvents<E extends LedgerEvent>(tx: Tx, events: E
     const removing = new Set(known.filter((e) => e.removed).map(identityKey));
     const mayApply = (e: E) => !removing.has(identityKey(e));
     const settled = await settleCopies(writer.kind, writer.queue, known, (reps) => writer.upsert(reps, vaultIdOf, mayApply));
-    const done = (e: E) => settled.recorded.get(identityKey(e))!.done;
-    checkDone(settled, known, done);
-    const applied = await writer.apply(settled.agreed.filter((e) => done(e) === undefined), settled.recorded, vaultIdOf);
+    checkDone(settled, known, (e) => settled.recorded.get(identityKey(e))!.done);
+    const applied = await writer.apply(settled.agreed, settled.recorded, vaultIdOf);
     known.forEach((e, i) => {
       const error = settled.errors[i];
-      outcomes.set(e, error ? { ok: false, error } : { ok: true, value: done(e) ?? applied.get(identityKey(e))! });
+      outcomes.set(e, error ? { ok: false, error } : { ok: true, value: applied.get(identityKey(e))! });
     });
   }
   const unknown = events.filter((e) => !isKnown(e));

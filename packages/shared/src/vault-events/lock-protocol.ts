@@ -61,12 +61,11 @@ export async function lockVaultForSnapshot(tx: Tx, vaultId: number): Promise<voi
   await tx.query`SELECT pg_advisory_xact_lock(${VAULT_METRICS}::int, ${vaultId}::int)::text AS locked`;
 }
 
-/** A (vault, follower) balance: recomputed from the ledger by one transaction at a time. Pairs sorted. */
-export async function lockFollowerBalances(tx: Tx, vaultIds: number[], userIds: number[]): Promise<void> {
-  await tx.query`
-    SELECT count(pg_advisory_xact_lock(hashtextextended('follower:' || v || ':' || u, 0)))::int AS n
-      FROM (SELECT * FROM unnest(${vaultIds.map(String)}::text[]::int[], ${userIds.map(String)}::text[]::int[]) AS p(v, u) ORDER BY v, u) AS ordered`;
-}
+// A (vault, follower) balance: recomputed from the ledger by one transaction at a time, under
+// pg_advisory_xact_lock(hashtextextended('follower:' || vaultId || ':' || userId, 0)). Taken by
+// the follower ledger statement itself (upsertFollowerLedger, record-follower-events.ts: pairs
+// sorted, after its ledger rows), so that the balances' statement after it sees every committed
+// event of its pairs; tests/workers/follower-statement.test.ts holds the key to this form.
 
 /** A vault's deploys: one VaultDeployed of an address at a time derives its vault row. */
 export async function lockVaultDeploys(tx: Tx, chainId: number, vaultAddress: string): Promise<void> {

@@ -18,11 +18,12 @@ export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<R
     kind: 'TradeExecuted',
     queue: QUEUES.trade.name,
     upsert: (reps, vaultIdOf, mayApply) => upsertTradeLedger(tx, reps, vaultIdOf, mayApply),
-    // The rare cases the ledger statement leaves: removals, and identities whose first copy in
-    // the batch conflicts while a later one agrees (see upsertTradeLedger).
-    async apply(agreed, _recorded, vaultIdOf) {
-      const live = agreed.filter((t) => !t.removed);
-      const dead = agreed.filter((t) => t.removed);
+    async apply(agreed, recorded, vaultIdOf) {
+      // The rare cases the ledger statement leaves: removals, and identities whose first copy
+      // in the batch conflicts while a later one agrees (see upsertTradeLedger).
+      const pending = agreed.filter((t) => recorded.get(identityKey(t))!.done === undefined);
+      const live = pending.filter((t) => !t.removed);
+      const dead = pending.filter((t) => t.removed);
       const inserted = live.length
         ? await tx.query<{ chainId: string; txHash: string; logIndex: string; vaultId: number; blockNumber: string }>`
             INSERT INTO "Trade" ("chainId", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp",
@@ -53,7 +54,7 @@ export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<R
       await markRecomputeFrom(tx, [...inserted, ...deleted]);
 
       const insertedKeys = new Set(inserted.map(rowKey));
-      const outcomes = new Map<string, RecordOutcome>();
+      const outcomes = new Map(agreed.map((t) => [identityKey(t), recorded.get(identityKey(t))!.done!]));
       for (const t of live) outcomes.set(identityKey(t), insertedKeys.has(identityKey(t)) ? 'applied' : 'duplicate');
       for (const t of dead) outcomes.set(identityKey(t), 'removed');
       return outcomes;
@@ -141,6 +142,7 @@ async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: T
     earliest AS (
       SELECT DISTINCT ON ("vaultId") "vaultId" AS v, "blockNumber" AS b, "logIndex" AS l FROM ins ORDER BY "vaultId", "blockNumber", "logIndex"
     ),
+    -- markRecomputeFrom's UPDATE (lock-protocol.ts), on the rows this statement changed.
     mark AS (
       UPDATE "VaultMetricsState" s
          SET "recomputeFromBlock" = c.b, "recomputeFromLogIndex" = c.l
