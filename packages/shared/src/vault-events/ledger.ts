@@ -216,6 +216,11 @@ export interface LedgerWriter<E> {
   /** The queue whose ledger this writer keeps (its canonical name, no test suffix). */
   queue: string;
   /**
+   * Events that name a user (followers): its address, created by lockVaultsForWrite for events
+   * of known vaults; `created` receives the ids it inserted.
+   */
+  users?: { of: (e: E) => string; created: Set<number> };
+  /**
    * Upserts one row per identity into the ledger, leaving a recorded event unchanged unless the
    * row agrees with it (its `removed` aside), and reports what is recorded for every identity,
    * on this ledger or another queue's. In the same statement it may also take the effect of a
@@ -239,7 +244,12 @@ export interface LedgerWriter<E> {
  * cannot agree (the recorded event's vault exists) and fails at once as a conflicting copy.
  */
 export async function recordVaultEvents<E extends LedgerEvent>(tx: Tx, events: E[], writer: LedgerWriter<E>): Promise<Outcome<RecordOutcome>[]> {
-  const locked = await lockVaultsForWrite(tx, events);
+  const users = writer.users;
+  const { vaults: locked, createdUsers } = await lockVaultsForWrite(
+    tx,
+    events.map((e) => ({ chainId: e.chainId, vaultAddress: e.vaultAddress, followerAddress: users?.of(e) })),
+  );
+  for (const id of createdUsers) users?.created.add(id);
   const vaults = new Map(locked.map((v) => [vaultKeyString({ chainId: Number(v.chainId), vaultAddress: v.contractAddress }), v.id]));
   const isKnown = (e: E) => vaults.has(vaultKeyString(e));
   const known = events.filter(isKnown);

@@ -27,6 +27,8 @@ const VAULT_METRICS = 1;
 export interface WriteVault {
   chainId: number;
   vaultAddress: string;
+  /** A follower event's follower: its user is created in the same statement, once the locks are held. */
+  followerAddress?: string;
 }
 
 /** A vault found by lockVaultsForWrite, its shared lock held. */
@@ -38,22 +40,48 @@ export interface LockedVault {
 
 /**
  * Rule 1, writer side: shared, per vault of the batch, until commit; one statement that also
- * looks the vaults up (those not deployed yet are absent from the result and not locked).
- * The lookup's snapshot does not matter: a vault row never changes id. What matters is that the
- * lock is held before any later statement of the transaction reads VaultMetricsState, and it is:
- * each later statement takes its snapshot after this one returned. The subquery (ORDER BY id,
- * OFFSET 0 so it stays a subquery) hands the ids to the lock function in order (rule 4).
+ * looks the vaults up (those not deployed yet are absent from `vaults` and not locked) and
+ * creates the users of the followers of events whose vault exists (`createdUsers`: the ids it
+ * inserted; see ensureUsers for why their ids are looked up by a later statement).
+ * - The lookup's snapshot does not matter: a vault row never changes id. What matters is that
+ *   the lock is held before any later statement of the transaction reads VaultMetricsState, and
+ *   it is: each later statement takes its snapshot after this one returned.
+ * - The subquery (ORDER BY id, OFFSET 0 so it stays a subquery) hands the ids to the lock
+ *   function in order (rule 4).
+ * - The users are inserted after every vault lock is held, as when these were two statements:
+ *   the insert's rows are gated by an uncorrelated subquery over all of `locked` (an InitPlan,
+ *   run before the first row). A writer waiting for another's new user row thus never holds a
+ *   user row while queued for a vault lock behind a snapshot's exclusive request.
  */
-export async function lockVaultsForWrite(tx: Tx, vaults: WriteVault[]): Promise<LockedVault[]> {
-  const unique = [...new Map(vaults.map((k) => [`${k.chainId}:${k.vaultAddress}`, k])).values()];
-  if (!unique.length) return [];
-  return tx.query<LockedVault>`
-    SELECT o.id, o."chainId", o."contractAddress", pg_advisory_xact_lock_shared(${VAULT_METRICS}::int, o.id)::text AS locked
-      FROM (SELECT v.id, v."chainId"::text AS "chainId", v."contractAddress"
-              FROM "Vault" v
-              JOIN unnest(${unique.map((k) => String(k.chainId))}::text[]::bigint[], ${unique.map((k) => k.vaultAddress)}::text[]) AS k(c, a)
-                ON v."chainId" = k.c AND v."contractAddress" = k.a
-             ORDER BY v.id OFFSET 0) AS o`;
+export async function lockVaultsForWrite(tx: Tx, events: WriteVault[]): Promise<{ vaults: LockedVault[]; createdUsers: number[] }> {
+  const unique = [...new Map(events.map((k) => [`${k.chainId}:${k.vaultAddress}:${k.followerAddress ?? ''}`, k])).values()];
+  if (!unique.length) return { vaults: [], createdUsers: [] };
+  const rows = await tx.query<LockedVault & { createdUser: number | null }>`
+    WITH k AS (
+      SELECT * FROM unnest(${unique.map((k) => String(k.chainId))}::text[]::bigint[], ${unique.map((k) => k.vaultAddress)}::text[],
+                           ${unique.map((k) => k.followerAddress ?? null)}::text[]) AS k(c, a, f)
+    ),
+    locked AS (
+      SELECT o.id, o."chainId", o."contractAddress", pg_advisory_xact_lock_shared(${VAULT_METRICS}::int, o.id)::text AS locked
+        FROM (SELECT v.id, v."chainId", v."contractAddress" FROM "Vault" v
+               WHERE (v."chainId", v."contractAddress") IN (SELECT c, a FROM k)
+               ORDER BY v.id OFFSET 0) AS o
+    ),
+    users AS (
+      INSERT INTO "User" ("walletAddress")
+      SELECT DISTINCT k.f FROM k JOIN locked l ON (l."chainId", l."contractAddress") = (k.c, k.a)
+       WHERE k.f IS NOT NULL AND (SELECT count(*) FROM locked) > 0
+       ORDER BY k.f
+      ON CONFLICT ("walletAddress") DO NOTHING
+      RETURNING id
+    )
+    SELECT id, "chainId"::text AS "chainId", "contractAddress", NULL::int AS "createdUser" FROM locked
+    UNION ALL
+    SELECT NULL, NULL, NULL, id FROM users`;
+  return {
+    vaults: rows.filter((r) => r.createdUser === null),
+    createdUsers: rows.filter((r) => r.createdUser !== null).map((r) => Number(r.createdUser)),
+  };
 }
 
 /** Rule 1, snapshot side: exclusive, for the whole fold. */

@@ -2,7 +2,6 @@ import { QUEUES, identityKey, type FollowerEvent } from '../contract';
 import type { Outcome, Tx } from '../platform';
 import { recordVaultEvents, toRecorded, type RecordOutcome } from './ledger';
 import { markRecomputeFrom } from './lock-protocol';
-import { createUsers } from './users';
 
 /**
  * The follower use case: records a batch of follower events in the caller's transaction (the
@@ -19,15 +18,15 @@ import { createUsers } from './users';
  * The follower's user is created as soon as the vault exists, removed event or not (rule 1).
  */
 export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<Outcome<RecordOutcome>[]> {
-  // Users this transaction created, for representatives that may turn out to conflict.
+  // Users this transaction created, for copies that may turn out to conflict.
   const created = new Set<number>();
   return recordVaultEvents(tx, events, {
     kind: 'FollowerEvent',
     queue: QUEUES.follower.name,
-    async upsert(reps, vaultIdOf, mayApply) {
-      await createUsers(tx, reps.map((e) => e.followerAddress), created);
-      return upsertFollowerLedger(tx, reps, vaultIdOf, mayApply);
-    },
+    // Created with the vault locks (lockVaultsForWrite), for every copy of a known vault; those
+    // that end up in no agreeing event are taken back by apply().
+    users: { of: (e) => e.followerAddress, created },
+    upsert: (reps, vaultIdOf, mayApply) => upsertFollowerLedger(tx, reps, vaultIdOf, mayApply),
     async apply(agreed, recorded, vaultIdOf) {
       const rows = agreed.map((e) => {
         const r = recorded.get(identityKey(e))!;
@@ -58,8 +57,9 @@ export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<O
  * One statement: an identity already on another queue's ledger is reported, not written; the
  * others are upserted, a copy's `removed` taking effect only when it agrees with the recorded
  * event, and the recorded event comes back (with its vault's and follower's addresses) to be
- * compared with every copy of the batch. The followers' ids are looked up here: createUsers'
- * statement, before this one, made them visible (see ensureUsers).
+ * compared with every copy of the batch. The followers' ids are looked up here: the users were
+ * created by lockVaultsForWrite, a statement before this one, which makes them visible (see
+ * ensureUsers).
  *
  * The same statement
  * - sets lock-protocol rule 2's mark for the rows a representative that agrees and may apply

@@ -7,25 +7,15 @@ import type { Tx } from '../platform';
  * this call inserted (a caller may have to take them back).
  */
 export async function ensureUsers(tx: Tx, addresses: string[], created?: Set<number>): Promise<Map<string, number>> {
-  const unique = await createUsers(tx, addresses, created);
-  if (!unique.length) return new Map();
-  const rows = await tx.query<{ id: number; walletAddress: string }>`
-    SELECT id, "walletAddress" FROM "User" WHERE "walletAddress" = ANY(${unique}::text[])`;
-  return new Map(rows.map((r) => [r.walletAddress, r.id]));
-}
-
-/**
- * The first statement of ensureUsers alone, for a caller whose next statement looks the ids up
- * itself (the follower ledger statement joins "User"). Returns the addresses, unique and sorted.
- */
-export async function createUsers(tx: Tx, addresses: string[], created?: Set<number>): Promise<string[]> {
   const unique = [...new Set(addresses)].sort();
-  if (!unique.length) return unique;
+  if (!unique.length) return new Map();
   const inserted = await tx.query<{ id: number }>`
     INSERT INTO "User" ("walletAddress")
     SELECT a FROM unnest(${unique}::text[]) AS a ORDER BY a
     ON CONFLICT ("walletAddress") DO NOTHING
     RETURNING id`;
   for (const r of inserted) created?.add(Number(r.id));
-  return unique;
+  const rows = await tx.query<{ id: number; walletAddress: string }>`
+    SELECT id, "walletAddress" FROM "User" WHERE "walletAddress" = ANY(${unique}::text[])`;
+  return new Map(rows.map((r) => [r.walletAddress, r.id]));
 }
