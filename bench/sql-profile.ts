@@ -137,7 +137,7 @@ function label(strings: TemplateStringsArray): string {
   return /^(INSERT INTO "\w+"|UPDATE "\w+"|DELETE FROM "\w+")/.exec(sql)?.[1] ?? sql.slice(0, 40);
 }
 
-async function createVaults(pg: Client, f: EventFactory): Promise<void> {
+export async function createVaults(pg: Client, f: EventFactory): Promise<void> {
   const deploys = f.deploys();
   const { rows } = await pg.query<{ id: number }>(`INSERT INTO "User" ("walletAddress") SELECT unnest($1::text[]) RETURNING id`, [deploys.map((d) => d.leader)]);
   await pg.query(

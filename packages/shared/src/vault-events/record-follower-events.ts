@@ -113,8 +113,7 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
     ),
     done AS (
       SELECT up."chainId" AS c, up."txHash" AS h, up."logIndex" AS l, up."vaultId" AS v, up."blockNumber" AS b,
-             (up.inserted AND NOT up."removed") OR (NOT up.inserted AND up."removed") AS changed,
-             CASE WHEN up."removed" THEN 'removed' WHEN up.inserted THEN 'applied' ELSE 'duplicate' END AS done
+             (up.inserted AND NOT up."removed") OR (NOT up.inserted AND up."removed") AS changed
         FROM up JOIN x ON (x.c, x.h, x.l) = (up."chainId", up."txHash", up."logIndex")
        WHERE x.may
          -- settleCopies' comparison: the recorded fields as text equal the copy's (the vault's
@@ -137,9 +136,11 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
     SELECT up."chainId"::text AS "chainId", up."txHash", up."logIndex"::text AS "logIndex", ${QUEUES.follower.name}::text AS queue,
            up."removed", up.inserted, up."userId", up."blockNumber"::text AS "blockNumber", up."blockTimestamp"::text AS "blockTimestamp",
            v."contractAddress" AS "vaultAddress", u."walletAddress" AS "followerAddress", up."amount"::text AS "amount",
-           up."action"::text AS "action", d.done, (SELECT n FROM balance_locks) AS "balanceLocks"
+           up."action"::text AS "action", (SELECT n FROM balance_locks) AS "balanceLocks",
+           -- IN (SELECT ...) rather than a join: hashed once, never a nested loop over two CTEs.
+           CASE WHEN (up."chainId", up."txHash", up."logIndex") NOT IN (SELECT c, h, l FROM done) THEN NULL
+                WHEN up."removed" THEN 'removed' WHEN up.inserted THEN 'applied' ELSE 'duplicate' END AS done
       FROM up JOIN "Vault" v ON v.id = up."vaultId" JOIN "User" u ON u.id = up."userId"
-      LEFT JOIN done d ON (d.c, d.h, d.l) = (up."chainId", up."txHash", up."logIndex")
     UNION ALL
     SELECT c::text, h, l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM elsewhere`;

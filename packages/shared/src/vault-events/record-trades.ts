@@ -150,16 +150,16 @@ async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: T
        WHERE s."vaultId" = c.v
          AND (s."blockNumber", s."logIndex") >= (c.b, c.l)
          AND (s."recomputeFromBlock" IS NULL OR (s."recomputeFromBlock", s."recomputeFromLogIndex") > (c.b, c.l))
-    ),
-    done AS (
-      SELECT a.c, a.h, a.l, CASE WHEN i."chainId" IS NULL THEN 'duplicate' ELSE 'applied' END AS done
-        FROM agreed a LEFT JOIN ins i ON (i."chainId", i."txHash", i."logIndex") = (a.c, a.h, a.l)
     )
+    -- IN (SELECT ...) rather than joins: hashed once, where a join of two CTEs (estimated at
+    -- one row each) is planned as a nested loop that rescans one per row of the other.
     SELECT up."chainId"::text AS "chainId", up."txHash", up."logIndex"::text AS "logIndex", ${QUEUES.trade.name}::text AS queue,
            up."removed", up.inserted, up."blockNumber"::text AS "blockNumber", up."blockTimestamp"::text AS "blockTimestamp",
            up."vaultAddress", up."tokenIn", up."tokenOut", up."amountIn"::text AS "amountIn", up."amountOut"::text AS "amountOut",
-           up."pnl"::text AS "pnl", d.done
-      FROM up LEFT JOIN done d ON (d.c, d.h, d.l) = (up."chainId", up."txHash", up."logIndex")
+           up."pnl"::text AS "pnl",
+           CASE WHEN (up."chainId", up."txHash", up."logIndex") IN (SELECT "chainId", "txHash", "logIndex" FROM ins) THEN 'applied'
+                WHEN (up."chainId", up."txHash", up."logIndex") IN (SELECT c, h, l FROM agreed) THEN 'duplicate' END AS done
+      FROM up
     UNION ALL
     SELECT c::text, h, l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM elsewhere`;
