@@ -1,4 +1,4 @@
-import { recordFollowerEvents, txOn, type FollowerEvent } from '@vaults/shared';
+import { lockVaultForSnapshot, recordFollowerEvents, txOn, type FollowerEvent } from '@vaults/shared';
 import { addr, follower, waitUntil } from '@vaults/testkit';
 import { strip, writerBench } from './support/writers';
 
@@ -80,6 +80,28 @@ it('sums a pair\'s event that a concurrent transaction commits while the batch w
     expect(await pending).toEqual([{ ok: true, value: 'applied' }]);
     await c2.query('COMMIT');
     expect(await balance(1, 0xf6)).toBe('207');
+  } finally {
+    await c1.end();
+    await c2.end();
+  }
+});
+
+it('creates the follower\'s user only once the vault lock is held', async () => {
+  const [c1, c2] = [await w.connect(), await w.connect()];
+  try {
+    // A snapshot holds vault 1: the batch waits for its shared lock, having written nothing.
+    await c1.query('BEGIN');
+    await lockVaultForSnapshot(txOn(c1), vaults[0]!);
+    await c2.query('BEGIN');
+    const pending = recordFollowerEvents(txOn(c2), [f(1, 0xf7, 60, 0)]);
+    await waitUntil(() => w.blocked(c2), 10_000, 'the batch to wait for the vault lock');
+    // Had the batch inserted the user already, this insert would wait for the batch (and so
+    // for the snapshot): it does not.
+    await w.pg.query(`INSERT INTO "User" ("walletAddress") VALUES ($1) ON CONFLICT DO NOTHING`, [addr(0xf7)]);
+    await c1.query('COMMIT');
+    expect(await pending).toEqual([{ ok: true, value: 'applied' }]);
+    await c2.query('COMMIT');
+    expect(await balance(1, 0xf7)).toBe('100');
   } finally {
     await c1.end();
     await c2.end();

@@ -3,7 +3,8 @@ import type { Tx } from '../platform';
 // The lock protocol of vault events, in one place. Every advisory-lock key space, the rule
 // between the writers and the snapshot, the recompute-from position and the checkpoints live
 // here; callers name what they do (lockVaultsForWrite, lockVaultForSnapshot, ...) and never
-// build a lock key themselves.
+// build a lock key themselves (one exception, documented below: the follower ledger statement
+// takes the balance locks itself, to save a round trip).
 //
 // 1. Writers of trades and follower events hold VAULT_METRICS shared on each vault of their
 //    batch until commit; the snapshot holds it exclusively while it folds. So writers never wait
