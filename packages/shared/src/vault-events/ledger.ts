@@ -224,8 +224,9 @@ export interface LedgerWriter<E> {
    * Upserts one row per identity into the ledger, leaving a recorded event unchanged unless the
    * row agrees with it (its `removed` aside), and reports what is recorded for every identity,
    * on this ledger or another queue's. In the same statement it may also take the effect of a
-   * representative that agrees with the recorded event, is not removed and for which
-   * `mayApply` is true, reporting the outcome as `done`; apply() takes the others'.
+   * representative that agrees with the recorded event and for which `mayApply` is true (no
+   * copy of its identity in the batch is a removal), reporting the outcome as `done`; apply()
+   * takes the others'.
    */
   upsert(reps: E[], vaultIdOf: (e: E) => number, mayApply: (e: E) => boolean): Promise<Map<string, Recorded>>;
   /**
