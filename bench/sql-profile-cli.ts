@@ -1,10 +1,12 @@
 import { Client } from 'pg';
 import { createTestDatabase } from '@vaults/testkit';
 import { profileSql, type SqlProfile } from './sql-profile';
+import { measureWriterCpu } from './writer-cpu';
 
 // `pnpm exec tsx bench/sql-profile-cli.ts [batchSize] [batches]`: the batch writers' SQL profile
 // alone (profileSql, which `pnpm bench` runs at its end), on a throwaway database of its own.
-// Prints, per writer and client, the statements per batch and each statement's median.
+// Prints, per writer and client, the statements per batch and each statement's median; then
+// the CPU per batch of each writer, client and Postgres backend (writer-cpu.ts).
 
 async function main(): Promise<void> {
   const batchSize = Number(process.argv[2] ?? 100);
@@ -14,6 +16,9 @@ async function main(): Promise<void> {
   await pg.connect();
   try {
     for (const p of await profileSql(pg, db.url, batchSize, batches)) process.stdout.write(render(p));
+    for (const c of await measureWriterCpu(pg, db.url, batchSize)) {
+      process.stdout.write(`${c.operation} CPU per batch (${c.batches} batches, one connection): client ${c.clientMsPerBatch} ms, postgres backend ${c.postgresMsPerBatch} ms\n`);
+    }
   } finally {
     await pg.end();
     await db.drop();
