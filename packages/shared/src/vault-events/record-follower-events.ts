@@ -76,7 +76,9 @@ export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<O
 async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e: FollowerEvent) => number, mayApply: (e: FollowerEvent) => boolean) {
   const rows = await tx.query`
     WITH x AS (
-      SELECT x.*, u.id AS u FROM unnest(${reps.map((e) => String(e.chainId))}::text[]::bigint[],
+      -- The user id by a correlated subquery: an index probe per row, where a join is planned as
+      -- a hash over all of "User" once the table is a few hundred rows.
+      SELECT x.*, (SELECT u.id FROM "User" u WHERE u."walletAddress" = x.f) AS u FROM unnest(${reps.map((e) => String(e.chainId))}::text[]::bigint[],
                            ${reps.map((e) => e.txHash)}::text[],
                            ${reps.map((e) => String(e.logIndex))}::text[]::bigint[],
                            ${reps.map((e) => String(vaultIdOf(e)))}::text[]::int[],
@@ -87,7 +89,6 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
                            ${reps.map((e) => String(e.blockTimestamp))}::text[],
                            ${reps.map((e) => e.removed)}::boolean[],
                            ${reps.map(mayApply)}::boolean[]) AS x(c, h, l, v, f, a, m, b, ts, r, may)
-        JOIN "User" u ON u."walletAddress" = x.f
     ),
     elsewhere AS (
       SELECT x.c, x.h, x.l, ${QUEUES.trade.name}::text AS queue
