@@ -119,11 +119,11 @@ function timed(tx: Tx, record: (label: string, ms: number) => void): Tx {
   });
 }
 
-function label(strings: TemplateStringsArray): string {
+export function label(strings: TemplateStringsArray): string {
   const sql = strings.join('$').replace(/\s+/g, ' ').trim();
   if (sql.startsWith('SELECT v.id')) return 'SELECT "Vault" ids (findVaultIds)';
   if (sql.startsWith('SELECT id, "walletAddress"')) return 'SELECT "User" ids (ensureUsers)';
-  if (sql.includes('pg_advisory_xact_lock_shared')) return 'SELECT "Vault" ids + pg_advisory_xact_lock_shared (lockVaultsForWrite)';
+  if (sql.includes('pg_advisory_xact_lock_shared')) return 'SELECT "Vault" ids + pg_advisory_xact_lock_shared, INSERT followers\' "User" (lockVaultsForWrite)';
   if (sql.startsWith('WITH pairs')) return 'WITH pairs ... balances (FollowerSubscription upsert)';
   // The ledger upserts: one statement that also reports identities of other ledgers and the
   // recorded event every copy is compared with, takes the common case's effects (Trade rows;
