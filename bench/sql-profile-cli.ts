@@ -1,5 +1,4 @@
-import { Client } from 'pg';
-import { createTestDatabase } from '@vaults/testkit';
+import { runOnScratchDatabase } from './scratch';
 import { profileSql, type SqlProfile } from './sql-profile';
 import { measureWriterCpu } from './writer-cpu';
 
@@ -8,22 +7,14 @@ import { measureWriterCpu } from './writer-cpu';
 // Prints, per writer and client, the statements per batch and each statement's median; then
 // the CPU per batch of each writer, client and Postgres backend (writer-cpu.ts).
 
-async function main(): Promise<void> {
+runOnScratchDatabase('vaults_sqlprof', async (pg, url) => {
   const batchSize = Number(process.argv[2] ?? 100);
   const batches = Number(process.argv[3] ?? 20);
-  const db = await createTestDatabase('vaults_sqlprof');
-  const pg = new Client({ connectionString: db.url });
-  await pg.connect();
-  try {
-    for (const p of await profileSql(pg, db.url, batchSize, batches)) process.stdout.write(render(p));
-    for (const c of await measureWriterCpu(pg, db.url, batchSize)) {
-      process.stdout.write(`${c.operation} CPU per batch (${c.batches} batches, one connection): client ${c.clientMsPerBatch} ms, postgres backend ${c.postgresMsPerBatch} ms\n`);
-    }
-  } finally {
-    await pg.end();
-    await db.drop();
+  for (const p of await profileSql(pg, url, batchSize, batches)) process.stdout.write(render(p));
+  for (const c of await measureWriterCpu(pg, url, batchSize)) {
+    process.stdout.write(`${c.operation} CPU per batch (${c.batches} batches, one connection): client ${c.clientMsPerBatch} ms, postgres backend ${c.postgresMsPerBatch} ms\n`);
   }
-}
+});
 
 function render(p: SqlProfile): string {
   const perBatch = p.statements.reduce((a, s) => a + s.calls, 0);
@@ -34,8 +25,3 @@ function render(p: SqlProfile): string {
     '',
   ].join('\n') + '\n';
 }
-
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
