@@ -123,7 +123,11 @@ export function label(strings: TemplateStringsArray): string {
   const sql = strings.join('$').replace(/\s+/g, ' ').trim();
   if (sql.startsWith('SELECT v.id')) return 'SELECT "Vault" ids (findVaultIds)';
   if (sql.startsWith('SELECT id, "walletAddress"')) return 'SELECT "User" ids (ensureUsers)';
-  if (sql.includes('pg_advisory_xact_lock_shared')) return 'SELECT "Vault" ids + pg_advisory_xact_lock_shared, INSERT followers\' "User" (lockVaultsForWrite)';
+  if (sql.includes('pg_advisory_xact_lock_shared')) {
+    return sql.includes('INSERT INTO "User"')
+      ? 'SELECT "Vault" ids + pg_advisory_xact_lock_shared, INSERT followers\' "User" (lockVaultsForWrite)'
+      : 'SELECT "Vault" ids + pg_advisory_xact_lock_shared (lockVaultsForWrite)';
+  }
   if (sql.startsWith('WITH pairs')) return 'WITH pairs ... balances (FollowerSubscription upsert)';
   // The ledger upserts: one statement that also reports identities of other ledgers and the
   // recorded event every copy is compared with, takes the common case's effects (Trade rows;
