@@ -119,23 +119,29 @@ function timed(tx: Tx, record: (label: string, ms: number) => void): Tx {
   });
 }
 
-function label(strings: TemplateStringsArray): string {
+export function label(strings: TemplateStringsArray): string {
   const sql = strings.join('$').replace(/\s+/g, ' ').trim();
   if (sql.startsWith('SELECT v.id')) return 'SELECT "Vault" ids (findVaultIds)';
   if (sql.startsWith('SELECT id, "walletAddress"')) return 'SELECT "User" ids (ensureUsers)';
-  if (sql.includes('pg_advisory_xact_lock_shared')) return 'SELECT pg_advisory_xact_lock_shared (vault metrics)';
-  if (sql.includes('pg_advisory_xact_lock(')) return 'SELECT pg_advisory_xact_lock (follower pairs)';
+  if (sql.includes('pg_advisory_xact_lock_shared')) {
+    return sql.includes('INSERT INTO "User"')
+      ? 'SELECT "Vault" ids + pg_advisory_xact_lock_shared, INSERT followers\' "User" (lockVaultsForWrite)'
+      : 'SELECT "Vault" ids + pg_advisory_xact_lock_shared (lockVaultsForWrite)';
+  }
   if (sql.startsWith('WITH pairs')) return 'WITH pairs ... balances (FollowerSubscription upsert)';
   // The ledger upserts: one statement that also reports identities of other ledgers and the
-  // recorded event every copy is compared with.
+  // recorded event every copy is compared with, takes the common case's effects (Trade rows;
+  // the recompute-from mark) and, for followers, the balance locks.
   if (sql.startsWith('WITH x AS')) {
     const insert = /INSERT INTO "\w+"/.exec(sql)?.[0];
-    return insert ? `${insert} (ledger upsert, copies compared)` : 'SELECT recorded identities (findRecorded: events of unknown vaults)';
+    if (insert === 'INSERT INTO "TradeEvent"') return `${insert} (ledger upsert, copies compared, Trade insert, recompute-from mark)`;
+    if (insert === 'INSERT INTO "FollowerEvent"') return `${insert} (ledger upsert + "User" ids, copies compared, recompute-from mark, balance locks)`;
+    return insert ?? 'SELECT recorded identities (findRecorded: events of unknown vaults)';
   }
   return /^(INSERT INTO "\w+"|UPDATE "\w+"|DELETE FROM "\w+")/.exec(sql)?.[1] ?? sql.slice(0, 40);
 }
 
-async function createVaults(pg: Client, f: EventFactory): Promise<void> {
+export async function createVaults(pg: Client, f: EventFactory): Promise<void> {
   const deploys = f.deploys();
   const { rows } = await pg.query<{ id: number }>(`INSERT INTO "User" ("walletAddress") SELECT unnest($1::text[]) RETURNING id`, [deploys.map((d) => d.leader)]);
   await pg.query(

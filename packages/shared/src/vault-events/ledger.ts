@@ -34,6 +34,11 @@ export interface Recorded {
   fields: Record<string, string | null>;
   /** The ledger row as returned (ids the writer needs). */
   row: Record<string, unknown>;
+  /**
+   * The outcome when the ledger statement itself already took the event's effect (the common
+   * case: see LedgerWriter.upsert); undefined when apply() has to.
+   */
+  done?: RecordOutcome;
 }
 
 /** The identity key of a row that returns "chainId", "txHash", "logIndex" (as text or numbers). */
@@ -44,7 +49,8 @@ export function rowKey(row: Record<string, unknown>): string {
 /** A ledger statement's row as a Recorded: its identity, `queue`, `removed`, `inserted`, the fields as text. */
 export function toRecorded(kind: CopyKind, row: Record<string, unknown>): [string, Recorded] {
   const fields = Object.fromEntries(COPY_FIELDS[kind].map((f) => [f, row[f] === null || row[f] === undefined ? null : String(row[f])]));
-  return [rowKey(row), { queue: String(row.queue), removed: row.removed === true, inserted: row.inserted === true, fields, row }];
+  const done = row.done === null || row.done === undefined ? undefined : (String(row.done) as RecordOutcome);
+  return [rowKey(row), { queue: String(row.queue), removed: row.removed === true, inserted: row.inserted === true, fields, row, done }];
 }
 
 export interface Difference {
@@ -210,12 +216,23 @@ export interface LedgerWriter<E> {
   /** The queue whose ledger this writer keeps (its canonical name, no test suffix). */
   queue: string;
   /**
+   * Events that name a user (followers): its address, created by lockVaultsForWrite for events
+   * of known vaults; `created` receives the ids it inserted.
+   */
+  users?: { of: (e: E) => string; created: Set<number> };
+  /**
    * Upserts one row per identity into the ledger, leaving a recorded event unchanged unless the
    * row agrees with it (its `removed` aside), and reports what is recorded for every identity,
-   * on this ledger or another queue's.
+   * on this ledger or another queue's. In the same statement it may also take the effect of a
+   * representative that agrees with the recorded event and for which `mayApply` is true (no
+   * copy of its identity in the batch is a removal), reporting the outcome as `done`; apply()
+   * takes the others'.
    */
-  upsert(reps: E[], vaultIdOf: (e: E) => number): Promise<Map<string, Recorded>>;
-  /** Applies the effects of the agreeing events (one per identity, recorded `removed`). */
+  upsert(reps: E[], vaultIdOf: (e: E) => number, mayApply: (e: E) => boolean): Promise<Map<string, Recorded>>;
+  /**
+   * Applies the effects of the agreeing events (one per identity, recorded `removed`) that the
+   * upsert has not taken (`done` undefined), and returns every agreeing event's outcome.
+   */
   apply(agreed: E[], recorded: Map<string, Recorded>, vaultIdOf: (e: E) => number): Promise<Map<string, RecordOutcome>>;
 }
 
@@ -228,14 +245,24 @@ export interface LedgerWriter<E> {
  * cannot agree (the recorded event's vault exists) and fails at once as a conflicting copy.
  */
 export async function recordVaultEvents<E extends LedgerEvent>(tx: Tx, events: E[], writer: LedgerWriter<E>): Promise<Outcome<RecordOutcome>[]> {
-  const vaults = await findVaultIds(tx, events);
+  const users = writer.users;
+  const { vaults: locked, createdUsers } = await lockVaultsForWrite(
+    tx,
+    events.map((e) => ({ chainId: e.chainId, vaultAddress: e.vaultAddress, followerAddress: users?.of(e) })),
+  );
+  for (const id of createdUsers) users?.created.add(id);
+  const vaults = new Map(locked.map((v) => [vaultKeyString({ chainId: Number(v.chainId), vaultAddress: v.contractAddress }), v.id]));
   const isKnown = (e: E) => vaults.has(vaultKeyString(e));
   const known = events.filter(isKnown);
   const outcomes = new Map<E, Outcome<RecordOutcome>>();
   if (known.length) {
     const vaultIdOf = (e: E) => vaults.get(vaultKeyString(e))!;
-    await lockVaultsForWrite(tx, known.map(vaultIdOf));
-    const settled = await settleCopies(writer.kind, writer.queue, known, (reps) => writer.upsert(reps, vaultIdOf));
+    // An identity with a removal copy in the batch is left to apply(): its removal may only be
+    // settled by the second upsert of settleCopies (a late removal).
+    const removing = new Set(known.filter((e) => e.removed).map(identityKey));
+    const mayApply = (e: E) => !removing.has(identityKey(e));
+    const settled = await settleCopies(writer.kind, writer.queue, known, (reps) => writer.upsert(reps, vaultIdOf, mayApply));
+    checkDone(settled, known, (e) => settled.recorded.get(identityKey(e))!.done);
     const applied = await writer.apply(settled.agreed, settled.recorded, vaultIdOf);
     known.forEach((e, i) => {
       const error = settled.errors[i];
@@ -251,4 +278,19 @@ export async function recordVaultEvents<E extends LedgerEvent>(tx: Tx, events: E
     outcomes.set(e, error ? { ok: false, error } : { ok: true, value: 'vault-unknown' });
   }
   return events.map((e) => outcomes.get(e)!);
+}
+
+/**
+ * The statement took an effect only for a representative (the identity's first copy) that agrees
+ * with the recorded event, as settleCopies sees it: the two agreement checks (SQL and here) must
+ * not disagree, or the batch rolls back rather than commit a wrong effect.
+ */
+function checkDone<E extends Copy>(settled: Settled<E>, copies: E[], done: (e: E) => RecordOutcome | undefined): void {
+  const seen = new Set<string>();
+  copies.forEach((e, i) => {
+    const k = identityKey(e);
+    if (seen.has(k)) return;
+    seen.add(k);
+    if (done(e) !== undefined && settled.errors[i] !== undefined) throw new Error(`ledger statement applied ${k}, whose first copy conflicts`);
+  });
 }

@@ -3,7 +3,8 @@ import type { Tx } from '../platform';
 // The lock protocol of vault events, in one place. Every advisory-lock key space, the rule
 // between the writers and the snapshot, the recompute-from position and the checkpoints live
 // here; callers name what they do (lockVaultsForWrite, lockVaultForSnapshot, ...) and never
-// build a lock key themselves.
+// build a lock key themselves (one exception, documented below: the follower ledger statement
+// takes the balance locks itself, to save a round trip).
 //
 // 1. Writers of trades and follower events hold VAULT_METRICS shared on each vault of their
 //    batch until commit; the snapshot holds it exclusively while it folds. So writers never wait
@@ -23,13 +24,76 @@ import type { Tx } from '../platform';
 /** Two-int key space: (VAULT_METRICS, vault id). */
 const VAULT_METRICS = 1;
 
-/** Rule 1, writer side: shared, per vault of the batch, until commit. */
-export async function lockVaultsForWrite(tx: Tx, vaultIds: number[]): Promise<void> {
-  const ids = [...new Set(vaultIds)].sort((a, b) => a - b);
-  if (!ids.length) return;
-  await tx.query`
-    SELECT count(pg_advisory_xact_lock_shared(${VAULT_METRICS}::int, id))::int AS n
-      FROM (SELECT unnest(${ids.map(String)}::text[]::int[]) AS id ORDER BY 1) AS ordered`;
+/** A vault a writer's batch names: its chain and (canonical, lower-case) contract address. */
+export interface WriteVault {
+  chainId: number;
+  vaultAddress: string;
+  /** A follower event's follower: its user is created in the same statement, once the locks are held. */
+  followerAddress?: string;
+}
+
+/** A vault found by lockVaultsForWrite, its shared lock held. */
+export interface LockedVault {
+  id: number;
+  chainId: string;
+  contractAddress: string;
+}
+
+/**
+ * Rule 1, writer side: shared, per vault of the batch, until commit; one statement that also
+ * looks the vaults up (those not deployed yet are absent from `vaults` and not locked) and
+ * creates the users of the followers of events whose vault exists (`createdUsers`: the ids it
+ * inserted; see ensureUsers for why their ids are looked up by a later statement).
+ * - The lookup's snapshot does not matter: a vault row never changes id. What matters is that
+ *   the lock is held before any later statement of the transaction reads VaultMetricsState, and
+ *   it is: each later statement takes its snapshot after this one returned.
+ * - The subquery (ORDER BY id, OFFSET 0 so it stays a subquery) hands the ids to the lock
+ *   function in order (rule 4).
+ * - The users are inserted after every vault lock is held, as when these were two statements:
+ *   the insert's rows are gated by an uncorrelated subquery over all of `locked` (an InitPlan,
+ *   run before the first row). A writer waiting for another's new user row thus never holds a
+ *   user row while queued for a vault lock behind a snapshot's exclusive request.
+ */
+export async function lockVaultsForWrite(tx: Tx, events: WriteVault[]): Promise<{ vaults: LockedVault[]; createdUsers: number[] }> {
+  const unique = [...new Map(events.map((k) => [`${k.chainId}:${k.vaultAddress}:${k.followerAddress ?? ''}`, k])).values()];
+  if (!unique.length) return { vaults: [], createdUsers: [] };
+  if (unique.every((k) => k.followerAddress === undefined)) return { vaults: await lockVaults(tx, unique), createdUsers: [] };
+  const rows = await tx.query<LockedVault & { createdUser: number | null }>`
+    WITH k AS (
+      SELECT * FROM unnest(${unique.map((k) => String(k.chainId))}::text[]::bigint[], ${unique.map((k) => k.vaultAddress)}::text[],
+                           ${unique.map((k) => k.followerAddress ?? null)}::text[]) AS k(c, a, f)
+    ),
+    locked AS (
+      SELECT o.id, o."chainId", o."contractAddress", pg_advisory_xact_lock_shared(${VAULT_METRICS}::int, o.id)::text AS locked
+        FROM (SELECT v.id, v."chainId", v."contractAddress" FROM "Vault" v
+               WHERE (v."chainId", v."contractAddress") IN (SELECT c, a FROM k)
+               ORDER BY v.id OFFSET 0) AS o
+    ),
+    users AS (
+      INSERT INTO "User" ("walletAddress")
+      SELECT DISTINCT k.f FROM k JOIN locked l ON (l."chainId", l."contractAddress") = (k.c, k.a)
+       WHERE k.f IS NOT NULL AND (SELECT count(*) FROM locked) > 0
+       ORDER BY k.f
+      ON CONFLICT ("walletAddress") DO NOTHING
+      RETURNING id
+    )
+    SELECT id, "chainId"::text AS "chainId", "contractAddress", NULL::int AS "createdUser" FROM locked
+    UNION ALL
+    SELECT NULL, NULL, NULL, id FROM users`;
+  return {
+    vaults: rows.filter((r) => r.createdUser === null),
+    createdUsers: rows.filter((r) => r.createdUser !== null).map((r) => Number(r.createdUser)),
+  };
+}
+
+/** lockVaultsForWrite without users (trades): the same lookup and locks, a smaller statement to plan. */
+async function lockVaults(tx: Tx, vaults: WriteVault[]): Promise<LockedVault[]> {
+  return tx.query<LockedVault>`
+    SELECT o.id, o."chainId"::text AS "chainId", o."contractAddress", pg_advisory_xact_lock_shared(${VAULT_METRICS}::int, o.id)::text AS locked
+      FROM (SELECT v.id, v."chainId", v."contractAddress" FROM "Vault" v
+              JOIN unnest(${vaults.map((k) => String(k.chainId))}::text[]::bigint[], ${vaults.map((k) => k.vaultAddress)}::text[]) AS k(c, a)
+                ON v."chainId" = k.c AND v."contractAddress" = k.a
+             ORDER BY v.id OFFSET 0) AS o`;
 }
 
 /** A vault's metrics as its Vault row shows them (tvl as numeric text). */
@@ -79,12 +143,11 @@ export async function lockVaultForSnapshotByAddress(tx: Tx, chainId: number, vau
   return row && ({ vaultId: row.id, published: published(row) } as SnapshotLock);
 }
 
-/** A (vault, follower) balance: recomputed from the ledger by one transaction at a time. Pairs sorted. */
-export async function lockFollowerBalances(tx: Tx, vaultIds: number[], userIds: number[]): Promise<void> {
-  await tx.query`
-    SELECT count(pg_advisory_xact_lock(hashtextextended('follower:' || v || ':' || u, 0)))::int AS n
-      FROM (SELECT * FROM unnest(${vaultIds.map(String)}::text[]::int[], ${userIds.map(String)}::text[]::int[]) AS p(v, u) ORDER BY v, u) AS ordered`;
-}
+// A (vault, follower) balance: recomputed from the ledger by one transaction at a time, under
+// pg_advisory_xact_lock(hashtextextended('follower:' || vaultId || ':' || userId, 0)). Taken by
+// the follower ledger statement itself (upsertFollowerLedger, record-follower-events.ts: pairs
+// sorted, after its ledger rows), so that the balances' statement after it sees every committed
+// event of its pairs; tests/workers/follower-statement.test.ts holds the key to this form.
 
 /** A vault's deploys: one VaultDeployed of an address at a time derives its vault row. */
 export async function lockVaultDeploys(tx: Tx, chainId: number, vaultAddress: string): Promise<void> {

@@ -1,8 +1,7 @@
 import { QUEUES, identityKey, type FollowerEvent } from '../contract';
 import type { Outcome, Tx } from '../platform';
 import { recordVaultEvents, toRecorded, type RecordOutcome } from './ledger';
-import { lockFollowerBalances, markRecomputeFrom } from './lock-protocol';
-import { ensureUsers } from './users';
+import { markRecomputeFrom } from './lock-protocol';
 
 /**
  * The follower use case: records a batch of follower events in the caller's transaction (the
@@ -13,24 +12,25 @@ import { ensureUsers } from './users';
  *   event (a conflicting copy fails alone, changes nothing, and creates no user);
  * - each affected pair's balance is recomputed as a SUM over its non-removed ledger rows under a
  *   per-pair advisory lock (so two concurrent events of one pair cannot both miss each other),
- *   never by read-modify-write of a running total;
+ *   never by read-modify-write of a running total; the lock is taken by the ledger statement,
+ *   the SUM is the next statement (its snapshot must start after the lock is granted);
  * - the subscription row exists iff the balance is > 0.
  * The follower's user is created as soon as the vault exists, removed event or not (rule 1).
  */
 export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<Outcome<RecordOutcome>[]> {
-  // Users this transaction created, for representatives that may turn out to conflict.
+  // Users this transaction created, for copies that may turn out to conflict.
   const created = new Set<number>();
   return recordVaultEvents(tx, events, {
     kind: 'FollowerEvent',
     queue: QUEUES.follower.name,
-    async upsert(reps, vaultIdOf) {
-      const users = await ensureUsers(tx, reps.map((e) => e.followerAddress), created);
-      return upsertFollowerLedger(tx, reps, vaultIdOf, (e) => users.get(e.followerAddress)!);
-    },
+    // Created with the vault locks (lockVaultsForWrite), for every copy of a known vault; those
+    // that end up in no agreeing event are taken back by apply().
+    users: { of: (e) => e.followerAddress, created },
+    upsert: (reps, vaultIdOf, mayApply) => upsertFollowerLedger(tx, reps, vaultIdOf, mayApply),
     async apply(agreed, recorded, vaultIdOf) {
       const rows = agreed.map((e) => {
         const r = recorded.get(identityKey(e))!;
-        return { k: identityKey(e), removed: r.removed, inserted: r.inserted, vaultId: vaultIdOf(e), userId: Number(r.row.userId), blockNumber: e.blockNumber, logIndex: e.logIndex };
+        return { k: identityKey(e), removed: r.removed, inserted: r.inserted, done: r.done, vaultId: vaultIdOf(e), userId: Number(r.row.userId), blockNumber: e.blockNumber, logIndex: e.logIndex };
       });
       // A follower seen only in conflicting copies is no user (rule 1 counts valid events only).
       const kept = new Set(rows.map((r) => r.userId));
@@ -38,8 +38,9 @@ export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<O
       if (strays.length) await tx.execute`DELETE FROM "User" WHERE id = ANY(${strays.map(String)}::text[]::int[])`;
 
       // Effects changed by this batch: a new live event, or a removal (conservatively: any
-      // removal that found its row, even one already removed).
-      const changed = rows.filter((r) => (r.inserted ? !r.removed : r.removed));
+      // removal that found its row, even one already removed). The ledger statement marked
+      // those it took (`done`).
+      const changed = rows.filter((r) => r.done === undefined && (r.inserted ? !r.removed : r.removed));
       await markRecomputeFrom(tx, changed);
 
       const pairs = [...new Map(rows.map((r) => [`${r.vaultId}:${r.userId}`, r])).values()].sort(
@@ -56,21 +57,38 @@ export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<O
  * One statement: an identity already on another queue's ledger is reported, not written; the
  * others are upserted, a copy's `removed` taking effect only when it agrees with the recorded
  * event, and the recorded event comes back (with its vault's and follower's addresses) to be
- * compared with every copy of the batch.
+ * compared with every copy of the batch. The followers' ids are looked up here: the users were
+ * created by lockVaultsForWrite, a statement before this one, which makes them visible (see
+ * ensureUsers).
+ *
+ * The same statement
+ * - sets lock-protocol rule 2's mark for the rows a representative that agrees and may apply
+ *   (no removal copy in the batch) changed, reporting them as `done` (the shared vault lock is
+ *   held since lockVaultsForWrite, so no fold moves the position; the changed rows are read
+ *   through RETURNING, and when none is at or before the folded position no row is updated);
+ * - takes the balance lock (lock-protocol rule 4's (vault, follower) key space:
+ *   hashtextextended('follower:' || vaultId || ':' || userId, 0)) of every pair whose ledger row
+ *   it returned, a superset of the pairs apply() recomputes (an agreeing copy names the recorded
+ *   pair). Pairs sorted, and after all the ledger row locks (the sort reads all of `up` first),
+ *   the order every writer takes them in. The balances are summed by the next statement, whose
+ *   snapshot starts after these locks are held.
  */
-async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e: FollowerEvent) => number, userOf: (e: FollowerEvent) => number) {
+async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e: FollowerEvent) => number, mayApply: (e: FollowerEvent) => boolean) {
   const rows = await tx.query`
     WITH x AS (
-      SELECT * FROM unnest(${reps.map((e) => String(e.chainId))}::text[]::bigint[],
+      -- The user id by a correlated subquery: an index probe per row, where a join is planned as
+      -- a hash over all of "User" once the table is a few hundred rows.
+      SELECT x.*, (SELECT u.id FROM "User" u WHERE u."walletAddress" = x.f) AS u FROM unnest(${reps.map((e) => String(e.chainId))}::text[]::bigint[],
                            ${reps.map((e) => e.txHash)}::text[],
                            ${reps.map((e) => String(e.logIndex))}::text[]::bigint[],
                            ${reps.map((e) => String(vaultIdOf(e)))}::text[]::int[],
-                           ${reps.map((e) => String(userOf(e)))}::text[]::int[],
+                           ${reps.map((e) => e.followerAddress)}::text[],
                            ${reps.map((e) => e.action)}::text[],
-                           ${reps.map((e) => e.amount)}::text[]::numeric[],
-                           ${reps.map((e) => String(e.blockNumber))}::text[]::bigint[],
-                           ${reps.map((e) => String(e.blockTimestamp))}::text[]::bigint[],
-                           ${reps.map((e) => e.removed)}::boolean[]) AS x(c, h, l, v, u, a, m, b, ts, r)
+                           ${reps.map((e) => e.amount)}::text[],
+                           ${reps.map((e) => String(e.blockNumber))}::text[],
+                           ${reps.map((e) => String(e.blockTimestamp))}::text[],
+                           ${reps.map((e) => e.removed)}::boolean[],
+                           ${reps.map(mayApply)}::boolean[]) AS x(c, h, l, v, f, a, m, b, ts, r, may)
     ),
     elsewhere AS (
       SELECT x.c, x.h, x.l, ${QUEUES.trade.name}::text AS queue
@@ -82,29 +100,58 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
     up AS (
       INSERT INTO "FollowerEvent" AS e ("chainId", "txHash", "logIndex", "vaultId", "userId", "action", "amount",
                                         "blockNumber", "blockTimestamp", "removed")
-      SELECT c, h, l, v, u, a::"FollowerAction", m, b, ts, r FROM x
+      SELECT c, h, l, v, u, a::"FollowerAction", m::numeric, b::bigint, ts::bigint, r FROM x
        WHERE NOT EXISTS (SELECT 1 FROM elsewhere o WHERE (o.c, o.h, o.l) = (x.c, x.h, x.l))
       ON CONFLICT ("chainId", "txHash", "logIndex") DO UPDATE
         SET "removed" = e."removed" OR (EXCLUDED."removed" AND
             (e."blockNumber", e."blockTimestamp", e."vaultId", e."userId", e."amount", e."action")
             = (EXCLUDED."blockNumber", EXCLUDED."blockTimestamp", EXCLUDED."vaultId", EXCLUDED."userId", EXCLUDED."amount", EXCLUDED."action"))
       RETURNING e.*, (e.xmax = 0) AS inserted
+    ),
+    balance_locks AS (
+      SELECT count(pg_advisory_xact_lock(hashtextextended('follower:' || p.v || ':' || p.u, 0)))::int AS n
+        FROM (SELECT DISTINCT "vaultId" AS v, "userId" AS u FROM up ORDER BY v, u OFFSET 0) AS p
+    ),
+    done AS (
+      SELECT up."chainId" AS c, up."txHash" AS h, up."logIndex" AS l, up."vaultId" AS v, up."blockNumber" AS b,
+             (up.inserted AND NOT up."removed") OR (NOT up.inserted AND up."removed") AS changed
+        FROM up JOIN x ON (x.c, x.h, x.l) = (up."chainId", up."txHash", up."logIndex")
+       WHERE x.may
+         -- settleCopies' comparison: the recorded fields as text equal the copy's (the vault's
+         -- and follower's ids stand for their unique addresses).
+         AND (up."blockNumber"::text, up."blockTimestamp"::text, up."vaultId", up."userId", up."amount"::text, up."action"::text)
+             = (x.b, x.ts, x.v, x.u, x.m, x.a)
+    ),
+    earliest AS (
+      SELECT DISTINCT ON (v) v, b, l FROM done WHERE changed ORDER BY v, b, l
+    ),
+    -- markRecomputeFrom's UPDATE (lock-protocol.ts), on the rows this statement changed.
+    mark AS (
+      UPDATE "VaultMetricsState" s
+         SET "recomputeFromBlock" = c.b, "recomputeFromLogIndex" = c.l
+        FROM earliest c
+       WHERE s."vaultId" = c.v
+         AND (s."blockNumber", s."logIndex") >= (c.b, c.l)
+         AND (s."recomputeFromBlock" IS NULL OR (s."recomputeFromBlock", s."recomputeFromLogIndex") > (c.b, c.l))
     )
     SELECT up."chainId"::text AS "chainId", up."txHash", up."logIndex"::text AS "logIndex", ${QUEUES.follower.name}::text AS queue,
            up."removed", up.inserted, up."userId", up."blockNumber"::text AS "blockNumber", up."blockTimestamp"::text AS "blockTimestamp",
            v."contractAddress" AS "vaultAddress", u."walletAddress" AS "followerAddress", up."amount"::text AS "amount",
-           up."action"::text AS "action"
+           up."action"::text AS "action", (SELECT n FROM balance_locks) AS "balanceLocks",
+           -- IN (SELECT ...) rather than a join: hashed once, never a nested loop over two CTEs.
+           CASE WHEN (up."chainId", up."txHash", up."logIndex") NOT IN (SELECT c, h, l FROM done) THEN NULL
+                WHEN up."removed" THEN 'removed' WHEN up.inserted THEN 'applied' ELSE 'duplicate' END AS done
       FROM up JOIN "Vault" v ON v.id = up."vaultId" JOIN "User" u ON u.id = up."userId"
     UNION ALL
-    SELECT c::text, h, l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    SELECT c::text, h, l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM elsewhere`;
   return new Map(rows.map((r) => toRecorded('FollowerEvent', r)));
 }
 
+/** The pairs' balances from the ledger; their locks are held (upsertFollowerLedger took them). */
 async function updateBalances(tx: Tx, vaultIds: number[], userIds: number[]): Promise<void> {
   const v = vaultIds.map(String);
   const u = userIds.map(String);
-  await lockFollowerBalances(tx, vaultIds, userIds);
   await tx.execute`
     WITH pairs AS (SELECT * FROM unnest(${v}::text[]::int[], ${u}::text[]::int[]) AS p(v, u)),
     balances AS (
