@@ -13,6 +13,7 @@ export * from './retry';
 export * from './batcher';
 export * from './sidecar';
 export * from './runner';
+export * from './job-processor';
 export * from './services';
 export * from './redis-cluster';
 export * from './daemon';

@@ -1,28 +1,21 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db';
-import { ConflictingCopyError, InvalidPayloadError, RetryLaterError } from '../contract';
-import { createLogger, LazyJobContext, type Logger } from './logger';
-import { createMetrics, initJobCounters, jobLabelSets, type Metrics } from './metrics';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, initJobCounters, type Metrics } from './metrics';
 import { Producer } from './producer';
-import { QUEUES, isKnownJobName, parsePayload, queueName, type JobNameOf, type QueueKey, type JobPayload } from '../contract';
+import { QUEUES, queueName, type JobNameOf, type QueueKey, type JobPayload } from '../contract';
 import { createRedis, type Redis } from './redis';
 import { isCluster, queuePrefix } from './redis-cluster';
 import { createSidecar } from './sidecar';
-import { retryDelayMs } from './retry';
+import { createJobProcessor } from './job-processor';
 import { serviceInfo, type ServiceName } from './services';
 import { WorkerLanes } from './worker-lanes';
 
 // The one place that knows BullMQ, Fastify and shutdown. A service hands it a definition:
 // its queue, a handler per job name (typed from the queue catalog), and how to build its
-// dependencies.
-
-/** The `job_name` label of every job whose name is not one of its queue's. */
-export const UNKNOWN_JOB_NAME = 'unknown';
-
-/** The `reason` label of vaults_jobs_failed_total: a closed set. */
-export type FailReason = 'unknown_job' | 'invalid' | 'conflicting_copy' | 'exhausted';
+// dependencies. What happens to one job (validation, dispatch, fail or retry) is its part in
+// job-processor.ts; the lanes of BullMQ workers in worker-lanes.ts.
 
 export interface JobContext {
   log: Logger;
@@ -131,51 +124,7 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
   });
   const deps = def.createDeps({ config, db, log, metrics, producer });
 
-  // Label values come only from sets this code defines: a producer's job name is a label only
-  // when it is one of the queue's, every other name is `unknown` (one series, not one per name).
-  const queueLabel = QUEUES[def.queue].name;
-  const labelsByName = jobLabelSets(queueLabel, [...Object.keys(QUEUES[def.queue].jobs), UNKNOWN_JOB_NAME]);
-  const lagLabels = { queue: queueLabel };
-
-  const process1 = async (job: Job, token?: string): Promise<void> => {
-    const labels = labelsByName.get(isKnownJobName(def.queue, job.name) ? job.name : UNKNOWN_JOB_NAME)!;
-    const startedAt = performance.now();
-    const observeDuration = () => metrics.jobDuration.observe(labels, (performance.now() - startedAt) / 1000);
-    const parsed = parsePayload(def.queue, job.name, job.data);
-    const ctx = new LazyJobContext(log, queue, job.id, parsed.ok ? parsed.data : undefined);
-    const fail = (reason: FailReason, message: string): never => {
-      metrics.jobsFailed.inc({ ...labels, reason });
-      observeDuration();
-      ctx.log.warn({ reason }, message);
-      throw new UnrecoverableError(message);
-    };
-    if (!parsed.ok) return fail(parsed.unknownJobName ? 'unknown_job' : 'invalid', parsed.reason);
-    // parsePayload checked the job name and validated the payload with that name's schema: the
-    // handler's payload type (Handlers) is what it receives.
-    const handlers = def.handlers as Record<string, Handler<unknown, Deps>>;
-    const handler = Object.hasOwn(handlers, parsed.jobName) ? handlers[parsed.jobName] : undefined;
-    if (!handler) return fail('unknown_job', `no handler for job name ${JSON.stringify(parsed.jobName)} on ${queueLabel}`);
-    try {
-      await handler(parsed.data, deps, ctx);
-    } catch (err) {
-      const message = (err as Error)?.message ?? String(err);
-      if (err instanceof ConflictingCopyError) return fail('conflicting_copy', message);
-      if (err instanceof InvalidPayloadError) return fail('invalid', message);
-      const attempt = job.attemptsStarted;
-      if (attempt >= config.retry.maxAttempts) return fail('exhausted', `gave up after ${attempt} attempts: ${message}`);
-      const delay = retryDelayMs(attempt, config.retry);
-      const cause = err instanceof RetryLaterError ? 'not_ready' : 'transient';
-      ctx.log[cause === 'transient' ? 'warn' : 'info']({ attempt, delay, cause }, `retrying later: ${message}`);
-      await job.moveToDelayed(Date.now() + delay, token);
-      metrics.jobsRetried.inc({ ...labels, cause });
-      observeDuration();
-      throw new DelayedError();
-    }
-    metrics.jobsCompleted.inc(labels);
-    observeDuration();
-    const ts = (parsed.data as { blockTimestamp?: number }).blockTimestamp;
-    if (typeof ts === 'number') metrics.eventLag.observe(lagLabels, Math.max(0, Date.now() / 1000 - ts));
-  };
+  const process1 = createJobProcessor({ def, deps, config, log, metrics, queue });
 
   const worker = new WorkerLanes(queue, process1, {
     connection: workerRedis,
