@@ -1,4 +1,4 @@
-import { addr, txh, type DeployEv, type FollowerEv, type TradeEv } from '@vaults/testkit';
+import { addr, blockHashOf, txh, type DeployEv, type FollowerEv, type TradeEv } from '@vaults/testkit';
 import { prng } from './stats';
 
 // The bench's events: unique identities, strictly increasing positions (an indexer delivers a
@@ -68,7 +68,7 @@ export class EventFactory {
 
   private position() {
     const block = ++this.block;
-    return { chainId: 1, txHash: txh(this.txBase + ++this.tx), logIndex: 0, blockNumber: block, blockTimestamp: 1_700_000_000 + block };
+    return { chainId: 1, txHash: txh(this.txBase + ++this.tx), logIndex: 0, blockNumber: block, blockHash: blockHashOf(block), blockTimestamp: 1_700_000_000 + block };
   }
 
   /** Skewed: vault 0 is the hottest; u^2 puts ~30% of events on the first 10% of vaults. */

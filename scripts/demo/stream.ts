@@ -1,4 +1,4 @@
-import type { AnyEvent, DeployEv, FollowerEv, TradeEv } from '@vaults/testkit';
+import { blockHashOf, type AnyEvent, type DeployEv, type FollowerEv, type TradeEv } from '@vaults/testkit';
 import { Rng } from './rng';
 
 // A realistic, reproducible stream: what an indexer would see on one chain (`history`, in chain
@@ -121,7 +121,7 @@ export function generateStream(opts: StreamOptions): DemoStream {
       timestamp += 12 * blocks;
       logIndex = rng.int(0, 40);
     } else logIndex += rng.int(1, 5);
-    return { chainId: CHAIN_ID, txHash: rng.hex(32), logIndex, blockNumber: block, blockTimestamp: timestamp };
+    return { chainId: CHAIN_ID, txHash: rng.hex(32), logIndex, blockNumber: block, blockHash: blockHashOf(block), blockTimestamp: timestamp };
   };
   const history: AnyEvent[] = [];
   const equity = vaults.map(() => 0n);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { addr, txh, type AnyEvent, type DeployEv, type FollowerEv, type TradeEv } from '@vaults/testkit';
+import { addr, blockHashOf, txh, type AnyEvent, type DeployEv, type FollowerEv, type TradeEv } from '@vaults/testkit';
 
 // Random histories for the property test: a few vaults (some deployed twice, some deploys
 // removed, some never deployed), deposits and withdrawals of a few followers, trades with
@@ -83,7 +83,7 @@ export const historyArb = (maxEvents: number): fc.Arbitrary<History> =>
     });
 
 function build(d: Draft, i: number, rank: number): AnyEvent {
-  const base = { chainId: CHAIN, txHash: txh(0xa000_0000 + i), logIndex: rank % 4, blockNumber: 100 + Math.floor(rank / 4), blockTimestamp: 1_700_000_000 + rank };
+  const base = { chainId: CHAIN, txHash: txh(0xa000_0000 + i), logIndex: rank % 4, blockNumber: 100 + Math.floor(rank / 4), blockHash: blockHashOf(100 + Math.floor(rank / 4)), blockTimestamp: 1_700_000_000 + rank };
   const vaultAddress = addr(0x7a0000 + d.vault);
   switch (d.type) {
     case 'deploy':

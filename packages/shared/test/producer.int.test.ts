@@ -5,7 +5,7 @@ import { InvalidPayloadError, Producer, RedisUnavailableError, createRedis, even
 const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const suffix = `-producer-${Date.now().toString(36)}`;
 const trade: TradeExecutedInput = {
-  chainId: 1, txHash: '0x' + 'Ab'.repeat(32), logIndex: 4, blockNumber: 9, blockTimestamp: 1_700_000_000,
+  chainId: 1, txHash: '0x' + 'Ab'.repeat(32), logIndex: 4, blockNumber: 9, blockHash: '0x' + 'Cd'.repeat(32), blockTimestamp: 1_700_000_000,
   vaultAddress: '0x' + '1'.repeat(40), tokenIn: '0x' + '2'.repeat(40), tokenOut: '0x' + '3'.repeat(40),
   amountIn: '1', amountOut: '1', pnl: '0',
 };

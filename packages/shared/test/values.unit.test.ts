@@ -40,7 +40,7 @@ describe('value formats', () => {
 
 describe('payload schemas', () => {
   const trade = {
-    chainId: 1, txHash: '0x' + 'A'.repeat(64), logIndex: 3, blockNumber: 10, blockTimestamp: 1_700_000_000,
+    chainId: 1, txHash: '0x' + 'A'.repeat(64), logIndex: 3, blockNumber: 10, blockHash: '0x' + 'B'.repeat(64), blockTimestamp: 1_700_000_000,
     vaultAddress: '0x' + 'B'.repeat(40), tokenIn: '0x' + '1'.repeat(40), tokenOut: '0x' + '2'.repeat(40),
     amountIn: '1', amountOut: '2', pnl: '-3',
   };

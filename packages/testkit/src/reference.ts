@@ -7,6 +7,8 @@ export interface EventBase {
   txHash: string;
   logIndex: number;
   blockNumber: number;
+  /** The hash of the log's block (contract version 2: part of the identity). */
+  blockHash: string;
   blockTimestamp: number;
   removed?: boolean;
 }

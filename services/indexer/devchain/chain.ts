@@ -150,7 +150,7 @@ export class DevChain {
     };
     const out: AnyEvent[] = [];
     for (const l of [...deploys, ...parsed]) {
-      const base = { chainId, txHash: l.transactionHash!.toLowerCase(), logIndex: l.logIndex!, blockNumber: Number(l.blockNumber), blockTimestamp: await ts(l.blockNumber!) };
+      const base = { chainId, txHash: l.transactionHash!.toLowerCase(), logIndex: l.logIndex!, blockNumber: Number(l.blockNumber), blockHash: l.blockHash!.toLowerCase(), blockTimestamp: await ts(l.blockNumber!) };
       const a = l.args as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       const lc = (x: string) => x.toLowerCase();
       if (l.eventName === 'VaultDeployed') out.push({ type: 'deploy', ...base, vaultAddress: lc(a.vault), leader: lc(a.leader), name: a.name, baseAsset: lc(a.baseAsset) });

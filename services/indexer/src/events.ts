@@ -40,7 +40,7 @@ export interface EventMapping {
 const lc = (s: string) => s.toLowerCase();
 
 function eventFields(log: Log, ctx: LogContext) {
-  if (log.transactionHash === null || log.logIndex === null || log.blockNumber === null) {
+  if (log.transactionHash === null || log.logIndex === null || log.blockNumber === null || log.blockHash === null) {
     throw new Error('pending log: the indexer only reads mined blocks');
   }
   return {
@@ -48,6 +48,7 @@ function eventFields(log: Log, ctx: LogContext) {
     txHash: lc(log.transactionHash),
     logIndex: log.logIndex,
     blockNumber: Number(log.blockNumber),
+    blockHash: lc(log.blockHash),
     blockTimestamp: ctx.blockTimestamp,
   };
 }

@@ -22,7 +22,7 @@ it('VaultDeployed: vault, leader, base asset and name, lower-cased, with identit
   expect(e).toEqual({
     kind: 'VaultDeployed',
     payload: {
-      chainId: 31337, txHash: `0x${'a'.repeat(64)}`, logIndex: 3, blockNumber: 42, blockTimestamp: 1_700_000_123,
+      chainId: 31337, txHash: `0x${'a'.repeat(64)}`, logIndex: 3, blockNumber: 42, blockHash: `0x${'b'.repeat(64)}`, blockTimestamp: 1_700_000_123,
       vaultAddress: VAULT.toLowerCase(), leader: '0x00000000000000000000000000000000000000bb', baseAsset: '0x00000000000000000000000000000000000000cc', name: 'Alpha',
     },
   });

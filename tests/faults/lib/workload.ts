@@ -1,5 +1,5 @@
 import type { AnyEvent, DeployEv, FollowerEv, TradeEv } from '@vaults/testkit';
-import { prng } from '@vaults/testkit';
+import { blockHashOf, prng } from '@vaults/testkit';
 
 // A generated event stream: deterministic for a seed. Vaults with deposits, withdrawals
 // (sometimes more than the balance), trades with profits and losses sized against the equity,
@@ -77,6 +77,7 @@ export function generate(o: WorkloadOptions): Workload {
       txHash: mixCase(r, randomHash(r)),
       logIndex: int(r, 0, 400),
       blockNumber: b,
+      blockHash: '0x' + blockHashOf(b).slice(2).toUpperCase(), // upper case: stored lower-cased
       blockTimestamp: 1_700_000_000 + b * 12,
     });
     const dep: DeployEv = {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { address, amount, chainId, hash, nonNegativeInt, signedAmount, vaultName } from './values';
+import { address, amount, blockHash, chainId, hash, nonNegativeInt, signedAmount, vaultName } from './values';
 
 // Payload schemas of docs/CONTRACT.md ("Payloads"). z.object strips unknown keys, which is how the
 // contract's "unknown extra fields are ignored" is honoured (and how __proto__ & co. disappear).
@@ -9,6 +9,7 @@ export const eventFields = {
   txHash: hash,
   logIndex: nonNegativeInt,
   blockNumber: nonNegativeInt,
+  blockHash,
   blockTimestamp: nonNegativeInt,
   removed: z.boolean({ error: 'must be a boolean' }).optional().default(false),
 };

@@ -20,6 +20,20 @@ export const hash = z
   .regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x + 64 hex digits')
   .transform((s) => s.toLowerCase());
 
+/**
+ * The hash of the log's block (contract version 2): part of the event's identity, so a payload
+ * without it is refused with a reason that says which version requires it.
+ */
+export const blockHash = z
+  .string({
+    error: (issue) =>
+      issue.input === undefined
+        ? "required since contract version 2: the hash of the log's block, 0x + 64 hex digits"
+        : 'must be a string: 0x + 64 hex digits',
+  })
+  .regex(/^0x[0-9a-fA-F]{64}$/, 'must be 0x + 64 hex digits')
+  .transform((s) => s.toLowerCase());
+
 function integerString(pattern: RegExp, min: bigint, maxExclusive: bigint, what: string) {
   return z
     .string({ error: `must be a base-10 integer string (${what}), never a number` })
