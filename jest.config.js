@@ -1,4 +1,5 @@
-// One jest run over the workspace. Tests that need Redis and Postgres create their own database
+// One jest configuration for the workspace: `pnpm test` runs the unit and integration projects,
+// `pnpm test:deploy` the deploy project. Tests that need Redis and Postgres create their own database
 // and queue names (packages/testkit: createTestDatabase, uniqueQueueSuffix), so they never see
 // each other's data.
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
@@ -22,7 +23,15 @@ module.exports = {
         '<rootDir>/services/*/test/**/*.int.test.ts',
         '<rootDir>/tests/**/*.test.ts',
       ],
-      testPathIgnorePatterns: ['<rootDir>/tests/faults/'],
+      testPathIgnorePatterns: ['<rootDir>/tests/faults/', '<rootDir>/tests/deploy/'],
+    },
+    {
+      // Manifests, alert rules, Dockerfiles: these need system tools (kubectl, promtool), so they
+      // are a suite of their own (`pnpm test:deploy`) and `pnpm test` runs on a machine without them.
+      displayName: 'deploy',
+      transform,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/tests/deploy/**/*.test.ts'],
     },
   ],
 };
