@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { ConflictingCopyError, InvalidPayloadError, QUEUES, RetryLaterError, isKnownJobName, parsePayload, type QueueKey } from '../contract';
 import type { Config } from './config';
 import { LazyJobContext, type Logger } from './logger';
-import { jobLabelSets, type Metrics } from './metrics';
+import { jobLabelSets, type FailReason, type Metrics, type RetryCause } from './metrics';
 import { retryDelayMs } from './retry';
 import type { Handler, ServiceDefinition } from './runner';
 
@@ -15,9 +15,6 @@ import type { Handler, ServiceDefinition } from './runner';
 
 /** The `job_name` label of every job whose name is not one of its queue's. */
 export const UNKNOWN_JOB_NAME = 'unknown';
-
-/** The `reason` label of vaults_jobs_failed_total: a closed set. */
-export type FailReason = 'unknown_job' | 'invalid' | 'conflicting_copy' | 'exhausted';
 
 export interface JobProcessorParts<K extends QueueKey, Deps> {
   def: ServiceDefinition<K, Deps>;
@@ -63,7 +60,7 @@ export function createJobProcessor<K extends QueueKey, Deps>({ def, deps, config
       const attempt = job.attemptsStarted;
       if (attempt >= config.retry.maxAttempts) return fail('exhausted', `gave up after ${attempt} attempts: ${message}`);
       const delay = retryDelayMs(attempt, config.retry);
-      const cause = err instanceof RetryLaterError ? 'not_ready' : 'transient';
+      const cause: RetryCause = err instanceof RetryLaterError ? 'not_ready' : 'transient';
       ctx.log[cause === 'transient' ? 'warn' : 'info']({ attempt, delay, cause }, `retrying later: ${message}`);
       await job.moveToDelayed(Date.now() + delay, token);
       metrics.jobsRetried.inc({ ...labels, cause });

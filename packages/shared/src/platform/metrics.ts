@@ -75,8 +75,16 @@ export type Metrics = ReturnType<typeof createMetrics>;
 // increase()/rate() see a counter's first increment only once the series already exists: a series
 // that appears at its first failure makes that failure invisible to the VaultsJobsFailing alert.
 
-export const FAILURE_REASONS = ['invalid', 'unknown_job', 'exhausted'] as const;
+// The job processor's FailReason and RetryCause are these lists' types, so a reason it uses and
+// these lists cannot differ (packages/shared/test/metrics-reasons.int.test.ts reads the reasons
+// from the processor's code and finds each on a started worker's /metrics at 0).
+export const FAILURE_REASONS = ['invalid', 'unknown_job', 'conflicting_copy', 'exhausted'] as const;
 export const RETRY_CAUSES = ['not_ready', 'transient'] as const;
+
+/** The `reason` label of vaults_jobs_failed_total: a closed set. */
+export type FailReason = (typeof FAILURE_REASONS)[number];
+/** The `cause` label of vaults_jobs_retried_total: a closed set. */
+export type RetryCause = (typeof RETRY_CAUSES)[number];
 
 /** Creates every known (queue, job name, reason/cause) series of the job counters at 0. */
 export function initJobCounters(metrics: Metrics, queue: string, jobNames: readonly string[]): void {
