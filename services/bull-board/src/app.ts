@@ -37,7 +37,7 @@ export async function buildBoardApp(opts: BoardAppOptions): Promise<FastifyInsta
   const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger });
 
   const connection = createRedis(config.redisUrl, 'fail-fast');
-  connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
+  connection.on('error', (err: Error) => logger.warn({ err }, 'redis connection error'));
   const queues = (Object.keys(QUEUES) as QueueKey[]).map(
     (key) => {
       const name = queueName(key, opts.queueSuffix);

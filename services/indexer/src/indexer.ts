@@ -78,11 +78,11 @@ export class Indexer {
     } catch (err) {
       if (err instanceof RangeTooLargeError) {
         if (!this.range.shrink()) throw err;
-        this.d.log.info({ from, to, next: this.range.current, err: err.message }, 'block range too large for the node; shrinking');
+        this.d.log.info({ from, to, next: this.range.current, err }, 'block range too large for the node; shrinking');
         return true;
       }
       if (err instanceof ChainMovedError) {
-        this.d.log.info({ from, to, err: err.message }, 'chain moved while reading a range; re-checking');
+        this.d.log.info({ from, to, err }, 'chain moved while reading a range; re-checking');
         return true;
       }
       throw err;

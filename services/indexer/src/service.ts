@@ -32,15 +32,15 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
   const cfg = config.chain;
   const log = createLogger('indexer', config.logLevel);
   const metrics = createIndexerMetrics();
-  const db = createDatabase(config.databaseUrl, 3);
+  const db = createDatabase(config.databaseUrl, 3, { log });
   const redis = createRedis(config.redisUrl, 'fail-fast');
-  redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
+  redis.on('error', (err: Error) => log.warn({ err }, 'redis connection error'));
   const producer = new Producer({
     connection: redis,
     prefix: config.queuePrefix,
     queueSuffix: opts.queueSuffix,
     readyTimeoutMs: 5000,
-    onError: (err) => log.warn({ err: err.message }, 'queue connection error'),
+    onError: (err) => log.warn({ err }, 'queue connection error'),
   });
   const chain = createChainReader(cfg, metrics, log);
 
@@ -110,7 +110,7 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
       // per database (advisory locks are per database).
       const lock = new WriterLock(config.databaseUrl, `indexer:${cfg.factoryAddress}`);
       const got = await lock.tryAcquire().catch((err: Error) => {
-        log.warn({ err: err.message }, 'could not ask for the writer lock');
+        log.warn({ err }, 'could not ask for the writer lock');
         return false;
       });
       if (!got) {

@@ -1,3 +1,5 @@
+import { processLogger } from './logger';
+
 // The main of a long-lived process that is not a queue worker (the indexer): start it, stop it
 // cleanly on SIGTERM/SIGINT (a second signal exits at once), exit 0 after a clean stop, 1 when
 // start-up or shutdown fails. Workers use runMain (runner.ts), which does the same for them.
@@ -7,16 +9,18 @@ export interface Stoppable {
 }
 
 export function runDaemon(name: string, start: () => Promise<Stoppable>): void {
+  // JSON lines like the rest of the process's output: a log pipeline parses every line.
+  const log = processLogger(name);
   start().then(
     (running) => {
       let signals = 0;
       const stop = (signal: string) => {
         if (++signals > 1) process.exit(1);
-        process.stderr.write(`${name}: ${signal}, stopping\n`);
+        log.info({ signal }, 'stopping');
         running.close().then(
           () => process.exit(0),
           (err) => {
-            process.stderr.write(`${name}: shutdown failed: ${(err as Error).stack}\n`);
+            log.fatal({ err }, 'shutdown failed');
             process.exit(1);
           },
         );
@@ -25,7 +29,7 @@ export function runDaemon(name: string, start: () => Promise<Stoppable>): void {
       process.on('SIGINT', () => stop('SIGINT'));
     },
     (err) => {
-      process.stderr.write(`${name}: failed to start: ${(err as Error).message}\n`);
+      log.fatal({ err }, 'failed to start');
       process.exit(1);
     },
   );

@@ -1,6 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool, type PoolClient } from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
+import type { Logger } from './logger';
 
 export { Prisma, PrismaClient } from '../generated/prisma/client';
 
@@ -37,14 +38,20 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function createDatabase(databaseUrl: string, poolSize: number): Database {
+export interface DatabaseOptions {
+  /** Where the pool's own errors go (an idle connection that died); without it they are dropped. */
+  log?: Pick<Logger, 'warn'>;
+}
+
+export function createDatabase(databaseUrl: string, poolSize: number, opts: DatabaseOptions = {}): Database {
   // pipeline: a query is written to the socket without waiting for the previous one's answer
   // (node-postgres' pipeline mode, one Sync per query, so an error still fails only its own
   // query and, inside a transaction, the rest of the transaction). transactionOn uses it to send
   // BEGIN with the first statement: one round trip less per transaction.
   const pool = new Pool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 5000, pipeline: true });
-  // An idle connection that dies (a restarted server) must not crash the process.
-  pool.on('error', () => undefined);
+  // An idle connection that dies (a restarted server, a fail-over, a pooler that closed it) must not
+  // crash the process, but it must be seen: the pool replaces it, and the next queries say more.
+  pool.on('error', (err: Error) => opts.log?.warn({ err }, 'database connection lost (idle in the pool)'));
   return {
     sql: sqlOn(pool),
     transaction: (fn) => transactionOn(pool, fn),

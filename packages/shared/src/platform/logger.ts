@@ -10,17 +10,37 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-/** One JSON line per log record on stdout; secrets are redacted wherever they might appear. */
+/**
+ * One JSON line per log record on stdout; secrets are redacted wherever they might appear.
+ * Errors go under `err` whole (`log.warn({ err }, ...)`): pino's error serializer keeps the type,
+ * message, stack, cause and own fields. Two own fields can carry secrets and are redacted: an
+ * ioredis error's `command` (its arguments: AUTH passwords) and a URL error's `input` (a
+ * connection string with its password).
+ */
 export function createLogger(service: string, level: string, opts: LoggerOptions = {}): Logger {
   const options = {
     level,
     base: { service },
     redact: {
-      paths: ['password', '*.password', 'databaseUrl', '*.databaseUrl', 'redisUrl', '*.redisUrl', 'err.command', '*.command', ...(opts.redact ?? [])],
+      paths: [
+        'password', '*.password', 'databaseUrl', '*.databaseUrl', 'redisUrl', '*.redisUrl',
+        'err.command', '*.command', 'err.input', 'err.cause.input', 'err.cause.command',
+        ...(opts.redact ?? []),
+      ],
       censor: '***',
     },
   };
   return opts.destination ? pino(options, opts.destination) : pino(options);
+}
+
+/**
+ * The logger of a process's own lines (a signal, a failed start-up, a failed shutdown), which may
+ * have to speak before its configuration could be read: LOG_LEVEL when it names a level, else info.
+ */
+export function processLogger(name: string, env: NodeJS.ProcessEnv = process.env, opts: LoggerOptions = {}): Logger {
+  const wanted = env.LOG_LEVEL ?? 'info';
+  const level = wanted === 'silent' || Object.hasOwn(pino.levels.values, wanted) ? wanted : 'info';
+  return createLogger(name, level, opts);
 }
 
 /** A child logger whose lines carry the queue, the job id and, when known, the event identity. */

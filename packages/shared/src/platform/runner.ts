@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config';
 import { createDatabase, type Database } from './db';
-import { createLogger, type Logger } from './logger';
+import { createLogger, processLogger, type Logger } from './logger';
 import { createMetrics, initJobCounters, type Metrics } from './metrics';
 import { Producer } from './producer';
 import { QUEUES, queueName, type JobNameOf, type QueueKey, type JobPayload } from '../contract';
@@ -103,12 +103,12 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
   const producerRedis = createRedis(config.redisUrl, 'wait');
   const probeRedis = createRedis(config.redisUrl, 'fail-fast');
   for (const r of [workerRedis, producerRedis, probeRedis]) {
-    r.on('error', (err: Error) => log.warn({ err: err.message }, 'redis connection error'));
+    r.on('error', (err: Error) => log.warn({ err }, 'redis connection error'));
   }
-  const db = createDatabase(config.databaseUrl, config.dbPoolSize);
-  // Only the message of a queue's connection error is logged: ioredis errors carry their command's
-  // arguments, AUTH passwords included.
-  const onQueueError = (err: Error) => log.warn({ err: err.message }, 'queue connection error');
+  const db = createDatabase(config.databaseUrl, config.dbPoolSize, { log });
+  // An ioredis error carries its command's arguments, AUTH passwords included: the logger redacts
+  // err.command (createLogger).
+  const onQueueError = (err: Error) => log.warn({ err }, 'queue connection error');
   const producer = new Producer({
     connection: producerRedis,
     prefix: config.queuePrefix,
@@ -139,7 +139,7 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
     maxStalledCount: config.maxStalledCount,
     autorun: false,
   });
-  worker.onError((err) => log.error({ err: err.message }, 'worker error'));
+  worker.onError((err) => log.error({ err }, 'worker error'));
 
   let closing = false;
   const sidecar = createSidecar({
@@ -171,13 +171,13 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
   const port = typeof address === 'object' && address ? address.port : config.metricsPort;
   opts.onListening?.(port);
 
-  const running = worker.run().catch((err) => log.error({ err: (err as Error).message }, 'worker loop ended'));
+  const running = worker.run().catch((err: unknown) => log.error({ err }, 'worker loop ended'));
   await worker.waitUntilReady();
   log.info({ queue, concurrency: config.concurrency, lanes: worker.lanes.length, port, prefix: config.queuePrefix }, `${def.name} started`);
   // Say so at once when the database cannot be used (wrong password, unreachable), rather than
   // only through /readyz; the worker keeps running and its jobs retry until it can.
   db.ping().catch((err: Error) =>
-    log.warn({ err: err.message }, 'database not usable at start-up; jobs will retry until it is'),
+    log.warn({ err }, 'database not usable at start-up; jobs will retry until it is'),
   );
 
   let closed: Promise<void> | undefined;
@@ -226,6 +226,8 @@ export function runMain<K extends QueueKey, Deps>(def: ServiceDefinition<K, Deps
   // dies, even by SIGKILL, and the worker must not live on as an orphan taking jobs. Still
   // starting, it exits at once; running, it stops as on SIGTERM.
   let orphaned = (): void => process.exit(1);
+  // The process's own lines (signals, a failed start or shutdown) are JSON lines too.
+  const log = processLogger(def.name);
   if (process.channel) {
     process.channel.unref();
     process.once('disconnect', () => orphaned());
@@ -240,11 +242,11 @@ export function runMain<K extends QueueKey, Deps>(def: ServiceDefinition<K, Deps
       let signals = 0;
       const stop = (signal: string) => {
         if (++signals > 1) process.exit(1);
-        process.stderr.write(`${def.name}: ${signal}, stopping\n`);
+        log.info({ signal }, 'stopping');
         service.close().then(
           () => process.exit(0),
           (err) => {
-            process.stderr.write(`${def.name}: shutdown failed: ${(err as Error).stack}\n`);
+            log.fatal({ err }, 'shutdown failed');
             process.exit(1);
           },
         );
@@ -260,7 +262,7 @@ export function runMain<K extends QueueKey, Deps>(def: ServiceDefinition<K, Deps
       if (process.send && process.connected) process.send({ ready: def.name, pid: process.pid, port: service.port });
     },
     (err) => {
-      process.stderr.write(`${def.name}: failed to start: ${(err as Error).message}\n`);
+      log.fatal({ err }, 'failed to start');
       process.exit(1);
     },
   );
