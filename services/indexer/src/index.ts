@@ -2,3 +2,4 @@
 // deploy tests read its configuration schema and metrics from here.
 export { loadIndexerConfig, INDEXER_DEFAULTS, type IndexerConfig, type ChainConfig } from './config';
 export { createIndexerMetrics } from './metrics';
+export { rewindStream, type RewindResult } from './rewind';

@@ -108,7 +108,8 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
     while (!stopping) {
       // Keyed by the factory (the chain id is only known once connected): one writer per factory
       // per database (advisory locks are per database).
-      const lock = new WriterLock(config.databaseUrl, `indexer:${cfg.factoryAddress}`);
+      // A session lock: on the direct URL (a transaction pooler would hand the session to others).
+      const lock = new WriterLock(config.directDatabaseUrl, `indexer:${cfg.factoryAddress}`);
       const got = await lock.tryAcquire().catch((err: Error) => {
         log.warn({ err }, 'could not ask for the writer lock');
         return false;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { REDIS_URL_PATTERN, isClusterUrl, isValidClusterUrl, redactClusterUrl } from './redis-cluster';
 
@@ -14,9 +15,14 @@ const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://');
 
+/** A CA certificate (PEM) mounted into the container: checked at start-up, read when connecting. */
+const caFile = z.string().min(1).refine((f) => existsSync(f), 'no such file (the CA certificate, PEM, mounted where this names)');
+
 /** The variables every program reads the same way (workers, Bull Board, the indexer): one schema each. */
 export const ENV_FIELDS = {
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  /** The CA that signed a rediss:// server's certificate (createRedis reads it; docs/OPERATIONS.md). */
+  REDIS_CA_FILE: caFile.optional(),
   QUEUE_PREFIX: z.string().min(1).default('bull'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
@@ -30,7 +36,16 @@ export function configSchema(defaults: ServiceDefaults) {
   return z
     .object({
       ...ENV_FIELDS,
+      // The pooled URL (PgBouncer in transaction mode is fine): the workers' transactions.
       DATABASE_URL: postgresUrl.default('postgresql://postgres@127.0.0.1:5432/vaults'),
+      // A direct (not transaction-pooled) URL for session advisory locks: the indexer's writer lock
+      // and rewind. Defaults to DATABASE_URL. Migrations have their own (MIGRATION_DATABASE_URL).
+      DIRECT_DATABASE_URL: postgresUrl.optional(),
+      // The CA that signed the Postgres server's certificate: added to both URLs as sslrootcert.
+      DATABASE_CA_FILE: caFile.optional(),
+      // How long failed jobs stay in a queue's failed set (for vaults-ops retry-failed) before
+      // the worker that failed them removes them.
+      FAILED_JOB_RETENTION_DAYS: intFrom(1, 3650).default(7),
       WORKER_CONCURRENCY: intFrom(1, 1000).default(defaults.concurrency),
       METRICS_PORT: intFrom(0, 65535).optional(),
       HEALTH_PORT: intFrom(0, 65535).optional(),
@@ -48,7 +63,10 @@ export function configSchema(defaults: ServiceDefaults) {
     })
     .transform((env) => ({
       redisUrl: env.REDIS_URL,
-      databaseUrl: env.DATABASE_URL,
+      redisCaFile: env.REDIS_CA_FILE,
+      databaseUrl: withCaFile(env.DATABASE_URL, env.DATABASE_CA_FILE),
+      directDatabaseUrl: withCaFile(env.DIRECT_DATABASE_URL ?? env.DATABASE_URL, env.DATABASE_CA_FILE),
+      failedJobRetentionDays: env.FAILED_JOB_RETENTION_DAYS,
       queuePrefix: env.QUEUE_PREFIX,
       logLevel: env.LOG_LEVEL,
       concurrency: env.WORKER_CONCURRENCY,
@@ -89,6 +107,25 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv)
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
   }
   return parsed.data;
+}
+
+/**
+ * A Postgres URL that verifies the server against a mounted CA: node-postgres (and Prisma's pg
+ * adapter, and every Client made from the URL, such as the indexer's lock) reads the CA from
+ * `sslrootcert`. sslmode defaults to verify-full (node-postgres 8 treats `require` so anyway; with
+ * sslrootcert it checks the chain but not the host name, as libpq's verify-ca). A URL that already
+ * names sslrootcert keeps it.
+ */
+export function withCaFile(url: string, caFile: string | undefined): string {
+  if (!caFile) return url;
+  try {
+    const u = new URL(url);
+    if (!u.searchParams.has('sslrootcert')) u.searchParams.set('sslrootcert', caFile);
+    if (!u.searchParams.has('sslmode')) u.searchParams.set('sslmode', 'verify-full');
+    return u.toString();
+  } catch {
+    return url; // unparseable: the connection reports it
+  }
 }
 
 /** A URL with its password replaced, safe to log. */

@@ -44,10 +44,13 @@ export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
 }
 
-/** Retention of on-chain event jobs; exported for bulk producers (the indexer) to add the same jobs. */
+/**
+ * Retention of on-chain event jobs; exported for bulk producers (the indexer) to add the same jobs.
+ * No removeOnFail: how long a failed job stays is the consuming worker's setting
+ * (FAILED_JOB_RETENTION_DAYS), which BullMQ applies to jobs that name none.
+ */
 export const EVENT_JOB_OPTIONS: JobsOptions = {
   removeOnComplete: { age: 24 * 3600, count: 10_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
 };
 
 export class Producer {
@@ -140,7 +143,7 @@ function snapshotJobOptions(data: CalculateSnapshot): JobsOptions {
   return {
     deduplication: { id: snapshotDedupId(data.chainId, data.vaultAddress), keepLastIfActive: true },
     removeOnComplete: true,
-    removeOnFail: { age: 7 * 24 * 3600 },
+    // removeOnFail: the snapshot worker's FAILED_JOB_RETENTION_DAYS (see EVENT_JOB_OPTIONS).
   };
 }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import IORedis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { isClusterUrl, parseClusterUrl } from './redis-cluster';
 
@@ -18,20 +19,31 @@ export type RedisProfile = 'wait' | 'fail-fast';
 // Reconnect forever with a capped back-off: an outage must not end the process.
 const retryStrategy = (times: number) => Math.min(200 * times, 5000);
 
-export function createRedis(url: string, profile: RedisProfile, extra: RedisOptions = {}): Redis {
+/**
+ * `extra.tls` wins; otherwise a rediss:// URL verifies the server against the CA in REDIS_CA_FILE
+ * when set (a managed Redis whose CA is not a public one), read here so that every program that
+ * connects (workers, indexer, rewind, Bull Board, vaults-ops) trusts the same CA.
+ */
+export function createRedis(url: string, profile: RedisProfile, extra: RedisOptions = {}, env: NodeJS.ProcessEnv = process.env): Redis {
   const base: RedisOptions =
     profile === 'wait'
       ? { maxRetriesPerRequest: null, enableReadyCheck: true }
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 };
-  if (isClusterUrl(url)) return createCluster(url, base, extra);
-  return new IORedis(url, { ...base, retryStrategy, lazyConnect: false, ...extra });
+  const tls = extra.tls === undefined && /^rediss(\+cluster)?:\/\//i.test(url) ? redisTlsOptions(env.REDIS_CA_FILE) : {};
+  if (isClusterUrl(url)) return createCluster(url, base, { ...tls, ...extra });
+  return new IORedis(url, { ...base, retryStrategy, lazyConnect: false, ...tls, ...extra });
+}
+
+/** ioredis options that trust the CA in caFile (PEM) for TLS; none without one. */
+export function redisTlsOptions(caFile: string | undefined): RedisOptions {
+  return caFile ? { tls: { ca: readFileSync(caFile) } } : {};
 }
 
 function createCluster(url: string, base: RedisOptions, extra: RedisOptions): Cluster {
   const { nodes, username, password, tls } = parseClusterUrl(url);
   // The offline queue and the retry strategy are the cluster's options, not each node's.
   const { enableOfflineQueue, retryStrategy: extraRetry, lazyConnect, ...rest } = { ...base, ...extra };
-  const nodeOptions = { ...rest, username, password, ...(tls ? { tls: {} } : {}) };
+  const nodeOptions = { ...rest, username, password, ...(tls ? { tls: rest.tls ?? {} } : {}) };
   const options: ClusterOptions = {
     redisOptions: nodeOptions,
     enableOfflineQueue: enableOfflineQueue ?? true,

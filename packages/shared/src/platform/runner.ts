@@ -5,7 +5,7 @@ import { createLogger, processLogger, type Logger } from './logger';
 import { createMetrics, initJobCounters, type Metrics } from './metrics';
 import { Producer } from './producer';
 import { QUEUES, queueName, type JobNameOf, type QueueKey, type JobPayload } from '../contract';
-import { createRedis, type Redis } from './redis';
+import { createRedis, redisTlsOptions, type Redis } from './redis';
 import { isCluster, queuePrefix } from './redis-cluster';
 import { createSidecar } from './sidecar';
 import { createJobProcessor } from './job-processor';
@@ -99,9 +99,10 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
   initJobCounters(metrics, QUEUES[def.queue].name, Object.keys(QUEUES[def.queue].jobs));
   const queue = queueName(def.queue, opts.queueSuffix);
 
-  const workerRedis = createRedis(config.redisUrl, 'wait');
-  const producerRedis = createRedis(config.redisUrl, 'wait');
-  const probeRedis = createRedis(config.redisUrl, 'fail-fast');
+  const tls = redisTlsOptions(config.redisCaFile);
+  const workerRedis = createRedis(config.redisUrl, 'wait', tls);
+  const producerRedis = createRedis(config.redisUrl, 'wait', tls);
+  const probeRedis = createRedis(config.redisUrl, 'fail-fast', tls);
   for (const r of [workerRedis, producerRedis, probeRedis]) {
     r.on('error', (err: Error) => log.warn({ err }, 'redis connection error'));
   }
@@ -137,6 +138,9 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
     lockRenewTime: config.lockDurationMs / 4,
     stalledInterval: config.lockDurationMs,
     maxStalledCount: config.maxStalledCount,
+    // Failed jobs that name no retention of their own (the producers' jobs name none) stay this
+    // long for vaults-ops retry-failed, then go.
+    removeOnFail: { age: config.failedJobRetentionDays * 24 * 3600 },
     autorun: false,
   });
   worker.onError((err) => log.error({ err }, 'worker error'));
