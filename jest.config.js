@@ -1,5 +1,5 @@
 // One jest configuration for the workspace: `pnpm test` runs the unit and integration projects,
-// `pnpm test:deploy` the deploy project. Tests that need Redis and Postgres create their own database
+// `pnpm test:deploy` the deploy project, `pnpm test:tls` the tls project. Tests that need Redis and Postgres create their own database
 // and queue names (packages/testkit: createTestDatabase, uniqueQueueSuffix), so they never see
 // each other's data.
 const transform = { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
@@ -23,7 +23,7 @@ module.exports = {
         '<rootDir>/services/*/test/**/*.int.test.ts',
         '<rootDir>/tests/**/*.test.ts',
       ],
-      testPathIgnorePatterns: ['<rootDir>/tests/faults/', '<rootDir>/tests/deploy/'],
+      testPathIgnorePatterns: ['<rootDir>/tests/faults/', '<rootDir>/tests/deploy/', '<rootDir>/tests/tls/'],
     },
     {
       // Manifests, alert rules, Dockerfiles: these need system tools (kubectl, promtool), so they
@@ -32,6 +32,14 @@ module.exports = {
       transform,
       testEnvironment: 'node',
       testMatch: ['<rootDir>/tests/deploy/**/*.test.ts'],
+    },
+    {
+      // A throwaway TLS Postgres and TLS Redis (docs/OPERATIONS.md): needs openssl, the PostgreSQL
+      // server binaries (initdb, pg_ctl) and a redis-server built with TLS, so `pnpm test:tls`.
+      displayName: 'tls',
+      transform,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/tests/tls/**/*.test.ts'],
     },
   ],
 };
