@@ -88,7 +88,7 @@ export async function startTlsPostgres(certs: Certs): Promise<TlsPostgres> {
   return {
     port,
     url: (db = 'postgres') => `postgresql://postgres@127.0.0.1:${port}/${db}`,
-    stop: () => void spawnSync(...(root ? ['runuser', ['-u', 'postgres', '--', pgBin('pg_ctl'), '-D', data, '-m', 'immediate', 'stop']] as const : [pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']] as const)),
+    stop: () => void run(pgBin('pg_ctl'), ['-D', data, '-m', 'immediate', 'stop'], { asPostgres: true }),
   };
 }
 
