@@ -52,8 +52,8 @@ it('SERVICES lists every worker package, and nothing else', () => {
   expect(servicePackages().filter((n) => n.endsWith('-worker')).sort()).toEqual([...workers].sort());
 });
 
-it('DEPLOYED_SERVICES is every service package but the Bull Board (an admin tool, not deployed by the base)', () => {
-  expect(servicePackages().filter((n) => n !== 'bull-board').sort()).toEqual(deployedServiceNames().sort());
+it('DEPLOYED_SERVICES is every service package but the Bull Board and vaults-ops (admin tools: no Deployment; ops runs as Jobs)', () => {
+  expect(servicePackages().filter((n) => n !== 'bull-board' && n !== 'ops').sort()).toEqual(deployedServiceNames().sort());
 });
 
 it('there is a Deployment for every worker package and the indexer, and a package for every Deployment', () => {
