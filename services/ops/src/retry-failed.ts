@@ -1,6 +1,6 @@
 import { QUEUES } from '@vaults/shared';
 import { queueKeyOf, type OpsContext } from './context';
-import { failedJobs, type FailedJob } from './failed-jobs';
+import { failedJobs } from './failed-jobs';
 import type { FailedJobReason } from './failure-reason';
 
 // vaults-ops retry-failed: move failed jobs of one queue (optionally of one reason, at most N)
@@ -30,20 +30,25 @@ export interface RetryResult {
 export async function retryFailed(ctx: OpsContext, opts: RetryOptions): Promise<RetryResult> {
   const key = queueKeyOf(opts.queue);
   const queue = ctx.producer.queue(key);
-  // Read first, then retry: retrying while paging would shift the pages under the reader.
-  const chosen: FailedJob[] = [];
+  // Read first, then retry: retrying while paging would shift the pages under the reader. Only
+  // what the report needs is kept (not the jobs' payloads): a failed set may hold a week of jobs.
+  const chosen: { id: string; name: string; reason: FailedJobReason; failedReason: string }[] = [];
   let total = 0;
-  for await (const f of failedJobs(queue)) {
+  for await (const { job, reason } of failedJobs(queue)) {
     total++;
-    if ((!opts.reason || f.reason === opts.reason) && (opts.limit === undefined || chosen.length < opts.limit)) chosen.push(f);
+    if ((!opts.reason || reason === opts.reason) && (opts.limit === undefined || chosen.length < opts.limit)) {
+      chosen.push({ id: job.id!, name: job.name, reason, failedReason: oneLine(job.failedReason) });
+    }
   }
   const verb = opts.dryRun ? 'would retry' : 'retrying';
   ctx.print(`${verb} ${chosen.length} of ${total} failed job(s) on ${QUEUES[key].name}${opts.reason ? ` (reason ${opts.reason})` : ''}${opts.limit !== undefined ? ` (limit ${opts.limit})` : ''}`);
   let gone = 0;
-  for (const { job, reason } of chosen) {
-    ctx.print(`  ${job.id} ${job.name} [${reason}] ${oneLine(job.failedReason)}`);
+  for (const { id, name, reason, failedReason } of chosen) {
+    ctx.print(`  ${id} ${name} [${reason}] ${failedReason}`);
     if (opts.dryRun) continue;
     try {
+      const job = await queue.getJob(id);
+      if (!job) throw new Error('no longer in the queue');
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     } catch (err) {
       // The job left the failed set since it was read (removed by retention or retried already).
