@@ -106,7 +106,7 @@ export async function secretsCheck(infra: Infra): Promise<Row> {
     // Lines that are not pino JSON: BullMQ's console.error fallback dumps whole error objects.
     const raw = texts
       .filter((t) => t.where.endsWith('(stdout+stderr)'))
-      .flatMap((t) => t.text.split('\n').filter((l) => /^\S*Error\b.*:/.test(l)).map((l) => `${t.where.split(' (')[0]}: ${l.slice(0, 80)}`));
+      .flatMap((t) => t.text.split('\n').filter((l) => !l.startsWith('{') && /^\S*Error\b.*:/.test(l)).map((l) => `${t.where.split(' (')[0]}: ${l.slice(0, 80)}`));
     if (raw.length) notes.push(`${raw.length} unstructured error dumps (not pino JSON) on stderr, e.g. ${[...new Set(raw)].slice(0, 3).join(' | ')}`);
     const redacted = texts.filter((t) => t.text.includes('***')).map((t) => t.where);
     if (redacted.length) notes.push(`redacted URLs (***) seen in: ${[...new Set(redacted)].slice(0, 4).join('; ')}`);

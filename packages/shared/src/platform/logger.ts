@@ -24,7 +24,7 @@ export function createLogger(service: string, level: string, opts: LoggerOptions
     redact: {
       paths: [
         'password', '*.password', 'databaseUrl', '*.databaseUrl', 'redisUrl', '*.redisUrl',
-        'err.command', '*.command', 'err.input', 'err.cause.input', 'err.cause.command',
+        'err.command', '*.command', 'err.input', 'err.cause.input', 'err.cause.command', 'err.errors[*].command',
         ...(opts.redact ?? []),
       ],
       censor: '***',
