@@ -21,7 +21,7 @@ async function main(): Promise<number> {
   for (const n of names) if (!known.includes(n)) throw new Error(`unknown service ${n} (have ${known.join(', ')})`);
   const ports = planPorts(process.env);
   await checkPorts(ports, process.env.METRICS_HOST ?? '0.0.0.0');
-  await migrate();
+  await migrate({ createDatabase: true }); // a local stack: the database may not exist yet
   say(`supervisor pid ${process.pid}`);
 
   let stopping = false;

@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   await checkRedis(redisUrl);
   await checkPostgres(databaseUrl);
   await dropDemoDatabase(databaseUrl);
-  await migrate(databaseUrl);
+  await migrate({ databaseUrl, createDatabase: true });
 
   const anvil = await Anvil.start();
   const stack = new Stack({

@@ -84,7 +84,7 @@ async function main(): Promise<number> {
   );
 
   await dropDemoDatabase(s.databaseUrl);
-  await migrate(s.databaseUrl);
+  await migrate({ databaseUrl: s.databaseUrl, createDatabase: true });
 
   const connection = createRedis(s.redisUrl, 'fail-fast');
   connection.on('error', (err: Error) => say(`[demo] redis: ${err.message}`));

