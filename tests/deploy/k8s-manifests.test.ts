@@ -13,6 +13,7 @@ import {
   isYaml,
   kustomizationObjects,
   podContainers,
+  podSpecOf,
   readYamlDocs,
   referencedPaths,
   rel,
@@ -125,7 +126,7 @@ describe('kustomizations', () => {
 
   it('each overlay patch targets an object of the base, and each image override names an image in use', () => {
     const objects = baseObjects();
-    const images = new Set(objects.flatMap((o) => podContainers(o.spec?.template?.spec ?? {}).map((c) => c.image)));
+    const images = new Set(objects.flatMap((o) => podContainers(podSpecOf(o)).map((c) => c.image)));
     for (const k of kustomizations.filter((k) => k.dir.includes('overlays'))) {
       for (const patch of (k.spec.patches ?? []).flatMap((p: Obj) => readYamlDocs(join(k.dir, p.path)) as Obj[])) {
         expect(find(objects, patch.kind, patch.metadata.name)).toBeDefined();

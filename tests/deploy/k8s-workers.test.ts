@@ -6,7 +6,7 @@ import { tradeWorker } from '@vaults/trade-worker';
 import { vaultWorker } from '@vaults/vault-worker';
 import { WORKER_ENV, MIGRATE_ENV, workerConfig } from './support/env';
 import { labelValues } from './support/metrics';
-import { baseKustomization, baseObjects, byKind, deployedServiceNames, find, servicePackages, podContainers, workerNames, type K8sObject, type Obj } from './support/repo';
+import { baseKustomization, baseObjects, byKind, deployedServiceNames, find, migrationJob, servicePackages, podContainers, workerNames, type K8sObject, type Obj } from './support/repo';
 import { serviceQueue } from './support/services';
 
 // Per worker: the Deployment's probes hit the sidecar's real port and paths, shutdown fits in the
@@ -142,12 +142,15 @@ describe.each(workers)('%s', (name) => {
     }
   });
 
-  it('migrates first: an init container runs the migration image with DATABASE_URL from the Secret', () => {
-    const migrate = (pod.initContainers as Obj[]).find((c) => c.name === 'migrate') as Obj;
-    const job = byKind(objects, 'Job').find((j) => j.metadata.name === 'vaults-migrate') as K8sObject;
-    expect(migrate.image).toBe(job.spec.template.spec.containers[0].image);
-    expect((migrate.env as Obj[]).map((e) => e.name).filter((n) => !MIGRATE_ENV.has(n))).toEqual([]);
-    expect(migrate.env.find((e: Obj) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef).toBeDefined();
+  it('waits for the schema: an init container of the release\'s migration image only checks the applied migrations, with the read/write DATABASE_URL', () => {
+    const wait = (pod.initContainers as Obj[]).find((c) => c.name === 'wait-for-schema') as Obj;
+    const job = migrationJob(objects);
+    expect(wait.image).toBe(job.spec.template.spec.containers[0].image);
+    expect([...(wait.command ?? []), ...(wait.args ?? [])]).toEqual(['node', 'migrate.cjs', '--wait-for-schema']);
+    expect((wait.env as Obj[]).map((e) => e.name)).toEqual(['DATABASE_URL']);
+    expect(wait.env[0].valueFrom.secretKeyRef).toEqual({ name: 'vaults-secrets', key: 'DATABASE_URL' });
+    // No container of a worker pod can read the schema-changing credentials.
+    for (const c of podContainers(pod)) for (const e of c.env ?? []) expect(e.valueFrom?.secretKeyRef?.name).not.toBe('vaults-migration-secrets');
   });
 
   it('the Service selects these pods and exposes the port named metrics', () => {
@@ -192,6 +195,22 @@ describe.each(workers)('%s', (name) => {
     // The metric comes from the workers: at zero replicas nobody would report the backlog.
     expect(scaled.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
     expect(scaled.spec.maxReplicaCount).toBeGreaterThanOrEqual(scaled.spec.minReplicaCount);
+  });
+
+  it('the ScaledObject has a fallback, and a cooldownPeriod only where it applies (scaling to 0)', () => {
+    const scaled = find(objects, 'ScaledObject', name) as K8sObject;
+    expect(scaled.spec.fallback.failureThreshold).toBeGreaterThanOrEqual(1);
+    expect(scaled.spec.fallback.replicas).toBeGreaterThanOrEqual(scaled.spec.minReplicaCount);
+    expect(scaled.spec.fallback.replicas).toBeLessThanOrEqual(scaled.spec.maxReplicaCount);
+    // KEDA's fallback needs the AverageValue metric type (the default when none is set).
+    expect((scaled.spec.triggers as Obj[])[0]!.metricType ?? 'AverageValue').toBe('AverageValue');
+    // KEDA applies cooldownPeriod only to scaling to zero: with a minimum above 0 it would mislead.
+    if (scaled.spec.minReplicaCount > 0) expect(scaled.spec.cooldownPeriod).toBeUndefined();
+  });
+
+  it("the ServiceMonitor keeps the operator's target labels (honorLabels not true)", () => {
+    const monitor = find(objects, 'ServiceMonitor', name) as K8sObject;
+    for (const e of monitor.spec.endpoints as Obj[]) expect(e.honorLabels ?? false).toBe(false);
   });
 
   it('leaves the replica count to the autoscaler', () => {

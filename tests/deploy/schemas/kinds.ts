@@ -7,6 +7,7 @@ export type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 export type { ISecret } from 'kubernetes-models/v1/Secret';
 export type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 export type { IJob } from 'kubernetes-models/batch/v1/Job';
+export type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
 export type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 export type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 export type { IScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';

@@ -17,9 +17,11 @@ function objectKeys(schema: unknown): string[] {
 export const WORKER_ENV = new Set(objectKeys(configSchema({ concurrency: 1, metricsPort: 9100 })));
 /** Variables Bull Board reads (services/bull-board/src/config.ts). */
 export const BOARD_ENV = new Set(objectKeys(boardEnvSchema));
-/** The migration image runs `prisma migrate deploy`, configured by prisma.config.ts. */
+/** The migration image runs docker/migrate.cjs, and `prisma migrate deploy` configured by prisma.config.ts. */
 export const MIGRATE_ENV = new Set(
-  [...readFileSync(join(__dirname, '..', '..', '..', 'prisma.config.ts'), 'utf8').matchAll(/process\.env\.(\w+)/g)].map((m) => m[1]!),
+  ['prisma.config.ts', 'docker/migrate.cjs'].flatMap((f) =>
+    [...readFileSync(join(__dirname, '..', '..', '..', f), 'utf8').matchAll(/process\.env\.(\w+)/g)].map((m) => m[1]!),
+  ),
 );
 
 /** The worker configuration that an environment gives (defaults filled in). */

@@ -51,9 +51,15 @@ export function readYaml(file: string, opts: { merge?: boolean } = {}): Obj {
   return parse(readFileSync(file, 'utf8'), { merge: opts.merge ?? false, uniqueKeys: true });
 }
 
-/** Every Kubernetes object in every YAML file under k8s/, kustomization files excepted. */
+/** Files a kustomization names under `replacements: - path:` (lists of replacements, not objects). */
+export function replacementFiles(dir = K8S): Set<string> {
+  return new Set(allKustomizations(dir).flatMap((k) => (k.spec.replacements ?? []).filter((r: Obj) => r.path).map((r: Obj) => join(k.dir, r.path))));
+}
+
+/** Every Kubernetes object in every YAML file under k8s/, kustomization and replacement files excepted. */
 export function allManifests(dir = K8S): Manifest[] {
-  return walk(dir, (f) => isYaml(f) && !isKustomization(f)).flatMap((file) =>
+  const replacements = replacementFiles(dir);
+  return walk(dir, (f) => isYaml(f) && !isKustomization(f) && !replacements.has(f)).flatMap((file) =>
     readYamlDocs(file).map((obj, index) => ({ file, index, obj: obj as K8sObject })),
   );
 }
@@ -78,7 +84,8 @@ export function referencedPaths(k: Kustomization): string[] {
     ...(g.files ?? []).map((f: string) => f.replace(/^[^=]*=/, '')),
     ...(g.envs ?? []),
   ]);
-  return [...(s.resources ?? []), ...(s.components ?? []), ...patchPaths, ...generatorFiles].map((p: string) => join(k.dir, p));
+  const replacementPaths = (s.replacements ?? []).map((r: Obj) => r.path).filter(Boolean);
+  return [...(s.resources ?? []), ...(s.components ?? []), ...patchPaths, ...generatorFiles, ...replacementPaths].map((p: string) => join(k.dir, p));
 }
 
 /** The kustomizations to apply (k8s/base, the overlays); k8s/base/workers/* are parts of the base. */
@@ -105,6 +112,13 @@ export function byKind(objects: K8sObject[], kind: string): K8sObject[] {
   return objects.filter((o) => o.kind === kind);
 }
 
+/** The migration Job (its name carries the release in an overlay: vaults-migrate-<tag>). */
+export function migrationJob(objects: K8sObject[]): K8sObject {
+  const jobs = byKind(objects, 'Job').filter((j) => j.metadata.labels?.['app.kubernetes.io/component'] === 'migration');
+  if (jobs.length !== 1) throw new Error(`expected one migration Job, found ${jobs.length}`);
+  return jobs[0]!;
+}
+
 export function find(objects: K8sObject[], kind: string, name: string): K8sObject | undefined {
   return objects.find((o) => o.kind === kind && o.metadata?.name === name);
 }
@@ -127,6 +141,11 @@ export function imageRepo(image: string): string {
   const slash = at.lastIndexOf('/');
   const colon = at.lastIndexOf(':');
   return colon > slash ? at.slice(0, colon) : at;
+}
+
+/** The pod spec of a Deployment, Job (spec.template) or CronJob (spec.jobTemplate.spec.template). */
+export function podSpecOf(o: Obj): Obj {
+  return o.spec?.jobTemplate?.spec?.template?.spec ?? o.spec?.template?.spec ?? {};
 }
 
 export function podContainers(podSpec: Obj): Obj[] {
