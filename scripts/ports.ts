@@ -1,25 +1,30 @@
 import { createServer } from 'node:net';
-import { WORKERS, type WorkerName } from './workers';
+import { INDEXER } from '@vaults/shared';
+import { WORKERS } from './workers';
 
-// The sidecar ports of `pnpm start`. Each worker has its own default (9101-9104); PORT_OFFSET=n
-// moves all four (a second `pnpm start` beside the first: PORT_OFFSET=10 gives 9111-9114), and
-// METRICS_PORT=0 gives each one any free port (printed when it is ready).
+// The sidecar ports of `pnpm start`. Each worker has its own default (9101-9104, the indexer 9105
+// when RPC_URL is set); PORT_OFFSET=n moves them all (a second `pnpm start` beside the first:
+// PORT_OFFSET=10 gives 9111-9114), and METRICS_PORT=0 gives each one any free port (printed when
+// it is ready).
+
+const ALL = [...WORKERS, INDEXER];
 
 export class PortError extends Error {}
 
-export function planPorts(env: NodeJS.ProcessEnv): Record<WorkerName, number> {
+/** The ports of the given services (the four workers by default). */
+export function planPorts(env: NodeJS.ProcessEnv, names: readonly string[] = WORKERS.map((w) => w.name)): Record<string, number> {
   const metrics = env.METRICS_PORT ?? env.HEALTH_PORT;
   const offsetRaw = env.PORT_OFFSET ?? '0';
   const offset = Number(offsetRaw);
-  const maxOffset = 65535 - Math.max(...WORKERS.map((w) => w.port));
+  const maxOffset = 65535 - Math.max(...ALL.map((w) => w.port));
   if (!/^\d+$/.test(offsetRaw) || offset > maxOffset) throw new PortError(`PORT_OFFSET must be an integer from 0 to ${maxOffset}`);
   if (metrics !== undefined && metrics !== '0') {
     throw new PortError(
       'METRICS_PORT names one port, but `pnpm start` runs four sidecars: set PORT_OFFSET=n to move all four (9101+n to 9104+n), or METRICS_PORT=0 for any free ports',
     );
   }
-  const out = {} as Record<WorkerName, number>;
-  for (const w of WORKERS) out[w.name] = metrics === '0' ? 0 : w.port + offset;
+  const out: Record<string, number> = {};
+  for (const w of ALL) if (names.includes(w.name)) out[w.name] = metrics === '0' ? 0 : w.port + offset;
   return out;
 }
 
@@ -34,7 +39,7 @@ export function portInUse(port: number, host: string): Promise<boolean> {
 }
 
 /** Fails with the variable to set when a planned port is taken (another `pnpm start`?). */
-export async function checkPorts(ports: Record<WorkerName, number>, host: string): Promise<void> {
+export async function checkPorts(ports: Record<string, number>, host: string): Promise<void> {
   for (const [name, port] of Object.entries(ports)) {
     if (port === 0 || !(await portInUse(port, host))) continue;
     const next = Object.values(ports).map((p) => p + 10);

@@ -3,12 +3,17 @@
 // with debootstrap, since no registry but Debian's and npm's is reachable), then checks the
 // migrate image, runs the workers from their images against this machine's Postgres and Redis
 // with a real Prometheus scraping them, looks at Bull Board with headless Chromium, and runs
-// docker/compose.yaml with docker-compose against podman. Prints each check, then `N passed, M failed`.
-// CONTAINERS_ONLY=images|migrate|live|compose runs the images and that part only (while working on
-// it); VAULTS_CI_CACHE moves the cache.
+// docker/compose.yaml with docker-compose against podman (its chain profile too), and upgrades a
+// previous release in place. Prints each check, then `N passed, M failed`.
+// CONTAINERS_ONLY=images|migrate|live|upgrade|compose runs the images and that part only (while
+// working on it); CONTAINERS_PREVIOUS_RELEASE=<git ref> picks the release the upgrade starts
+// from; VAULTS_CI_CACHE moves the cache.
 import { QUEUES } from '@vaults/shared';
 import { nodeBaseImage, DEBIAN_IMAGE } from './lib/base-image';
-import { buildMigrate, buildService, services, type Built } from './lib/images';
+import { buildDevchain, buildMigrate, buildService, services, workerServices, type Built } from './lib/images';
+import { previousRelease } from './lib/previous-release';
+import { heapCheck } from './checks/heap';
+import { upgradeChecks } from './checks/upgrade';
 import { mb } from './lib/podman';
 import { startPrometheus, type Prometheus } from './lib/prometheus';
 import { check, log, results } from './lib/report';
@@ -82,7 +87,7 @@ async function main(): Promise<number> {
       return `${b.image}, ${mb(b.bytes)}, ${b.seconds.toFixed(0)} s`;
     });
   }
-  await check('migrate image builds without Prisma\'s binaries (docker/Dockerfile --target migrate)', async () => {
+  await check('migrate image builds without Prisma\'s binaries (docker/Dockerfile --target migrate, ALLOW_SQL_MIGRATIONS=true)', async () => {
     const b = await buildMigrate(base, log);
     built.push(b);
     return `${b.image}, ${mb(b.bytes)}, ${b.seconds.toFixed(0)} s`;
@@ -95,15 +100,39 @@ async function main(): Promise<number> {
   if (part('live')) await ruleChecks();
   if (part('migrate') && built.some((b) => b.name === 'migrate')) await migrateChecks();
   if (built.length === services().length + 1) {
-    if (part('live')) await liveChecks();
+    if (part('live')) {
+      await heapCheck('trade-worker');
+      await liveChecks();
+    }
+    if (part('upgrade')) await upgrade(base);
     if (part('compose')) {
       await check('compose: stand-in Postgres and Redis images (Debian packages) built', async () => {
         await buildStandins(DEBIAN_IMAGE);
       });
-      await composeChecks();
+      let devchain = false;
+      await check('compose: the devchain image builds (docker/Dockerfile --target devchain: anvil, solc-js, the reference contracts)', async () => {
+        const b = await buildDevchain(base, log);
+        devchain = true;
+        return `${b.image}, ${mb(b.bytes)}, ${b.seconds.toFixed(0)} s`;
+      });
+      if (devchain) await composeChecks();
     }
   }
   return finish(t0);
+}
+
+/** The previous release's migrate and worker images, from its own tree, then the upgrade in place. */
+async function upgrade(base: string): Promise<void> {
+  let release: Awaited<ReturnType<typeof previousRelease>> | undefined;
+  await check('upgrade: the previous release\'s migrate and worker images build from its own tree', async () => {
+    const r = await previousRelease();
+    const t0 = Date.now();
+    await buildMigrate(base, log, r);
+    for (const s of workerServices()) await buildService(s, base, log, r);
+    release = r;
+    return `${r.commit.slice(0, 10)} (${process.env.CONTAINERS_PREVIOUS_RELEASE ? 'CONTAINERS_PREVIOUS_RELEASE' : 'before the newest migration'}), ${((Date.now() - t0) / 1000).toFixed(0)} s`;
+  });
+  if (release) await upgradeChecks(release);
 }
 
 function finish(t0: number): number {

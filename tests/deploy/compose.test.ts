@@ -1,10 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BOARD_ENV, MIGRATE_ENV, WORKER_ENV, workerConfig } from './support/env';
+import { BOARD_ENV, MIGRATE_ENV, WORKER_ENV, objectKeys, workerConfig } from './support/env';
 import { composeEnv, composePorts, durationMs, readCompose } from './support/compose';
 import { parseDockerfile } from './support/dockerfile';
 import { ROOT, baseObjects, byKind, imageRepo, podContainers, workerNames, type Obj } from './support/repo';
 import { localMetricsPort } from './support/services';
+import { INDEXER } from '@vaults/shared';
+import { loadIndexerConfig } from '@vaults/indexer';
+import { chainSchema } from '../../services/indexer/src/config';
+import { DEVCHAIN_FACTORY } from '@vaults/indexer/devchain';
 
 // docker/compose.yaml cannot be run here (no Docker engine), so it is read: every service it
 // builds is a real workspace package built by a real Dockerfile stage, its environment is what
@@ -18,8 +22,39 @@ const workers = workerNames();
 const INFRA = ['postgres', 'redis'];
 const envOf = (name: string) => composeEnv(services[name]!);
 
-it('brings up Postgres, Redis, the migration, every worker and Bull Board', () => {
-  expect(Object.keys(services).sort()).toEqual([...INFRA, 'migrate', ...workers, 'bull-board'].sort());
+const CHAIN = ['anvil', 'chain-setup', 'indexer'];
+/** What services/indexer/devchain/cli.ts reads (anvil and chain-setup run it). */
+const DEVCHAIN_ENV = new Set(
+  [...readFileSync(join(ROOT, 'services', 'indexer', 'devchain', 'cli.ts'), 'utf8').matchAll(/process\.env\.(\w+)|num\('(\w+)'/g)].map((m) => (m[1] ?? m[2])!),
+);
+const INDEXER_ENV = new Set([...WORKER_ENV, ...objectKeys(chainSchema)]);
+const knownEnv = (name: string) =>
+  name === 'migrate' ? MIGRATE_ENV : name === 'bull-board' ? BOARD_ENV : name === 'indexer' ? INDEXER_ENV : CHAIN.includes(name) ? DEVCHAIN_ENV : WORKER_ENV;
+
+it('brings up Postgres, Redis, the migration, every worker, the chain profile (anvil, its setup, the indexer) and Bull Board', () => {
+  expect(Object.keys(services).sort()).toEqual([...INFRA, 'migrate', ...workers, ...CHAIN, 'bull-board'].sort());
+});
+
+it('publishes every port on the loopback only, as Postgres and Redis', () => {
+  for (const [name, s] of Object.entries(services)) {
+    for (const p of (s.ports ?? []) as string[]) expect(`${name} ${p}`).toMatch(new RegExp(`^${name} 127\\.0\\.0\\.1:`));
+  }
+});
+
+it('the chain profile: anvil healthy, then the contracts seeded, then the indexer, on the factory address the seed checks', () => {
+  for (const name of CHAIN) expect(services[name]!.profiles).toEqual(['chain']);
+  expect(services['chain-setup']!.depends_on.anvil.condition).toBe('service_healthy');
+  const indexer = services.indexer!;
+  expect(indexer.depends_on['chain-setup'].condition).toBe('service_completed_successfully');
+  expect(indexer.depends_on.migrate.condition).toBe('service_completed_successfully');
+  expect(String(envOf('indexer').FACTORY_ADDRESS)).toBe(DEVCHAIN_FACTORY);
+  expect(envOf('indexer').RPC_URL).toBe(envOf('chain-setup').RPC_URL);
+  const config = loadIndexerConfig(composeEnv(indexer) as Record<string, string>);
+  expect(composePorts(indexer)).toEqual([{ host: INDEXER.port, container: config.metricsPort }]);
+  expect((indexer.healthcheck.test as string[]).join(' ')).toContain(`http://127.0.0.1:${config.metricsPort}/healthz`);
+  expect(durationMs(indexer.stop_grace_period)).toBeGreaterThan(config.shutdownTimeoutMs);
+  const deployment = byKind(baseObjects(), 'Deployment').find((d) => d.metadata.name === 'indexer')!;
+  expect(imageRepo(indexer.image)).toBe(imageRepo((deployment.spec.template.spec.containers as Obj[])[0]!.image));
 });
 
 describe.each(built.map(([name, s]) => [name, s] as const))('%s', (name, service) => {
@@ -30,15 +65,14 @@ describe.each(built.map(([name, s]) => [name, s] as const))('%s', (name, service
     expect(existsSync(dockerfile)).toBe(true);
     const stages = parseDockerfile(readFileSync(dockerfile, 'utf8')).map((s) => s.name);
     expect(stages).toContain(build.target);
-    if (name !== 'migrate') {
+    if (build.target === 'runtime') {
       expect(build.args?.SERVICE).toBe(name);
       expect(existsSync(join(ROOT, 'services', name, 'package.json'))).toBe(true);
     }
   });
 
   it('sets only environment variables its program reads', () => {
-    const known = name === 'migrate' ? MIGRATE_ENV : name === 'bull-board' ? BOARD_ENV : WORKER_ENV;
-    expect(Object.keys(envOf(name)).filter((k) => !known.has(k))).toEqual([]);
+    expect(Object.keys(envOf(name)).filter((k) => !knownEnv(name).has(k))).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerIgnore, execForm, parseCopy, parseDockerfile, type Stage } from './support/dockerfile';
 import { ROOT } from './support/repo';
+import { NODE_VERSION } from '../containers/lib/node-version';
 
 // Fast checks of docker/Dockerfile without building it (pnpm test:containers builds and runs the
 // images): every file it copies from the build context exists and is not excluded by its ignore
@@ -16,10 +17,18 @@ const stage = (name: string) => stages.find((s) => s.name === name) as Stage;
 const all = (s: Stage, keyword: string) => s.instructions.filter((i) => i.keyword === keyword);
 const last = (s: Stage, keyword: string) => all(s, keyword).pop();
 
-it('has the stages deps -> compiled -> build -> runtime, plus migrate; runtime is the default (last) target', () => {
-  expect(stages.map((s) => s.name)).toEqual(['deps', 'compiled', 'build', 'migrate-build', 'migrate', 'runtime']);
+it('has the stages deps -> compiled -> build -> runtime, plus migrate and devchain; runtime is the default (last) target', () => {
+  expect(stages.map((s) => s.name)).toEqual(['deps', 'compiled', 'build', 'migrate-build', 'migrate', 'devchain', 'runtime']);
   expect(stage('compiled').from).toBe('deps');
   expect(stage('build').from).toBe('compiled');
+});
+
+it('images run a current Node LTS (22 or 24), the one the containers suite builds its base from, and engines allows it', () => {
+  const nodeImage = /^ARG NODE_IMAGE=node:(\d+)[.-]/m.exec(readFileSync(join(ROOT, 'docker', 'Dockerfile'), 'utf8'))?.[1];
+  expect(['22', '24']).toContain(nodeImage);
+  expect(NODE_VERSION.split('.')[0]).toBe(nodeImage);
+  const engines: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).engines.node;
+  expect(Number(/>=\s*(\d+)/.exec(engines)?.[1])).toBeGreaterThanOrEqual(22);
 });
 
 it('every COPY from the build context names a path that exists and is not ignored', () => {

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import { QUEUES, SERVICES as SERVICE_LIST, createRedis, laneSizes, type Redis } from '@vaults/shared';
 
 import { TEST_REDIS_URL, createTestDatabase, waitUntil, type TestDatabase } from '@vaults/testkit';
+import { Anvil, DevChain, deployVaults, newSession, tradeBlocks } from '@vaults/indexer/devchain';
 import { planPorts } from '../../scripts/ports';
 import { restartDelayMs } from '../../scripts/supervisor';
 import { Launch, alive, gone } from './launch';
@@ -115,6 +116,37 @@ it('dies whole when the supervisor itself is killed with SIGKILL (the workers wa
   await noWorkersOn('supervise-c');
 });
 
+it('with RPC_URL, runs the indexer too: it indexes the chain and stops with the others', async () => {
+  const anvil = await Anvil.start();
+  try {
+    const chain = await new DevChain(anvil.url).init();
+    await chain.deployFactory();
+    await tradeBlocks(chain, newSession(await deployVaults(chain, 1), 3), 3, 2);
+    const head = await chain.head();
+    const l = launch('node', env('supervise-chain', { RPC_URL: anvil.url, FACTORY_ADDRESS: chain.factory, START_BLOCK: String(chain.factoryBlock), POLL_INTERVAL_MS: '100' }));
+    const pids = await l.ready([...SERVICES, 'indexer']);
+    const port = Number((await l.line(/\[start\] indexer ready \(pid \d+, port (\d+)\)/))[1]);
+    let cursor = -1;
+    await waitUntil(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      cursor = Number(/^vaults_indexer_cursor_block(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? -1);
+      return cursor >= head;
+    }, 60_000, `the indexer's cursor at head ${head}`);
+    l.proc.kill('SIGTERM');
+    expect((await l.exited).code).toBe(0);
+    await gone(Object.values(pids));
+    expect(l.output()).toMatch(/\[start\] indexer \(pid \d+\) stopped \(code 0\)/);
+  } finally {
+    await anvil.stop('SIGKILL');
+  }
+});
+
+it('refuses to start the indexer without RPC_URL', async () => {
+  const l = launch('node', env('supervise-norpc', { SERVICES: 'indexer' }));
+  expect((await l.exited).code).toBe(1);
+  expect(l.output()).toContain('the indexer needs RPC_URL');
+});
+
 describe('ports', () => {
   let taken: Server;
   let port: number;
@@ -141,6 +173,7 @@ describe('ports', () => {
     expect(() => planPorts({ PORT_OFFSET: '-1' })).toThrow(/PORT_OFFSET must be an integer/);
     expect(planPorts({ PORT_OFFSET: '10' })).toEqual({ 'vault-worker': 9111, 'trade-worker': 9112, 'follower-worker': 9113, 'snapshot-worker': 9114 });
     expect(Object.values(planPorts({ METRICS_PORT: '0', PORT_OFFSET: '10' }))).toEqual([0, 0, 0, 0]);
+    expect(planPorts({ PORT_OFFSET: '10' }, ['trade-worker', 'indexer'])).toEqual({ 'trade-worker': 9112, indexer: 9115 });
   });
 
   it('a worker started alone names METRICS_PORT when its port is taken', async () => {

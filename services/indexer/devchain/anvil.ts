@@ -26,6 +26,8 @@ export async function freePort(): Promise<number> {
 
 export interface AnvilOptions {
   port?: number;
+  /** The address to listen on: 127.0.0.1 unless a container must be reached from outside (0.0.0.0). */
+  host?: string;
   /** anvil --state: load it at start, dump it on a clean exit (restart tests). */
   stateFile?: string;
   extraArgs?: string[];
@@ -51,7 +53,7 @@ export class Anvil {
 
   async start(): Promise<void> {
     const args = [
-      '--host', '127.0.0.1', '--port', String(this.port), '--chain-id', '31337', '--accounts', '20',
+      '--host', this.opts.host ?? '127.0.0.1', '--port', String(this.port), '--chain-id', '31337', '--accounts', '20',
       // Room for many events per transaction (the benchmark) and no fee surprises.
       '--gas-limit', '1000000000', '--code-size-limit', '100000', '--base-fee', '0', '--gas-price', '0',
       ...(this.opts.stateFile ? ['--state', this.opts.stateFile] : []),

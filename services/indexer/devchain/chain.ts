@@ -21,6 +21,9 @@ import { compileContracts } from './contracts';
 const GAS = 300_000n;
 const BASE_ASSET = '0x000000000000000000000000000000000000ba5e' as Hex;
 
+/** The factory's address on a fresh anvil: the first contract of its first dev account (nonce 0). */
+export const DEVCHAIN_FACTORY = '0x5fbdb2315678afecb367f032d93f642f64180aa3';
+
 export class DevChain {
   readonly client: PublicClient;
   private readonly wallet: WalletClient;

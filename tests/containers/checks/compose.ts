@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Producer, createRedis } from '@vaults/shared';
+import { DEVCHAIN_FACTORY, DevChain } from '@vaults/indexer/devchain';
+import type { AnyEvent } from '@vaults/testkit';
 import { replay, Status } from '../../../scripts/demo/replay';
 import { verify } from '../../../scripts/demo/report';
 import { generateStream } from '../../../scripts/demo/stream';
@@ -12,7 +14,8 @@ import { localMetricsPort } from '../../deploy/support/services';
 import { freePort } from '../../faults/lib/util';
 import { onInterrupt } from '../lib/cleanup';
 import { httpStatus } from '../lib/containers';
-import { MIGRATE_IMAGE, serviceImage } from '../lib/images';
+import { serviceImage } from '../lib/images';
+import { drain } from '../lib/system';
 import { containersEnv, podman } from '../lib/podman';
 import { check, expectThat, log } from '../lib/report';
 import { run, sleep, waitFor } from '../lib/sh';
@@ -20,7 +23,10 @@ import { run, sleep, waitFor } from '../lib/sh';
 // docker/compose.yaml run by Debian's docker-compose (1.29) against `podman system service`, with
 // tests/containers/compose.ci.yaml swapping in the Postgres and Redis stand-ins. One command brings
 // it up; the workers become ready; a demo stream drains into the database as the reference model
-// says; `down` removes everything. What compose asked for and podman did is checked one by one.
+// says; `--profile chain` then adds anvil with the reference contracts and a seeded session and
+// the indexer, which indexes it to the head, and the database equals the reference model of the
+// stream and the chain's events; `down` removes everything. What compose asked for and podman
+// did is checked one by one.
 
 /**
  * docker/compose.yaml as docker-compose 1.29 can read it: it rejects the Compose specification's
@@ -68,6 +74,8 @@ export async function composeChecks(): Promise<void> {
   const socket = `/tmp/vaults-ci-podman-${tag}.sock`;
   const service: ChildProcess = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], { env: containersEnv(), stdio: 'ignore' });
   const ports: Record<string, string> = { POSTGRES_PORT: String(await freePort(25432)), REDIS_PORT: String(await freePort(26379)) };
+  ports.ANVIL_PORT = String(await freePort(28545));
+  ports.INDEXER_PORT = String(await freePort(29200));
   const workerPort = new Map<string, number>();
   for (const w of workerNames()) {
     const port = await freePort(29100);
@@ -75,20 +83,19 @@ export async function composeChecks(): Promise<void> {
     ports[`${w.replace(/-worker$/, '').toUpperCase()}_WORKER_PORT`] = String(port);
   }
   const env = { ...containersEnv(), ...ports, DOCKER_HOST: `unix://${socket}`, COMPOSE_PROJECT_NAME: project };
+  const composeDb = `postgresql://vaults:vaults@127.0.0.1:${ports.POSTGRES_PORT}/vaults`;
   const dir = mkdtempSync(join(tmpdir(), 'vaults-compose-'));
   const files = ['-f', composeFileFor129(dir), '-f', join(__dirname, '..', 'compose.ci.yaml')];
   const compose = (args: string[], timeoutMs = 300_000) => run('docker-compose', ['-p', project, ...files, ...args], { env, timeoutMs, allowFail: true });
   let stopHealth = () => {};
   const unregister = onInterrupt(async () => {
-    await compose(['down', '-v', '--timeout', '5'], 60_000);
+    await compose(['--profile', 'chain', 'down', '-v', '--timeout', '5'], 60_000);
     service.kill('SIGKILL');
   });
   try {
     await waitFor(async () => (await podman(['--url', `unix://${socket}`, 'version'], { allowFail: true })).code === 0, 20_000, 'podman system service');
     // The compose file names the images vaults/<service>:local; these are the ones just built.
-    for (const w of [...workerNames(), 'migrate']) {
-      await podman(['tag', w === 'migrate' ? MIGRATE_IMAGE : serviceImage(w), `docker.io/vaults/${w}:local`]);
-    }
+    for (const w of [...workerNames(), 'indexer', 'migrate', 'devchain']) await podman(['tag', serviceImage(w), `docker.io/vaults/${w}:local`]);
     stopHealth = healthLoop(project);
 
     let up = '';
@@ -107,6 +114,7 @@ export async function composeChecks(): Promise<void> {
       return [...workerPort].map(([w, p]) => `${w} :${p} (default ${localMetricsPort(w)})`).join(', ');
     });
 
+    const sent: AnyEvent[] = [];
     await check('compose: the demo stream drains and the database equals the reference model', async () => {
       const connection = createRedis(`redis://127.0.0.1:${ports.REDIS_PORT}`, 'fail-fast');
       connection.on('error', () => undefined);
@@ -116,7 +124,8 @@ export async function composeChecks(): Promise<void> {
         const result = await replay(producer, stream, new Status(false), 180_000);
         const failed = Object.values(result.failed).reduce((a, b) => a + b, 0);
         expectThat(failed === 0, `${failed} job(s) failed`);
-        const diffs = await verify(`postgresql://vaults:vaults@127.0.0.1:${ports.POSTGRES_PORT}/vaults`, stream.sends.map((s) => s.event));
+        sent.push(...stream.sends.map((s) => s.event));
+        const diffs = await verify(composeDb, sent);
         expectThat(diffs.length === 0, diffs.slice(0, 10).join('\n'));
         return `${stream.sends.length} jobs drained in ${result.seconds.toFixed(1)} s`;
       } finally {
@@ -140,6 +149,7 @@ export async function composeChecks(): Promise<void> {
     honoured.push(['security_opt: no-new-privileges', (w0.HostConfig.SecurityOpt ?? []).some((o) => /no-new-privileges/.test(o))]);
     honoured.push(['restart: unless-stopped', w0.HostConfig.RestartPolicy?.Name === 'unless-stopped']);
     honoured.push(['profiles: [tools] (bull-board not started)', !running.has('bull-board')]);
+    honoured.push(['profiles: [chain] (anvil, chain-setup, indexer not started without --profile chain)', !['anvil', 'chain-setup', 'indexer'].some((c) => running.has(c))]);
     await check('compose: what docker/compose.yaml asks for, as podman ran it', async () => {
       const missing = honoured.filter(([, ok]) => !ok).map(([f]) => f);
       log(`compose features: ${honoured.map(([f, ok]) => `${ok ? 'honoured' : 'NOT honoured'}: ${f}`).join('; ')}`);
@@ -148,13 +158,41 @@ export async function composeChecks(): Promise<void> {
       return `${honoured.length} honoured`;
     });
 
+    const chainUp = await check('compose: `--profile chain up` adds anvil, the reference contracts (a seeded session) and the indexer; it indexes to the head, the queues drain, the database equals the reference model of the stream and the chain', async () => {
+      const r = await compose(['--profile', 'chain', 'up', '-d', '--no-build']);
+      expectThat(r.code === 0, `exit ${r.code}:\n${`${r.stdout}${r.stderr}`.trim().split('\n').slice(-15).join('\n')}`);
+      const indexer = `http://127.0.0.1:${ports.INDEXER_PORT}`;
+      await waitFor(async () => (await httpStatus(`${indexer}/readyz`).catch(() => 0)) === 200, 180_000, `the indexer ready on :${ports.INDEXER_PORT}`);
+      const chain = await new DevChain(`http://127.0.0.1:${ports.ANVIL_PORT}`).init();
+      chain.factory = DEVCHAIN_FACTORY;
+      const head = await chain.head();
+      let cursor = -1;
+      await waitFor(async () => {
+        cursor = Number(/^vaults_indexer_cursor_block(?:\{[^}]*\})? (\d+)/m.exec(await (await fetch(`${indexer}/metrics`)).text())?.[1] ?? -1);
+        return cursor >= head;
+      }, 120_000, `the indexer's cursor at the head ${head}`);
+      const events = await chain.canonicalEvents();
+      const connection = createRedis(`redis://127.0.0.1:${ports.REDIS_PORT}`, 'fail-fast');
+      connection.on('error', () => undefined);
+      const producer = new Producer({ connection, prefix: 'bull' });
+      try {
+        await drain(producer, 120_000);
+      } finally {
+        await producer.close().catch(() => undefined);
+        connection.disconnect();
+      }
+      const diffs = await verify(composeDb, [...sent, ...events]);
+      expectThat(diffs.length === 0, diffs.slice(0, 10).join('\n'));
+      return `chain head ${head}, ${events.length} contract events indexed (cursor ${cursor}) and drained; database equals the reference of ${sent.length} stream + ${events.length} chain events`;
+    });
+
     await check('compose: `docker-compose stop` then `down -v`: workers exit 0 on SIGTERM, nothing is left', async () => {
-      const stop = await compose(['stop']);
+      const stop = await compose(['--profile', 'chain', 'stop']);
       expectThat(stop.code === 0, `stop exited ${stop.code}: ${stop.stderr}`);
       const stopped = await inspectProject(project);
-      const bad = workerNames().filter((w) => stopped.get(w)?.State.ExitCode !== 0);
+      const bad = [...workerNames(), ...(chainUp ? ['indexer'] : [])].filter((w) => stopped.get(w)?.State.ExitCode !== 0);
       expectThat(bad.length === 0, bad.map((w) => `${w} exited ${stopped.get(w)?.State.ExitCode}`).join(', '));
-      const down = await compose(['down', '-v']);
+      const down = await compose(['--profile', 'chain', 'down', '-v']);
       expectThat(down.code === 0, `down exited ${down.code}: ${down.stderr}`);
       const left = (await inspectProject(project)).size;
       const volumes = (await podman(['volume', 'ls', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Name}}'])).stdout.trim();
@@ -165,7 +203,7 @@ export async function composeChecks(): Promise<void> {
   } finally {
     unregister();
     stopHealth();
-    await compose(['down', '-v', '--timeout', '5'], 120_000).catch(() => undefined);
+    await compose(['--profile', 'chain', 'down', '-v', '--timeout', '5'], 120_000).catch(() => undefined);
     service.kill('SIGTERM');
     rmSync(socket, { force: true });
     rmSync(dir, { recursive: true, force: true });

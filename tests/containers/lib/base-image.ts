@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NODE_VERSION } from './node-version';
 import { CACHE, imageExists, podman } from './podman';
 import { run } from './sh';
 
@@ -10,9 +11,6 @@ import { run } from './sh';
 // official binary; the images run the LTS the Dockerfile names, not this machine's Node), this
 // machine's npm, and the usual `node` user (UID 1000). The debootstrap tarball and the Node
 // package are cached under CACHE; the image stays in podman's store.
-
-/** The Node LTS of the images: docker/Dockerfile's NODE_IMAGE names its major (a test keeps them equal). */
-export const NODE_VERSION = '24.22.3';
 
 const SUITE = 'bookworm';
 const TARBALL = join(CACHE, `debian-${SUITE}-minbase.tar`);

@@ -21,11 +21,11 @@ export async function startContainer(c: Container, env: Record<string, string>, 
   return c;
 }
 
-/** Runs a container to completion; its exit code and output. */
-export async function runToEnd(name: string, image: string, env: Record<string, string>) {
+/** Runs a container to completion (its image's command, or `command`); its exit code and output. */
+export async function runToEnd(name: string, image: string, env: Record<string, string>, command: string[] = []) {
   await podman(['rm', '-f', '--ignore', name], { allowFail: true });
   const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  return podman(['run', '--name', name, '--network', 'host', ...HARDENING, ...envArgs, image], { allowFail: true, timeoutMs: 180_000 });
+  return podman(['run', '--name', name, '--network', 'host', ...HARDENING, ...envArgs, image, ...command], { allowFail: true, timeoutMs: 180_000 });
 }
 
 export async function state(name: string): Promise<{ running: boolean; exitCode: number; readOnly: boolean; user: string }> {

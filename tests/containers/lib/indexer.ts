@@ -52,7 +52,7 @@ export async function startIndexer(sys: System): Promise<IndexerRun> {
     await chain.mine(1);
     const head = await chain.head();
 
-    const migrated = await runToEnd(`vaults-ci-migrate-indexer-${sys.tag}`, MIGRATE_IMAGE, { DATABASE_URL: databaseUrl });
+    const migrated = await runToEnd(`vaults-ci-migrate-indexer-${sys.tag}`, MIGRATE_IMAGE, { MIGRATION_DATABASE_URL: databaseUrl, MIGRATE_CREATE_DATABASE: 'true' });
     await removeContainers([`vaults-ci-migrate-indexer-${sys.tag}`]);
     if (migrated.code !== 0) throw new Error(`the migrate image failed: ${migrated.stderr}${migrated.stdout}`);
 

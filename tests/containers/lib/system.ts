@@ -38,7 +38,8 @@ export async function startSystem(): Promise<System> {
   const tag = randomBytes(3).toString('hex');
   const prefix = `ci-containers-${tag}`;
   const databaseUrl = dbUrl(`vaults_ci_system_${tag}`);
-  const migrated = await runToEnd(`vaults-ci-migrate-system-${tag}`, MIGRATE_IMAGE, { DATABASE_URL: databaseUrl });
+  // The run's own database: created by the migration because this asks for it (MIGRATE_CREATE_DATABASE).
+  const migrated = await runToEnd(`vaults-ci-migrate-system-${tag}`, MIGRATE_IMAGE, { MIGRATION_DATABASE_URL: databaseUrl, MIGRATE_CREATE_DATABASE: 'true' });
   await removeContainers([`vaults-ci-migrate-system-${tag}`]);
   if (migrated.code !== 0) throw new Error(`the migrate image failed: ${migrated.stderr}${migrated.stdout}`);
 

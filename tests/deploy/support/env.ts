@@ -6,7 +6,7 @@ import { boardEnvSchema } from '@vaults/bull-board';
 // The environment variables each program reads, from the zod schemas the programs parse their
 // environment with (zod 4: a schema with .transform() is a pipe; its input side is the object).
 
-function objectKeys(schema: unknown): string[] {
+export function objectKeys(schema: unknown): string[] {
   let s = schema as { in?: unknown; shape?: Record<string, unknown> };
   while (!s.shape && s.in) s = s.in as typeof s;
   if (!s.shape) throw new Error('not a zod object (or a pipe out of one)');

@@ -3,14 +3,23 @@ import { processLogger } from './logger';
 // The main of a long-lived process that is not a queue worker (the indexer): start it, stop it
 // cleanly on SIGTERM/SIGINT (a second signal exits at once), exit 0 after a clean stop, 1 when
 // start-up or shutdown fails. Workers use runMain (runner.ts), which does the same for them.
+// Under a supervisor with an IPC channel (`pnpm start`), as runMain: it says when it is ready
+// (and on which port), and stops when the channel closes (the supervisor died, even by SIGKILL).
 
 export interface Stoppable {
   close(): Promise<void>;
+  /** The sidecar's port, reported to a supervisor. */
+  port?: number;
 }
 
 export function runDaemon(name: string, start: () => Promise<Stoppable>): void {
   // JSON lines like the rest of the process's output: a log pipeline parses every line.
   const log = processLogger(name);
+  let orphaned = (): void => process.exit(1);
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => orphaned());
+  }
   start().then(
     (running) => {
       let signals = 0;
@@ -27,6 +36,11 @@ export function runDaemon(name: string, start: () => Promise<Stoppable>): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      orphaned = () => {
+        for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
+        stop('supervisor gone');
+      };
+      if (process.send && process.connected) process.send({ ready: name, pid: process.pid, port: running.port });
     },
     (err) => {
       log.fatal({ err }, 'failed to start');
