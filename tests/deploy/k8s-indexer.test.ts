@@ -1,5 +1,5 @@
 import { loadIndexerConfig } from '@vaults/indexer';
-import { baseKustomization, baseObjects, find, type K8sObject, type Obj } from './support/repo';
+import { baseKustomization, baseObjects, find, migrationJob, type K8sObject, type Obj } from './support/repo';
 
 // The indexer's Deployment: one leader and one standby, probes on the port its config sets,
 // every variable it is given accepted by its config schema, and its Service, ServiceMonitor and
@@ -53,4 +53,11 @@ it.each(['Service', 'ServiceMonitor', 'PodDisruptionBudget'])('its %s selects th
   const selector = o.spec.selector.matchLabels ?? o.spec.selector;
   const labels = kind === 'ServiceMonitor' ? find(objects, 'Service', 'indexer')!.metadata.labels! : deployment.spec.template.metadata.labels;
   for (const [k, v] of Object.entries(selector)) expect(labels[k]).toBe(v);
+});
+
+it('waits for the schema like the workers: the migration image only checks the applied migrations, with the read/write DATABASE_URL', () => {
+  const wait = (pod.initContainers as Obj[]).find((c) => c.name === 'wait-for-schema') as Obj;
+  expect([...(wait.command ?? []), ...(wait.args ?? [])]).toEqual(['node', 'migrate.cjs', '--wait-for-schema']);
+  expect(wait.image).toBe(migrationJob(objects).spec.template.spec.containers[0].image);
+  expect((wait.env as Obj[]).map((e) => [e.name, e.valueFrom?.secretKeyRef?.name])).toEqual([['DATABASE_URL', 'vaults-secrets']]);
 });
