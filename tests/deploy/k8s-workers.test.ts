@@ -4,7 +4,7 @@ import { followerWorker } from '@vaults/follower-worker';
 import { snapshotWorker } from '@vaults/snapshot-worker';
 import { tradeWorker } from '@vaults/trade-worker';
 import { vaultWorker } from '@vaults/vault-worker';
-import { WORKER_ENV, MIGRATE_ENV, workerConfig } from './support/env';
+import { WORKER_ENV, workerConfig } from './support/env';
 import { labelValues } from './support/metrics';
 import { baseKustomization, baseObjects, byKind, deployedServiceNames, find, migrationJob, servicePackages, podContainers, workerNames, type K8sObject, type Obj } from './support/repo';
 import { serviceQueue } from './support/services';
