@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { QUEUES } from '@vaults/shared';
 import { exportedSeriesNames, labelValues, metricNamesIn } from './support/metrics';
-import { BASE, K8S, ROOT, allManifests, baseKustomization, baseObjects, byKind, type Obj } from './support/repo';
+import { BASE, K8S, allManifests, baseKustomization, baseObjects, byKind, type Obj } from './support/repo';
 
 // The alerts, the dashboard and the autoscaling queries ask for series that the workers really
 // export (the names come from the registry the workers use, not from a list kept here).
@@ -56,11 +56,11 @@ describe('PrometheusRule', () => {
     for (const ns of labelValues(alert.expr, 'namespace')) expect(ns).toBe(NAMESPACE);
   });
 
-  it.each(alerts.map((a) => [a.alert, a] as const))('%s: has a severity, a summary, a duration and a section in docs/DEPLOYMENT.md', (name, alert) => {
+  // Its runbook section (docs/RUNBOOKS.md) is checked by runbooks.test.ts.
+  it.each(alerts.map((a) => [a.alert, a] as const))('%s: has a severity, a summary and a duration', (_, alert) => {
     expect(['warning', 'critical']).toContain(alert.labels?.severity);
     expect(alert.annotations?.summary).toBeTruthy();
     expect(alert.for).toMatch(/^\d+[smh]$/);
-    expect(readFileSync(join(ROOT, 'docs', 'DEPLOYMENT.md'), 'utf8')).toContain(name);
   });
 
   it('the deployments named in the no-ready-replicas alert are the worker Deployments', () => {
