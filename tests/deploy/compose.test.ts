@@ -6,8 +6,7 @@ import { parseDockerfile } from './support/dockerfile';
 import { ROOT, baseObjects, byKind, imageRepo, podContainers, workerNames, type Obj } from './support/repo';
 import { localMetricsPort } from './support/services';
 import { INDEXER } from '@vaults/shared';
-import { loadIndexerConfig } from '@vaults/indexer';
-import { chainSchema } from '../../services/indexer/src/config';
+import { chainSchema, loadIndexerConfig } from '@vaults/indexer';
 import { DEVCHAIN_FACTORY } from '@vaults/indexer/devchain';
 
 // docker/compose.yaml cannot be run here (no Docker engine), so it is read: every service it
