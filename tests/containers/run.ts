@@ -131,7 +131,7 @@ async function upgrade(base: string): Promise<void> {
     await buildMigrate(base, log, r);
     for (const s of workerServices()) await buildService(s, base, log, r);
     release = r;
-    return `${r.commit.slice(0, 10)} (${process.env.CONTAINERS_PREVIOUS_RELEASE ? 'CONTAINERS_PREVIOUS_RELEASE' : 'before the newest migration'}), ${((Date.now() - t0) / 1000).toFixed(0)} s`;
+    return `${r.commit.slice(0, 10)} (${r.why}), ${((Date.now() - t0) / 1000).toFixed(0)} s`;
   });
   if (release) await upgradeChecks(release);
 }
