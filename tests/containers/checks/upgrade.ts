@@ -119,7 +119,9 @@ export async function upgradeChecks(previous: Release & { commit: string }): Pro
       expectThat(ready.code === 0 && /schema ready/.test(ready.stdout), `the schema check after the Job exited ${ready.code}: ${ready.stdout}${ready.stderr}`);
       // The previous release keeps running on the migrated schema (expand, then contract).
       for (const c of oldFleet.containers) await waitReady(c);
-      return `the Job applied ${added.length} migration(s)${added.length ? ` (${added.join(', ')})` : ''}; the check refused before it (exit ${pending.code}) and passed after`;
+      return added.length
+        ? `the Job applied ${added.length} migration(s) (${added.join(', ')}); the check refused before it (exit ${pending.code}) and passed after`
+        : 'the Job applied 0 migrations (the previous release had them all): the check passed before and after it';
     });
 
     await check("upgrade: this release's workers start beside the old ones, the old ones stop cleanly, a second stream drains, the database equals the reference model of both", async () => {
