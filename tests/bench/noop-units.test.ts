@@ -1,4 +1,5 @@
 import { advisoryLockShare, halfRate, issue21Targets, loadLines, noopJob, ownCodeMs, renderUnits, unitsTable, type NoopJob } from '../../bench/noop-units';
+import { renderCapacity } from '../../bench/capacity';
 
 // Cost in no-op jobs (issue 21): the arithmetic, the targets and the report (pure: rows in, text out).
 
@@ -100,5 +101,13 @@ describe('renderUnits', () => {
     expect(text).toMatch(/\| trade-worker +\| +0\.540 ms = 1\.35 \| +0\.270 ms = 0\.68 \| +0\.50x \|/);
     expect(text).toMatch(/\| Postgres per trade +\| <= 0\.4 jobs \| 0\.40 jobs \| PASS \|/);
     expect(text).toMatch(/\| trade total \(services\+PG\+Redis\) +\| <= 2\.0 jobs \| 2\.10 jobs \| MISS \|/);
+  });
+});
+
+describe('renderCapacity in no-op jobs', () => {
+  it('adds each resource per event in no-op jobs of the run', () => {
+    const text = renderCapacity([{ kind: 'trades', costs: { 'trade-worker': 0.48, 'snapshot-worker': 0.1, postgres: 0.4, redis: 0.3, bench: 0.05 } }], 4, 0.4);
+    expect(text).toContain('1 no-op job = 0.400 CPU ms this run; one core runs 2500 no-op jobs/s');
+    expect(text).toMatch(/\| trades +\| +1\.20 \| +0\.25 \| +1\.00 \| +0\.75 \| +0\.13 \|/);
   });
 });
