@@ -24,7 +24,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-const live = <T extends { type: string }>({ type, ...rest }: T) => ({ ...rest, removed: false });
+const live = <T extends { type: string }>({ type: _type, ...rest }: T) => ({ ...rest, removed: false });
 
 it('a writer is not blocked behind a snapshot that finds the vault locked, and the snapshot converges after the writers commit', async () => {
   const vault = 401;
