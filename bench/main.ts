@@ -123,7 +123,7 @@ async function main(): Promise<number> {
   const noop = noopJob(result.ceiling);
   const units = unitsTable(noop, result.pipelines, result.baselinePipelines);
   const unitTargets = issue21Targets({ noop, pipelines: result.pipelines, latency: result.latency });
-  const unitText = renderUnits(noop, units, unitTargets, ['', ...loadLines(result.pipelines, result.baselinePipelines)]);
+  const unitText = renderUnits(noop, units, unitTargets, ['', ...loadLines(result.pipelines, result.baselinePipelines, result.ceiling.map((c) => c.eventLoopLagMs))]);
   process.stdout.write(render(result) + '\n\n' + renderCapacity(result.pipelines.map((p) => ({ kind: p.kind, costs: p.cpuMsPerEvent })), undefined, noop.ms) + ab + '\n\n' + unitText + '\n');
   log(`wrote ${writeJson({ ...result, targets: targets(result), noopJob: noop, units, unitTargets }, result.startedAt)}`);
   const missed = [...targets(result), ...(result.ab?.targets ?? []), ...unitTargets].filter((t) => !t.pass);

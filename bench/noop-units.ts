@@ -175,8 +175,11 @@ export function advisoryLockShare(waits: { state: string; share: number }[]): nu
   return waits.filter((w) => w.state.endsWith('Lock:advisory')).reduce((a, w) => a + w.share, 0);
 }
 
-/** Event-loop delay per worker and the Lock:advisory share, baseline -> current, per pipeline. */
-export function loadLines(current: LoadPipeline[], baseline: LoadPipeline[] = []): string[] {
+/**
+ * Event-loop delay per worker and the Lock:advisory share, baseline -> current, per pipeline; with
+ * `noop`, the no-op worker's own delay in the ceiling runs (BullMQ alone, the same machine).
+ */
+export function loadLines(current: LoadPipeline[], baseline: LoadPipeline[] = [], noop: { p99: number; max: number }[] = []): string[] {
   const pct = (x: number) => `${Math.round(x * 100)}%`;
   const lag = (l: Lag | undefined, w: string) => (l?.[w] ? `${l[w]!.p99}/${l[w]!.max}` : '-');
   const lines = ['Event-loop delay of each worker under full load, p99/max ms' + (baseline.length ? ' (baseline -> current):' : ':')];
@@ -185,6 +188,7 @@ export function loadLines(current: LoadPipeline[], baseline: LoadPipeline[] = []
     const workers = [...new Set([...Object.keys(b?.eventLoopLagMs ?? {}), ...Object.keys(c.eventLoopLagMs)])];
     lines.push(`  ${c.kind.padEnd(10)} ${workers.map((w) => `${w} ${b ? `${lag(b.eventLoopLagMs, w)} -> ` : ''}${lag(c.eventLoopLagMs, w)}`).join(', ')}`);
   }
+  if (noop.length) lines.push(`  no-op worker, ceiling runs (reference: BullMQ alone on this machine): ${noop.map((l) => `${l.p99}/${l.max}`).join(', ')}`);
   lines.push(
     'Lock:advisory share of the bench database\'s backend time (pg-waits.ts)' + (baseline.length ? ' (baseline -> current): ' : ': ') +
       current.map((c) => {

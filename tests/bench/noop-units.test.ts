@@ -83,9 +83,10 @@ describe('loadLines', () => {
   it('shows event-loop delay and the advisory-lock share before -> after', () => {
     const waits = (adv: number) => [{ state: 'active/CPU', share: 0.5 }, { state: 'active/Lock:advisory', share: adv }, { state: 'idle in transaction/Lock:advisory', share: 0.01 }];
     expect(advisoryLockShare(waits(0.17))).toBeCloseTo(0.18, 10);
-    expect(loadLines([{ kind: 'trades', eventLoopLagMs: lag(12), pgWaits: waits(0.02) }], [{ kind: 'trades', eventLoopLagMs: lag(200), pgWaits: waits(0.17) }])).toEqual([
+    expect(loadLines([{ kind: 'trades', eventLoopLagMs: lag(12), pgWaits: waits(0.02) }], [{ kind: 'trades', eventLoopLagMs: lag(200), pgWaits: waits(0.17) }], [{ p99: 9.5, max: 30 }, { p99: 11, max: 40 }])).toEqual([
       'Event-loop delay of each worker under full load, p99/max ms (baseline -> current):',
       '  trades     trade-worker 200/400 -> 12/24, snapshot-worker 3/5 -> 3/5',
+      '  no-op worker, ceiling runs (reference: BullMQ alone on this machine): 9.5/30, 11/40',
       "Lock:advisory share of the bench database's backend time (pg-waits.ts) (baseline -> current): trades 18% -> 3%",
     ]);
   });
