@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { inNoopJobs } from './noop-units';
 import { table } from './report';
 
 // The capacity model (docs/CAPACITY.md): from the CPU milliseconds one event costs each kind of
@@ -105,7 +106,7 @@ export function renderCapacity(streams: { kind: string; costs: Costs }[], pgCore
     // The same costs in no-op jobs (bench/noop-units.ts): a resource at c jobs per event sustains
     // 1/c of the no-op jobs one core runs per second, on any machine.
     lines.push(`The same in no-op jobs per event (1 no-op job = ${noopJobMs.toFixed(3)} CPU ms this run; one core runs ${Math.round(1000 / noopJobMs)} no-op jobs/s):`);
-    lines.push(table(head, streams.map(({ kind, costs }) => [kind, ...groups(kind).map((g) => (costs[g] ? (costs[g]! / noopJobMs).toFixed(2) : '-'))])));
+    lines.push(table(head, streams.map(({ kind, costs }) => [kind, ...inNoopJobs(costs, groups(kind), noopJobMs)])));
   }
   lines.push(`Predicted events/s by writer replicas (KEDA limits from k8s/base: ${Object.entries(workers).map(([n, w]) => `${n} max ${w.maxReplicas} x ${w.cpuLimit} core`).join(', ')}; postgres primary ${pgCores} cores, BENCH_PG_CORES):`);
   for (const { kind, costs } of streams) {

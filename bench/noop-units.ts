@@ -133,6 +133,11 @@ export function issue21Targets({ noop, pipelines, latency }: Issue21Input): Targ
   return out;
 }
 
+/** The capacity model's cells in no-op jobs per event (capacity.ts): each group's ms over the no-op job's, '-' where absent. */
+export function inNoopJobs(costs: Record<string, number>, groups: string[], noopJobMs: number): string[] {
+  return groups.map((g) => (costs[g] ? (costs[g] / noopJobMs).toFixed(2) : '-'));
+}
+
 /** The half of a pipeline's measured end-to-end rate that its latency rows run at (at least 1/s). */
 export function halfRate(perSecond: number): number {
   return Math.max(1, Math.round(perSecond / 2));

@@ -1,5 +1,4 @@
-import { advisoryLockShare, halfRate, issue21Targets, loadLines, noopJob, ownCodeMs, renderUnits, unitsTable, type NoopJob } from '../../bench/noop-units';
-import { renderCapacity } from '../../bench/capacity';
+import { advisoryLockShare, halfRate, inNoopJobs, issue21Targets, loadLines, noopJob, ownCodeMs, renderUnits, unitsTable, type NoopJob } from '../../bench/noop-units';
 
 // Cost in no-op jobs (issue 21): the arithmetic, the targets and the report (pure: rows in, text out).
 
@@ -105,10 +104,9 @@ describe('renderUnits', () => {
   });
 });
 
-describe('renderCapacity in no-op jobs', () => {
-  it('adds each resource per event in no-op jobs of the run', () => {
-    const text = renderCapacity([{ kind: 'trades', costs: { 'trade-worker': 0.48, 'snapshot-worker': 0.1, postgres: 0.4, redis: 0.3, bench: 0.05 } }], 4, 0.4);
-    expect(text).toContain('1 no-op job = 0.400 CPU ms this run; one core runs 2500 no-op jobs/s');
-    expect(text).toMatch(/\| trades +\| +1\.20 \| +0\.25 \| +1\.00 \| +0\.75 \| +0\.13 \|/);
+describe('inNoopJobs', () => {
+  it("gives the capacity model's cells in no-op jobs per event, '-' for a process the stream does not use", () => {
+    expect(inNoopJobs({ 'trade-worker': 0.48, 'snapshot-worker': 0.1, postgres: 0.4, redis: 0.3 }, ['trade-worker', 'snapshot-worker', 'postgres', 'redis', 'bench'], 0.4))
+      .toEqual(['1.20', '0.25', '1.00', '0.75', '-']);
   });
 });
