@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { inNoopJobs } from './noop-units';
 import { table } from './report';
 
 // The capacity model (docs/CAPACITY.md): from the CPU milliseconds one event costs each kind of
@@ -88,17 +89,25 @@ export function limitsFromManifests(dir = join(__dirname, '..', 'k8s', 'base')):
 const cores = (q: string) => (q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q));
 
 /** The model as text, for each measured stream. */
-export function renderCapacity(streams: { kind: string; costs: Costs }[], pgCores = Number(process.env.BENCH_PG_CORES ?? 4)): string {
+export function renderCapacity(streams: { kind: string; costs: Costs }[], pgCores = Number(process.env.BENCH_PG_CORES ?? 4), noopJobMs?: number): string {
   const workers = limitsFromManifests();
   const lines: string[] = ['Capacity model (docs/CAPACITY.md): events/s one core of each process sustains, from the CPU ms/event above'];
+  const head = ['stream', 'writer', 'snapshot-worker', 'postgres', 'redis', 'bench (producer)'];
+  const groups = (kind: string) => [STREAM_WORKER[kind]!, 'snapshot-worker', 'postgres', 'redis', 'bench'];
   lines.push(table(
-    ['stream', 'writer', 'snapshot-worker', 'postgres', 'redis', 'bench (producer)'],
+    head,
     streams.map(({ kind, costs }) => {
       const pc = perCore(costs);
       const f = (g: string) => (pc[g] ? Math.round(pc[g]!) : '-');
-      return [kind, f(STREAM_WORKER[kind]!), f('snapshot-worker'), f('postgres'), f('redis'), f('bench')];
+      return [kind, ...groups(kind).map(f)];
     }),
   ));
+  if (noopJobMs) {
+    // The same costs in no-op jobs (bench/noop-units.ts): a resource at c jobs per event sustains
+    // 1/c of the no-op jobs one core runs per second, on any machine.
+    lines.push(`The same in no-op jobs per event (1 no-op job = ${noopJobMs.toFixed(3)} CPU ms this run; one core runs ${Math.round(1000 / noopJobMs)} no-op jobs/s):`);
+    lines.push(table(head, streams.map(({ kind, costs }) => [kind, ...inNoopJobs(costs, groups(kind), noopJobMs)])));
+  }
   lines.push(`Predicted events/s by writer replicas (KEDA limits from k8s/base: ${Object.entries(workers).map(([n, w]) => `${n} max ${w.maxReplicas} x ${w.cpuLimit} core`).join(', ')}; postgres primary ${pgCores} cores, BENCH_PG_CORES):`);
   for (const { kind, costs } of streams) {
     const max = workers[STREAM_WORKER[kind]!]?.maxReplicas ?? 1;

@@ -28,6 +28,8 @@ export interface CeilingResult extends RateResult {
   projectedPerSecond: number;
   machineBusy: number;
   peakRssMb: number;
+  /** The no-op worker's event-loop delay while it drained the jobs, ms. */
+  eventLoopLagMs: { p99: number; max: number };
 }
 
 /**
@@ -43,15 +45,15 @@ export async function measureCeiling(s: Session, events: AnyEvent[], chunk: numb
   }, true);
   try {
     await message(child, 'ready');
-    const done = message<{ at: number; latencies: number[] }>(child, 'done');
+    const done = message<{ at: number; latencies: number[]; eventLoopLagMs: { p99: number; max: number } }>(child, 'done');
     const meter = new CpuMeter({ 'noop-worker': () => [child.pid!], redis: () => s.redisPids?.() ?? pidsNamed('redis-server'), bench: () => 'self' });
     const { startedAt } = await enqueueBurst(s.queueNamed(name), events, chunk);
-    const { at, latencies } = await done;
+    const { at, latencies, eventLoopLagMs } = await done;
     const cpu = meter.stop();
     const peakRssMb = memoryMb(child.pid!).peak;
     return {
       ...rate(events.length, at - startedAt), concurrency, latency: percentiles(latencies), cpu: cpu.cores,
-      ...cpuCost(cpu, events.length), machineBusy: cpu.machineBusy, peakRssMb,
+      ...cpuCost(cpu, events.length), machineBusy: cpu.machineBusy, peakRssMb, eventLoopLagMs,
     };
   } finally {
     if (child.exitCode === null && child.signalCode === null) {

@@ -87,11 +87,13 @@ export async function runLatency(rig: Rig, kind: Kind, events: AnyEvent[], perSe
 }
 
 /**
- * Both pipelines at settings.latencyRate for settings.latencySeconds, then the same again beside
- * a noisy neighbour (BENCH_NOISE busy processes, default 1): a platform's pods share nodes; the
- * latency goal must hold when the machine is not ours alone. The hogs end with this process.
+ * Both pipelines at `rates` (main.ts: half of each pipeline's end-to-end rate measured in the same
+ * run, so the rows measure the system at half load, not queueing near capacity) for
+ * settings.latencySeconds, then the same again beside a noisy neighbour (BENCH_NOISE busy
+ * processes, default 1): a platform's pods share nodes; the latency goal must hold when the
+ * machine is not ours alone. The hogs end with this process.
  */
-export async function runLatencyPhases(system: System, settings: Settings, log: (m: string) => void): Promise<LatencyResult[]> {
+export async function runLatencyPhases(system: System, settings: Settings, rates: Record<Kind, number>, log: (m: string) => void): Promise<LatencyResult[]> {
   const { rig, factory: f, delivered } = system;
   await installCommitNotify(rig.s.pg);
   const out: LatencyResult[] = [];
@@ -99,11 +101,11 @@ export async function runLatencyPhases(system: System, settings: Settings, log: 
     const hogs = startNoise(noise);
     try {
       for (const kind of ['trades', 'followers'] as const) {
-        const n = settings.latencyRate * settings.latencySeconds;
+        const n = rates[kind] * settings.latencySeconds;
         const events = kind === 'trades' ? f.trades(n) : f.followerEvents(n);
         delivered.push(...events);
-        log(`${kind} at ${settings.latencyRate}/s for ${settings.latencySeconds} s${noise ? ` beside ${noise} busy process(es)` : ''}`);
-        const r = await runLatency(rig, kind, events, settings.latencyRate);
+        log(`${kind} at ${rates[kind]}/s for ${settings.latencySeconds} s${noise ? ` beside ${noise} busy process(es)` : ''}`);
+        const r = await runLatency(rig, kind, events, rates[kind]);
         out.push(noise ? { ...r, noise } : r);
       }
     } finally {

@@ -18,6 +18,7 @@ import { killAll, WORKERS } from './processes';
 import { loadSettings } from './settings';
 import { Side } from './side';
 import { measureSnapshotCost } from './snapshot-cost';
+import { halfRate, issue21Targets, loadLines, noopJob, renderUnits, unitsTable } from './noop-units';
 import { profileSql } from './sql-profile';
 import { checkoutTree, currentTree, type Tree } from './tree';
 
@@ -82,7 +83,9 @@ async function main(): Promise<number> {
     log('ceiling again');
     const ceilingAfter = await measureCeiling(s, ceilingEvents, settings.chunk, settings.ceilingConcurrency);
     // Steady-rate latency: the current code only (its workers started again after the baseline's run).
-    const latency = await runLatencyPhases(await current.up(), settings, log);
+    // Steady-rate latency at half of each pipeline's end-to-end rate of this run (issue 21).
+    const rates = { trades: halfRate(perSecondOf(current, 'trades')), followers: halfRate(perSecondOf(current, 'followers')) };
+    const latency = await runLatencyPhases(await current.up(), settings, rates, log);
     await current.down();
 
     log('checking the database(s) against the reference model');
@@ -117,13 +120,23 @@ async function main(): Promise<number> {
     await cleanup();
   }
   const ab = result.ab ? `\n\n${renderAb(result.ab)}` : '';
-  process.stdout.write(render(result) + '\n\n' + renderCapacity(result.pipelines.map((p) => ({ kind: p.kind, costs: p.cpuMsPerEvent }))) + ab + '\n');
-  log(`wrote ${writeJson({ ...result, targets: targets(result) }, result.startedAt)}`);
-  const missed = [...targets(result), ...(result.ab?.targets ?? [])].filter((t) => !t.pass);
+  const noop = noopJob(result.ceiling);
+  const units = unitsTable(noop, result.pipelines, result.baselinePipelines);
+  const unitTargets = issue21Targets({ noop, pipelines: result.pipelines, latency: result.latency });
+  const unitText = renderUnits(noop, units, unitTargets, ['', ...loadLines(result.pipelines, result.baselinePipelines, result.ceiling.map((c) => c.eventLoopLagMs))]);
+  process.stdout.write(render(result) + '\n\n' + renderCapacity(result.pipelines.map((p) => ({ kind: p.kind, costs: p.cpuMsPerEvent })), undefined, noop.ms) + ab + '\n\n' + unitText + '\n');
+  log(`wrote ${writeJson({ ...result, targets: targets(result), noopJob: noop, units, unitTargets }, result.startedAt)}`);
+  const missed = [...targets(result), ...(result.ab?.targets ?? []), ...unitTargets].filter((t) => !t.pass);
   const wrong = !result.verification.ok || result.baselineVerification?.ok === false;
   // Exit 1 when a state is wrong (a correctness failure); missed performance targets only
   // fail the run with BENCH_STRICT=1 (this machine is shared and noisy).
   return wrong || (process.env.BENCH_STRICT === '1' && missed.length) ? 1 : 0;
+}
+
+function perSecondOf(side: Side, kind: 'trades' | 'followers'): number {
+  const p = side.pipelines.find((x) => x.kind === kind);
+  if (!p) throw new Error(`no ${kind} pipeline measured`);
+  return p.perSecond;
 }
 
 if (require.main === module) {

@@ -1,12 +1,17 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'bullmq';
 import { createRedis, isCluster, queuePrefix } from '@vaults/shared';
 
 // The ceiling: a BullMQ worker that does nothing with its jobs, in a process of its own like
-// the real workers. It reports over IPC when it has completed BENCH_EXPECT jobs.
+// the real workers. It reports over IPC when it has completed BENCH_EXPECT jobs, with its
+// event-loop delay from ready until then: what BullMQ alone does to a worker's event loop on this
+// machine under full load, the reference for the workers' own (same resolution as prom-client's).
 
 const expect = Number(process.env.BENCH_EXPECT);
 const connection = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', 'wait');
 const latencies: number[] = [];
+const loop = monitorEventLoopDelay({ resolution: 10 });
+const ms = (ns: number) => Math.round(ns / 1e5) / 10;
 
 const worker = new Worker(process.env.BENCH_QUEUE!, async () => undefined, {
   connection,
@@ -15,7 +20,9 @@ const worker = new Worker(process.env.BENCH_QUEUE!, async () => undefined, {
 });
 worker.on('completed', (job) => {
   latencies.push(Date.now() - job.timestamp);
-  if (latencies.length === expect) process.send!({ type: 'done', at: Date.now(), latencies });
+  if (latencies.length === expect) {
+    process.send!({ type: 'done', at: Date.now(), latencies, eventLoopLagMs: { p99: ms(loop.percentile(99)), max: ms(loop.max) } });
+  }
 });
 worker.on('error', (err) => process.stderr.write(`noop worker error: ${err.message}\n`));
 process.on('message', async (msg: { type: string }) => {
@@ -24,4 +31,7 @@ process.on('message', async (msg: { type: string }) => {
   connection.disconnect();
   process.exit(0);
 });
-void worker.waitUntilReady().then(() => process.send!({ type: 'ready' }));
+void worker.waitUntilReady().then(() => {
+  loop.enable();
+  process.send!({ type: 'ready' });
+});

@@ -22,7 +22,7 @@ export class WaitSampler {
   }
 
   /** Share of sampled backend-time per state, largest first (idle connections left out). */
-  stop(top = 6): { state: string; share: number; backends: number }[] {
+  stop(top = 12): { state: string; share: number; backends: number }[] {
     clearInterval(this.timer);
     const total = [...this.counts.values()].reduce((a, b) => a + b, 0) || 1;
     return [...this.counts]

@@ -30,6 +30,8 @@ export interface PipelineResult extends RateResult {
   batch: { transactions: number; meanJobs: number; meanTxMs: number };
   snapshotMeanTxMs: number;
   retried: number;
+  /** Snapshot jobs re-queued: mostly tries that found the vault's lock held by writers (lock protocol rule 5). */
+  snapshotRetried: number;
   failed: number;
   /** Cores used from the first enqueue until the snapshot queue was empty. */
   cpu: Record<string, number>;
@@ -83,6 +85,7 @@ export async function runPipeline(rig: Rig, kind: Kind, events: AnyEvent[], chun
       (1000 * d('vaults_db_transaction_duration_seconds_sum', 'snapshot-worker', 'snapshot')) /
       Math.max(1, d('vaults_db_transaction_duration_seconds_count', 'snapshot-worker', 'snapshot')),
     retried: delta(before, after, k.worker, 'vaults_jobs_retried_total'),
+    snapshotRetried: delta(before, after, 'snapshot-worker', 'vaults_jobs_retried_total'),
     failed: delta(before, after, k.worker, 'vaults_jobs_failed_total'),
     cpu: cpu.cores,
     ...cpuCost(cpu, events.length),

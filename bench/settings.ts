@@ -15,6 +15,7 @@ export interface Settings {
   chunk: number;
   /** Concurrency of the no-op ceiling worker: the trade worker's default. */
   ceilingConcurrency: number;
+  /** The fixed rate of tune.ts's latency rows (pnpm bench runs its own at half the measured rate). */
   latencyRate: number;
   latencySeconds: number;
   /** Trades of history of one vault for the snapshot-cost phase. */

@@ -22,7 +22,7 @@ const indexerEnv = process.env.BENCH_INDEXER_ENV
   ? Object.fromEntries(process.env.BENCH_INDEXER_ENV.split(',').map((kv) => kv.split('=') as [string, string]))
   : {};
 
-async function buildChain(chain: DevChain): Promise<void> {
+export async function buildChain(chain: DevChain): Promise<void> {
   await chain.deployFactory();
   const vaults = await deployVaults(chain, 10);
   log(`building the chain: ${LOGS} trade logs, ${PER_TX} per transaction, ${TXS_PER_BLOCK} transactions per block, 10 vaults`);
@@ -38,13 +38,13 @@ async function buildChain(chain: DevChain): Promise<void> {
   }
 }
 
-interface Run {
+export interface Run {
   seconds: number;
   inRanges: number;
   differences: string[] | null;
 }
 
-async function run(chain: DevChain, events: AnyEvent[], withWorkers: boolean): Promise<Run> {
+export async function run(chain: DevChain, events: AnyEvent[], withWorkers: boolean): Promise<Run> {
   const head = await chain.head();
   const db = await createTestDatabase('vaults_bench_indexer');
   const stack = new Stack({
@@ -72,13 +72,20 @@ async function run(chain: DevChain, events: AnyEvent[], withWorkers: boolean): P
   }
 }
 
-async function main(): Promise<number> {
+/** A local anvil with the bench chain built on it, for `fn`; the anvil stops after it. */
+export async function withBenchChain<T>(fn: (chain: DevChain, events: AnyEvent[], head: number) => Promise<T>): Promise<T> {
   const anvil = await Anvil.start();
   try {
     const chain = await new DevChain(anvil.url).init();
     await buildChain(chain);
-    const head = await chain.head();
-    const events = await chain.canonicalEvents();
+    return await fn(chain, await chain.canonicalEvents(), await chain.head());
+  } finally {
+    await anvil.stop('SIGKILL');
+  }
+}
+
+async function main(): Promise<number> {
+  return withBenchChain(async (chain, events, head) => {
     log(`chain ready: ${events.length} contract events in blocks ${chain.factoryBlock}..${head}; load average before: ${loadavg()[0]!.toFixed(1)}`);
     log('run 1: end to end (indexer + four workers)');
     const e2e = await run(chain, events, true);
@@ -95,15 +102,16 @@ async function main(): Promise<number> {
     const diff = e2e.differences!;
     process.stdout.write(`database = reference model of the chain's logs: ${diff.length === 0 ? 'PASS' : `FAIL (${diff.length} differences, e.g. ${diff.slice(0, 3).join('; ')})`}\n`);
     return diff.length === 0 ? 0 : 1;
-  } finally {
-    await anvil.stop('SIGKILL');
-  }
+  });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`bench:indexer failed: ${(err as Error).stack}\n`);
-    process.exit(1);
-  },
-);
+// indexer-vs-ponder.ts imports withBenchChain and run.
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`bench:indexer failed: ${(err as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
+}

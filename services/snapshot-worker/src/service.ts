@@ -1,5 +1,15 @@
-import { defineService } from '@vaults/shared';
+import { LOCK_BUSY, RetryLaterError, defineService, retryDelayMs } from '@vaults/shared';
 import { snapshotVault } from './store';
+
+/**
+ * Runs of one job that try the vault's lock (and re-queue the job when writers hold it) before
+ * one waits for it: the lock protocol's rule 5. Waiting at last bounds how long a vault's
+ * metrics can lag behind a vault that is written without a pause.
+ */
+export const SNAPSHOT_LOCK_TRIES = 5;
+
+/** The short back-off between tries: 25-50 ms, then doubling, at most 400 ms. */
+const BUSY_RETRY = { maxAttempts: SNAPSHOT_LOCK_TRIES, baseDelayMs: 50, maxDelayMs: 400 };
 
 /** CalculateSnapshot: bring the vault's TVL, ROI and drawdown up to date (incrementally). */
 export const snapshotWorker = defineService({
@@ -7,17 +17,18 @@ export const snapshotWorker = defineService({
   queue: 'snapshot',
   createDeps: ({ db, config, metrics }) => ({ db, config, metrics }),
   handlers: {
-    CalculateSnapshot: async (request, { db, config, metrics }, { log }) => {
+    CalculateSnapshot: async (request, { db, config, metrics }, { log, attempt }) => {
       const stop = metrics.dbTransactionDuration.startTimer({ operation: 'snapshot' });
-      try {
-        // The vault's look-up is the transaction's first statement (it takes the lock too).
-        const result = await db.transaction((tx) => snapshotVault(tx, request.chainId, request.vaultAddress, config.snapshotCheckpointEvery));
-        if (result) log.debug(result, 'snapshot done');
-        // Nothing to compute: a vault with events always exists before its snapshot is asked for.
-        else log.info({ vaultAddress: request.vaultAddress }, 'snapshot of an unknown vault: nothing to do');
-      } finally {
-        stop();
-      }
+      // The vault's look-up is the transaction's first statement (it takes the lock too). The
+      // last try waits before the runner's own retry budget could run out.
+      const wait = attempt >= Math.min(SNAPSHOT_LOCK_TRIES, config.retry.maxAttempts);
+      const result = await db.transaction((tx) => snapshotVault(tx, request.chainId, request.vaultAddress, config.snapshotCheckpointEvery, { wait }));
+      // A busy try is not a snapshot transaction: left out of its duration.
+      if (result === LOCK_BUSY) throw new RetryLaterError(`vault ${request.vaultAddress}: writers hold its lock`, retryDelayMs(attempt, BUSY_RETRY));
+      stop();
+      if (result) log.debug(result, 'snapshot done');
+      // Nothing to compute: a vault with events always exists before its snapshot is asked for.
+      else log.info({ vaultAddress: request.vaultAddress }, 'snapshot of an unknown vault: nothing to do');
     },
   },
 });

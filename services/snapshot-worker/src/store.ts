@@ -1,5 +1,5 @@
 import {
-  finishFold, lockVaultForSnapshot, lockVaultForSnapshotByAddress, startFold,
+  LOCK_BUSY, finishFold, lockVaultForSnapshot, lockVaultForSnapshotByAddress, startFold, tryLockVaultForSnapshotByAddress,
   type FoldPoint, type FoldStart, type PublishedMetrics, type SnapshotLock, type Tx,
 } from '@vaults/shared';
 import { applyEvent, metricsOf, type LedgerEvent, type SharePriceState } from './share-price';
@@ -30,9 +30,19 @@ export interface SnapshotResult {
   drawdown: number;
 }
 
-/** The snapshot worker's run: the vault by address (look-up and lock in one statement); undefined when unknown. */
-export async function snapshotVault(tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number): Promise<(SnapshotResult & { vaultId: number }) | undefined> {
-  const lock = await lockVaultForSnapshotByAddress(tx, chainId, vaultAddress);
+type VaultSnapshot = SnapshotResult & { vaultId: number };
+
+/**
+ * The snapshot worker's run: the vault by address (look-up and lock in one statement); undefined
+ * when unknown. `wait: false` tries the lock and returns LOCK_BUSY when it is held (rule 5).
+ */
+export function snapshotVault(tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, opts?: { wait: true }): Promise<VaultSnapshot | undefined>;
+export function snapshotVault(tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, opts: { wait: boolean }): Promise<VaultSnapshot | typeof LOCK_BUSY | undefined>;
+export async function snapshotVault(
+  tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, { wait }: { wait: boolean } = { wait: true },
+): Promise<VaultSnapshot | typeof LOCK_BUSY | undefined> {
+  const lock = wait ? await lockVaultForSnapshotByAddress(tx, chainId, vaultAddress) : await tryLockVaultForSnapshotByAddress(tx, chainId, vaultAddress);
+  if (lock === LOCK_BUSY) return lock;
   return lock && { vaultId: lock.vaultId, ...(await foldLocked(tx, lock, checkpointEvery, SNAPSHOT_PAGE_SIZE)) };
 }
 

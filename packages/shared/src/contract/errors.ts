@@ -19,6 +19,14 @@ export class ConflictingCopyError extends InvalidPayloadError {
  */
 export class RetryLaterError extends Error {
   override readonly name = 'RetryLaterError';
+
+  /**
+   * `delayMs`: retry after this long instead of the back-off, for a short wait the handler expects
+   * (a snapshot whose vault's lock writers hold); logged at debug, not info.
+   */
+  constructor(message: string, readonly delayMs?: number) {
+    super(message);
+  }
 }
 
 /** "field: message; other.field: message" — the reason names every offending field. */

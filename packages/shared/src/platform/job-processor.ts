@@ -38,7 +38,7 @@ export function createJobProcessor<K extends QueueKey, Deps>({ def, deps, config
     const startedAt = performance.now();
     const observeDuration = () => metrics.jobDuration.observe(labels, (performance.now() - startedAt) / 1000);
     const parsed = parsePayload(def.queue, job.name, job.data);
-    const ctx = new LazyJobContext(log, queue, job.id, parsed.ok ? parsed.data : undefined);
+    const ctx = new LazyJobContext(log, queue, job.id, parsed.ok ? parsed.data : undefined, job.attemptsStarted);
     const fail = (reason: FailReason, message: string): never => {
       metrics.jobsFailed.inc({ ...labels, reason });
       observeDuration();
@@ -59,9 +59,10 @@ export function createJobProcessor<K extends QueueKey, Deps>({ def, deps, config
       if (err instanceof InvalidPayloadError) return fail('invalid', message);
       const attempt = job.attemptsStarted;
       if (attempt >= config.retry.maxAttempts) return fail('exhausted', `gave up after ${attempt} attempts: ${message}`);
-      const delay = retryDelayMs(attempt, config.retry);
+      const soon = err instanceof RetryLaterError ? err.delayMs : undefined;
+      const delay = soon ?? retryDelayMs(attempt, config.retry);
       const cause: RetryCause = err instanceof RetryLaterError ? 'not_ready' : 'transient';
-      ctx.log[cause === 'transient' ? 'warn' : 'info']({ attempt, delay, cause }, `retrying later: ${message}`);
+      ctx.log[cause === 'transient' ? 'warn' : soon === undefined ? 'info' : 'debug']({ attempt, delay, cause }, `retrying later: ${message}`);
       await job.moveToDelayed(Date.now() + delay, token);
       metrics.jobsRetried.inc({ ...labels, cause });
       observeDuration();

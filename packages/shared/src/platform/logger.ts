@@ -70,6 +70,8 @@ export class LazyJobContext {
     private readonly queue: string,
     readonly jobId: string | undefined,
     private readonly payload: Record<string, unknown> | undefined,
+    /** BullMQ's attemptsStarted: 1 on the first run, counting the delayed retries too. */
+    readonly attempt = 1,
   ) {}
 
   get log(): Logger {

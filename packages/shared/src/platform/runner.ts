@@ -20,6 +20,8 @@ import { WorkerLanes } from './worker-lanes';
 export interface JobContext {
   log: Logger;
   jobId: string | undefined;
+  /** This run of the job: 1 first, then one more per retry (BullMQ's attemptsStarted). */
+  attempt: number;
 }
 
 

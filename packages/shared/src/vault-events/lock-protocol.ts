@@ -20,6 +20,13 @@ import type { Tx } from '../platform';
 //    key spaces serialise what is not per vault: a (vault, follower) balance and a vault's
 //    deploys. The two-int form (namespace, id) and the bigint form are distinct key spaces in
 //    Postgres (pg_locks objsubid 2 and 1), so they cannot collide.
+// 5. The snapshot worker does not queue for the lock: it tries it (pg_try_advisory_xact_lock) and,
+//    when writers hold it, gives up and runs again a little later (its job re-queued with a short
+//    delay); only a snapshot that found it held several times in a row waits. Postgres queues a
+//    lock request behind every earlier conflicting request, granted or not, so a snapshot waiting
+//    for its exclusive lock would make every later writer of that vault wait too, behind writers
+//    that may themselves wait for their batch. Giving up loses nothing: the job runs again, and
+//    every writer asks for its vaults' snapshots after its commit anyway.
 
 /** Two-int key space: (VAULT_METRICS, vault id). */
 const VAULT_METRICS = 1;
@@ -141,6 +148,21 @@ export async function lockVaultForSnapshotByAddress(tx: Tx, chainId: number, vau
     SELECT id, pg_advisory_xact_lock(${VAULT_METRICS}::int, id)::text AS locked, "tvl"::text AS tvl, "roi", "drawdown"
       FROM "Vault" WHERE "chainId" = ${String(chainId)}::bigint AND "contractAddress" = ${vaultAddress}`;
   return row && ({ vaultId: row.id, published: published(row) } as SnapshotLock);
+}
+
+/** What tryLockVaultForSnapshotByAddress returns when another transaction holds the vault's lock. */
+export const LOCK_BUSY = 'busy' as const;
+
+/**
+ * Rule 5: lockVaultForSnapshotByAddress without waiting. LOCK_BUSY (nothing held, nothing
+ * queued: later writers are not held up) when writers, or another snapshot, hold the lock.
+ */
+export async function tryLockVaultForSnapshotByAddress(tx: Tx, chainId: number, vaultAddress: string): Promise<SnapshotLock | typeof LOCK_BUSY | undefined> {
+  const [row] = await tx.query<{ id: number; locked: boolean } & PublishedRow>`
+    SELECT id, pg_try_advisory_xact_lock(${VAULT_METRICS}::int, id) AS locked, "tvl"::text AS tvl, "roi", "drawdown"
+      FROM "Vault" WHERE "chainId" = ${String(chainId)}::bigint AND "contractAddress" = ${vaultAddress}`;
+  if (!row) return undefined;
+  return row.locked ? ({ vaultId: row.id, published: published(row) } as SnapshotLock) : LOCK_BUSY;
 }
 
 // A (vault, follower) balance: recomputed from the ledger by one transaction at a time, under
