@@ -1,19 +1,21 @@
-import type { Block, Hex, Log } from 'viem';
 import type { Logger, Producer } from '@vaults/shared';
 import type { ChainConfig } from './config';
 import { enqueueAll, payloadProblem, type OutgoingEvent } from './enqueue';
 import type { EventMapping, IndexedEvent } from './events';
 import type { IndexerMetrics } from './metrics';
 import { AdaptiveRange } from './range';
+import { ChainMovedError, IncompleteLogsError, readRange } from './read-range';
 import { findCommonAncestor, type Ancestor } from './reorg';
 import { RangeTooLargeError, type ChainReader } from './rpc';
+import { Stall, type StallReason } from './stall';
 import type { SentLog, StoredBlock, StreamState, StreamStore } from './store';
 
 // One stream (chain + factory), one writer. A tick: read the head, check the stored recent
-// blocks against the chain (rewinding on a re-organisation), then index one block range:
-// factory logs (new vaults), the vaults' logs by chunked address lists, the blocks' hashes and
-// timestamps; enqueue every event; only then move the cursor, in the same transaction that keeps
-// the new recent blocks and the logs sent from them.
+// blocks (or, once final, the cursor's block) against the chain (rewinding on a
+// re-organisation), then read one block range completely (read-range.ts), record what will be
+// sent under the writer's epoch, enqueue every event, and only then move the cursor, in the same
+// fenced transaction that keeps the new recent blocks. A tick that cannot make progress backs
+// off and, when that lasts, says why (stall.ts: metric, readiness).
 
 export interface IndexerDeps {
   cfg: ChainConfig;
@@ -26,11 +28,6 @@ export interface IndexerDeps {
   log: Logger;
 }
 
-/** The chain changed under a range being read: drop the range, the next tick sorts it out. */
-class ChainMovedError extends Error {
-  override readonly name = 'ChainMovedError';
-}
-
 export interface DeepReorg {
   cursor: number;
   oldestKnown: number;
@@ -40,11 +37,15 @@ export class Indexer {
   private state!: StreamState;
   private vaults = new Set<string>();
   private readonly range: AdaptiveRange;
+  private reconciled = false;
   /** Set while a re-organisation deeper than the window halts indexing. */
   deepReorg: DeepReorg | null = null;
+  /** Ticks in a row without progress, and why (back-off, metric, readiness). */
+  readonly stall: Stall;
 
   constructor(private readonly d: IndexerDeps) {
     this.range = new AdaptiveRange(d.cfg.initialBlockRange, d.cfg.maxBlockRange);
+    this.stall = new Stall(d.metrics);
   }
 
   get cursor(): number {
@@ -57,6 +58,35 @@ export class Indexer {
     this.d.metrics.cursorBlock.set(this.state.cursor);
     this.d.metrics.vaults.set(this.vaults.size);
     this.d.log.info({ cursor: this.state.cursor, vaults: this.vaults.size, recentBlocks: this.state.blocks.length }, 'resuming from the stored cursor');
+    if (!this.reconciled) {
+      await this.reconcile();
+      this.reconciled = true;
+    }
+  }
+
+  /**
+   * Sends recorded above the cursor were recorded by a writer that did not commit them (a crash,
+   * or a writer fenced after recording): they may be on the queues. Before indexing, retract
+   * those whose block is no longer on the chain, then forget them all (the range is read again).
+   */
+  private async reconcile(): Promise<void> {
+    const { store, chain, log } = this.d;
+    const pending = await store.sentLogsAfter(this.state.cursor);
+    if (!pending.length) return;
+    const head = await chain.blockNumber();
+    const numbers = [...new Set(pending.map((l) => l.blockNumber))];
+    const top = Math.max(...numbers);
+    if (head < top) throw new Error(`the node's head ${head} is below block ${top} of the unconfirmed sends; waiting for it`);
+    const onChain = new Map<number, string | undefined>();
+    for (const n of numbers) onChain.set(n, (await chain.block(n))?.hash?.toLowerCase());
+    const dropped = pending.filter((l) => onChain.get(l.blockNumber) !== l.blockHash.toLowerCase());
+    await store.assertWriter();
+    await enqueueAll(this.d.producer, dropped.map(asRemoval), this.d.cfg.enqueueChunkSize, this.d.metrics);
+    await store.rewind(this.state.cursor, this.state.cursorHash);
+    log.warn(
+      { cursor: this.state.cursor, recorded: pending.length, removals: dropped.length },
+      'sends recorded above the cursor by a writer that did not commit them: removals sent for those of dropped blocks',
+    );
   }
 
   /** One step. True when there is more to do at once (behind the head, or just rewound). */
@@ -66,44 +96,63 @@ export class Indexer {
     metrics.headBlock.set(head);
     metrics.blocksBehind.set(Math.max(0, head - this.state.cursor));
     const check = await this.checkReorg(head);
-    if (check === 'rewound') return true;
-    if (check === 'lagging' || this.deepReorg) return false;
+    if (check === 'rewound') return this.progress(true);
+    if (check === 'lagging') return this.stuck('lagging_node', `the node's head ${head} is below the cursor ${this.state.cursor}`);
+    if (this.deepReorg) return this.stuck('deep_reorg', 're-organisation deeper than REORG_WINDOW: indexing halted');
     const target = head - cfg.confirmations;
-    if (this.state.cursor >= target) return false;
-    const [from, to] = this.range.next(this.state.cursor + 1, target);
+    if (this.state.cursor >= target) return this.progress(false);
+    const [from, asked] = this.range.next(this.state.cursor + 1, target);
     const stop = metrics.rangeDuration.startTimer();
+    let to: number;
     try {
-      await this.indexRange(from, to, head);
+      to = await this.indexRange(from, asked, head);
       this.range.succeeded(to - from + 1);
     } catch (err) {
       if (err instanceof RangeTooLargeError) {
         if (!this.range.shrink()) throw err;
-        this.d.log.info({ from, to, next: this.range.current, err }, 'block range too large for the node; shrinking');
+        this.d.log.info({ from, to: asked, next: this.range.current, err }, 'block range too large for the node; shrinking');
         return true;
       }
-      if (err instanceof ChainMovedError) {
-        this.d.log.info({ from, to, err }, 'chain moved while reading a range; re-checking');
-        return true;
-      }
+      if (err instanceof ChainMovedError) return this.stuck('chain_moved', `chain moved while reading blocks ${from}-${asked}: ${err.message}`);
+      if (err instanceof IncompleteLogsError) return this.stuck('incomplete_logs', err.message);
       throw err;
     } finally {
       metrics.blockRange.set(this.range.current);
       stop();
     }
     metrics.blocksBehind.set(Math.max(0, head - to));
-    return to < target;
+    return this.progress(to < target);
+  }
+
+  private progress(more: boolean): boolean {
+    this.stall.clear();
+    return more;
+  }
+
+  /** No progress this tick: the first time, try again at once (the chain moved under a read). */
+  private stuck(reason: StallReason, message: string): boolean {
+    const n = this.stall.record(reason, message);
+    if (n === 1 || n % 20 === 0) this.d.log.info({ reason, ticks: n, err: message }, 'no progress this tick; backing off');
+    return n === 1 && reason === 'chain_moved';
   }
 
   /**
    * Compares the stored recent blocks with the chain; rewinds past a re-organisation. A node whose
    * head is below the cursor is first checked at its own head: if our block is there, the node is
    * only behind (a lagging replica behind a load balancer), which is no reason to retract anything.
+   * A cursor that is already final (its block no longer among the recent ones) is checked by its
+   * own hash: not on the chain any more is a re-organisation deeper than the window.
    */
   private async checkReorg(head: number): Promise<'ok' | 'rewound' | 'lagging'> {
     const top = this.state.blocks.at(-1);
     if (!top || top.number !== this.state.cursor) {
-      this.clearDeepReorg();
-      return 'ok'; // the cursor is final (or before the start): nothing that can change
+      if (!this.state.cursorHash) return 'ok'; // before the start: nothing that can change
+      if (head < this.state.cursor) return 'lagging';
+      const onChain = await this.d.chain.block(this.state.cursor);
+      if (!onChain) throw new Error(`the node reports head ${head} but has no block ${this.state.cursor}; retrying`);
+      if (onChain.hash?.toLowerCase() === this.state.cursorHash.toLowerCase()) this.clearDeepReorg();
+      else this.raiseDeepReorg(this.state.cursor);
+      return 'ok';
     }
     const probe = head < top.number ? this.state.blocks.filter((b) => b.number <= head).at(-1) : top;
     if (probe) {
@@ -116,7 +165,7 @@ export class Indexer {
     }
     const ancestor = await findCommonAncestor(this.state.blocks, (n) => this.d.chain.block(n));
     if (!ancestor) {
-      this.raiseDeepReorg();
+      this.raiseDeepReorg(this.state.blocks[0]!.number);
       return 'ok';
     }
     await this.rewind(ancestor);
@@ -128,6 +177,7 @@ export class Indexer {
     const depth = this.state.cursor - ancestor.number;
     const dropped = await store.sentLogsAfter(ancestor.number);
     // Removals first, cursor after: a crash in between finds the same mismatch and sends them again.
+    await store.assertWriter();
     await enqueueAll(this.d.producer, dropped.map(asRemoval), this.d.cfg.enqueueChunkSize, metrics);
     await store.rewind(ancestor.number, ancestor.hash);
     metrics.reorgs.inc();
@@ -139,8 +189,8 @@ export class Indexer {
     await this.init();
   }
 
-  private raiseDeepReorg(): void {
-    const deep = { cursor: this.state.cursor, oldestKnown: this.state.blocks[0]!.number };
+  private raiseDeepReorg(oldestKnown: number): void {
+    const deep = { cursor: this.state.cursor, oldestKnown };
     if (!this.deepReorg) {
       this.d.log.error(
         { ...deep, window: this.d.cfg.reorgWindow },
@@ -157,49 +207,19 @@ export class Indexer {
     this.d.metrics.deepReorg.set(0);
   }
 
-  private async indexRange(from: number, to: number, head: number): Promise<void> {
-    const { cfg, chain, mapping } = this.d;
+  private async indexRange(from: number, asked: number, head: number): Promise<number> {
+    const { cfg, mapping, store } = this.d;
     const finalBelow = head - cfg.reorgWindow + 1;
     const t0 = Date.now();
-    const factoryLogs = await chain.getLogs({ address: cfg.factoryAddress, fromBlock: from, toBlock: to });
-    const ctx = (log: Log, ts: number) => ({ chainId: this.d.chainId, blockTimestamp: ts });
-    // Vaults deployed in this range may already have logs in it: discover first, then fetch.
-    const newVaults: { address: string; blockNumber: number }[] = [];
-    for (const l of factoryLogs) {
-      const e = mapping.toEvent(l, ctx(l, 0));
-      const vault = e && mapping.vaultOf(e);
-      if (vault && !this.vaults.has(vault) && !newVaults.some((v) => v.address === vault)) {
-        newVaults.push({ address: vault, blockNumber: Number(l.blockNumber) });
-      }
-    }
-    const addresses = [...this.vaults, ...newVaults.map((v) => v.address)] as Hex[];
-    const chunks: Hex[][] = [];
-    for (let i = 0; i < addresses.length; i += cfg.addressChunkSize) chunks.push(addresses.slice(i, i + cfg.addressChunkSize));
-    const vaultLogs = (await Promise.all(chunks.map((address) => chain.getLogs({ address, fromBlock: from, toBlock: to })))).flat();
-    const logs = [...factoryLogs, ...vaultLogs].sort((a, b) => Number(a.blockNumber! - b.blockNumber!) || a.logIndex! - b.logIndex!);
-
-    // Headers: every recent block (hash kept for re-organisation checks), the range's last block
-    // (the cursor's hash), and the block of any log the node gave without its timestamp.
-    const wanted = new Set<number>([to]);
-    for (let n = Math.max(from, finalBelow); n <= to; n++) wanted.add(n);
-    for (const l of logs) if (l.blockTimestamp == null) wanted.add(Number(l.blockNumber));
-    const headers = new Map<number, Block>();
-    await Promise.all(
-      [...wanted].map(async (n) => {
-        const b = await chain.block(n);
-        if (!b || b.hash === null) throw new ChainMovedError(`block ${n} is gone`);
-        headers.set(n, b);
-      }),
-    );
-    this.assertConsistent(from, headers, logs);
+    const read = await readRange(this.d, { from, to: asked, head, cursorHash: this.state.cursorHash }, this.vaults);
+    const { to, logs, headers, newVaults } = read;
     const t1 = Date.now();
 
     const events: IndexedEvent[] = [];
-    const hashOf = new Map(logs.map((l) => [`${l.transactionHash!.toLowerCase()}:${l.logIndex}`, l.blockHash!.toLowerCase()]));
     for (const l of logs) {
       const n = Number(l.blockNumber);
       const ts = l.blockTimestamp != null ? Number(l.blockTimestamp) : Number(headers.get(n)!.timestamp);
-      const e = mapping.toEvent(l, ctx(l, ts));
+      const e = mapping.toEvent(l, { chainId: this.d.chainId, blockTimestamp: ts });
       if (!e) {
         this.d.metrics.logsSkipped.inc({ reason: 'not_an_event' });
         continue;
@@ -213,6 +233,20 @@ export class Indexer {
       }
       events.push(e);
     }
+    const logsBelow = head - cfg.sentLogRetention + 1;
+    const sent: SentLog[] = events
+      .filter((e) => e.payload.blockNumber >= logsBelow)
+      .map((e) => ({
+        blockNumber: e.payload.blockNumber,
+        blockHash: e.payload.blockHash,
+        txHash: e.payload.txHash,
+        logIndex: e.payload.logIndex,
+        kind: e.kind,
+        payload: e.payload,
+      }));
+    // Recorded before they are sent, under the writer's epoch: a writer that lost the lock stops
+    // here, and what a writer sends and then cannot commit is reconciled by the next (init).
+    await store.recordSends(sent);
     await enqueueAll(this.d.producer, events, cfg.enqueueChunkSize, this.d.metrics);
     const t2 = Date.now();
 
@@ -220,21 +254,10 @@ export class Indexer {
       .filter((b) => Number(b.number) >= finalBelow)
       .map((b) => ({ number: Number(b.number), hash: b.hash!, parentHash: b.parentHash }))
       .sort((a, b) => a.number - b.number);
-    const logsBelow = head - cfg.sentLogRetention + 1;
-    const sent: SentLog[] = events
-      .filter((e) => e.payload.blockNumber >= logsBelow)
-      .map((e) => ({
-        blockNumber: e.payload.blockNumber,
-        blockHash: hashOf.get(`${e.payload.txHash}:${e.payload.logIndex}`)!,
-        txHash: e.payload.txHash,
-        logIndex: e.payload.logIndex,
-        kind: e.kind,
-        payload: e.payload,
-      }));
     const toHash = headers.get(to)!.hash!;
-    await this.d.store.commitRange({ toBlock: to, toHash, blocks: recent, vaults: newVaults, logs: sent, finalBelow, logsBelow });
+    await store.commitRange({ toBlock: to, toHash, blocks: recent, vaults: newVaults, logs: sent, finalBelow, logsBelow });
 
-    this.d.log.debug({ from, to, logs: logs.length, headers: headers.size, readMs: t1 - t0, enqueueMs: t2 - t1, commitMs: Date.now() - t2 }, 'range indexed');
+    this.d.log.debug({ from, to, asked, logs: logs.length, headers: headers.size, readMs: t1 - t0, enqueueMs: t2 - t1, commitMs: Date.now() - t2 }, 'range indexed');
     for (const v of newVaults) this.vaults.add(v.address);
     this.state.cursor = to;
     this.state.cursorHash = toHash;
@@ -242,23 +265,7 @@ export class Indexer {
     this.d.metrics.blocksIndexed.inc(to - from + 1);
     this.d.metrics.cursorBlock.set(to);
     this.d.metrics.vaults.set(this.vaults.size);
-  }
-
-  /** Every header and log of the range must be on one branch, the one the cursor is on. */
-  private assertConsistent(from: number, headers: Map<number, Block>, logs: Log[]): void {
-    const first = headers.get(from);
-    if (first && this.state.cursorHash && from === this.state.cursor + 1 && first.parentHash !== this.state.cursorHash) {
-      throw new ChainMovedError(`block ${from} does not follow the cursor's block`);
-    }
-    for (const l of logs) {
-      const h = headers.get(Number(l.blockNumber));
-      if (h && h.hash !== l.blockHash) throw new ChainMovedError(`log of block ${l.blockNumber} is from another branch`);
-    }
-    const numbers = [...headers.keys()].sort((a, b) => a - b);
-    for (let i = 1; i < numbers.length; i++) {
-      const [a, b] = [headers.get(numbers[i - 1]!)!, headers.get(numbers[i]!)!];
-      if (numbers[i] === numbers[i - 1]! + 1 && b.parentHash !== a.hash) throw new ChainMovedError(`blocks ${numbers[i - 1]} and ${numbers[i]} do not chain`);
-    }
+    return to;
   }
 }
 

@@ -48,6 +48,23 @@ export function createIndexerMetrics(service = 'indexer') {
       help: '1 while a re-organisation deeper than REORG_WINDOW halts the indexer (manual recovery: docs/INDEXER.md).',
       registers: r,
     }),
+    stalled: new Gauge({
+      name: 'vaults_indexer_stalled',
+      help: '1 while ticks in a row make no progress, by reason (chain_moved, incomplete_logs, lagging_node, deep_reorg); the loop backs off meanwhile and /readyz says why.',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+    stalledTicks: new Counter({
+      name: 'vaults_indexer_stalled_ticks_total',
+      help: 'Ticks that made no progress, by reason.',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+    fenced: new Counter({
+      name: 'vaults_indexer_fenced_total',
+      help: 'Writes refused because another writer took the stream (a higher epoch): this replica stopped writing.',
+      registers: r,
+    }),
     rpcErrors: new Counter({
       name: 'vaults_indexer_rpc_errors_total',
       help: 'Failed JSON-RPC calls, by method and kind (limit: range too large, transient: anything else).',

@@ -18,6 +18,8 @@ export interface ChainReader {
   /** null when the node has no block at that height (a chain that got shorter). */
   block(number: number): Promise<Block | null>;
   getLogs(params: { address: Hex | Hex[]; fromBlock: number; toBlock: number }): Promise<Log[]>;
+  /** eth_getLogs by block hash (EIP-234): a node that does not have the block must refuse. */
+  logsOfBlock(params: { address: Hex | Hex[]; blockHash: Hex }): Promise<Log[]>;
 }
 
 export function createChainReader(cfg: ChainConfig, metrics: IndexerMetrics, log: Logger): ChainReader {
@@ -25,7 +27,7 @@ export function createChainReader(cfg: ChainConfig, metrics: IndexerMetrics, log
     transport: http(cfg.rpcUrl, { batch: { batchSize: 200 }, retryCount: 0, timeout: cfg.rpcTimeoutMs }),
   });
 
-  async function call<T>(method: string, fn: () => Promise<T>, opts: { rangeAware?: boolean } = {}): Promise<T> {
+  async function call<T>(method: string, fn: () => Promise<T>, opts: { rangeAware?: boolean; once?: boolean } = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
@@ -34,7 +36,7 @@ export function createChainReader(cfg: ChainConfig, metrics: IndexerMetrics, log
         metrics.rpcErrors.inc({ method, kind: limit ? 'limit' : 'transient' });
         const message = (err as { shortMessage?: string; message?: string }).shortMessage ?? (err as Error).message;
         if (limit) throw new RangeTooLargeError(message);
-        if (attempt >= cfg.rpcMaxAttempts) throw err;
+        if (opts.once || attempt >= cfg.rpcMaxAttempts) throw err;
         const delay = Math.min(cfg.rpcRetryBaseMs * 2 ** (attempt - 1), 30_000) * (0.5 + Math.random() / 2);
         log.warn({ method, attempt, delay: Math.round(delay), err: message }, 'rpc call failed; retrying');
         metrics.rpcRetries.inc({ method });
@@ -60,5 +62,8 @@ export function createChainReader(cfg: ChainConfig, metrics: IndexerMetrics, log
       call('eth_getLogs', () => client.getLogs({ address, fromBlock: BigInt(fromBlock), toBlock: BigInt(toBlock) }), {
         rangeAware: true,
       }),
+    // Not retried: a refusal is the answer (the node has not got the block), and the caller
+    // commits only up to the block before it.
+    logsOfBlock: ({ address, blockHash }) => call('eth_getLogs', () => client.getLogs({ address, blockHash }), { once: true }),
   };
 }

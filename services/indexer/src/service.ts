@@ -5,7 +5,7 @@ import { Indexer } from './indexer';
 import { WriterLock } from './lock';
 import { createIndexerMetrics, type IndexerMetrics } from './metrics';
 import { createChainReader } from './rpc';
-import { StreamStore } from './store';
+import { FencedError, StreamStore } from './store';
 import { Wakeup } from './wakeup';
 
 // Wiring: config, connections, the sidecar, and the leader loop (standby until the writer lock
@@ -60,6 +60,11 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
       indexing: async () => {
         if (lastTickError) throw new Error(lastTickError);
       },
+      // Ticks in a row that made no progress (stall.ts): the reason, while it lasts.
+      progress: async () => {
+        const problem = indexer?.stall.problem;
+        if (problem) throw new Error(problem);
+      },
       reorg: async () => {
         const deep = indexer?.deepReorg;
         if (deep) throw new Error(`re-organisation deeper than REORG_WINDOW (${cfg.reorgWindow}) below block ${deep.oldestKnown}: indexing halted`);
@@ -94,11 +99,17 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
         failures = 0;
       } catch (err) {
         if (lost) break;
+        if (err instanceof FencedError) {
+          // Another writer took the stream: stop at once, never retry a write.
+          metrics.fenced.inc();
+          throw err;
+        }
         failures++;
         lastTickError = (err as Error).message;
         log.warn({ err: lastTickError, failures }, 'tick failed; retrying');
       }
-      if (!more) await wake.sleep(Math.min(cfg.pollIntervalMs * 2 ** Math.min(failures, 5), 60_000));
+      // Back off with failed ticks and with ticks that made no progress (stall.ts).
+      if (!more) await wake.sleep(Math.min(cfg.pollIntervalMs * 2 ** Math.min(failures + indexer.stall.ticks, 5), 60_000));
     }
     if (lost) throw new Error(`lost the writer lock: ${(lost as Error).message}`);
   }
@@ -109,7 +120,8 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
       // Keyed by the factory (the chain id is only known once connected): one writer per factory
       // per database (advisory locks are per database).
       // A session lock: on the direct URL (a transaction pooler would hand the session to others).
-      const lock = new WriterLock(config.directDatabaseUrl, `indexer:${cfg.factoryAddress}`);
+      // A silent lock connection is given up (and ended by Postgres) after 5 lock polls, 3 s at least.
+      const lock = new WriterLock(config.directDatabaseUrl, `indexer:${cfg.factoryAddress}`, Math.max(5 * cfg.lockRetryMs, 3000));
       const got = await lock.tryAcquire().catch((err: Error) => {
         log.warn({ err }, 'could not ask for the writer lock');
         return false;

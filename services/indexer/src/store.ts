@@ -1,8 +1,15 @@
 import type { Database, Tx } from '@vaults/shared';
 
 // The indexer's durable state in Postgres (models Indexer* in prisma/schema.prisma): the cursor,
-// the hashes of the recent blocks, the vaults found so far, and the logs sent from recent blocks.
+// the hashes of the recent blocks, the vaults found so far, and the logs sent from recent blocks
+// (keyed by block hash and log index: a log is its block's, contract version 2).
 // Every change of a range is one transaction, so the state is always that of a whole range.
+//
+// Fencing: the first load() of a store takes the writer epoch (IndexerCursor.epoch + 1), so call
+// it right after the writer lock is taken. Every write transaction then locks the cursor row and
+// checks the epoch is still this store's: a writer that lost the lock to another one (which took
+// a higher epoch) gets a FencedError and writes nothing. Sends are recorded (recordSends) before
+// they are enqueued, so what a fenced writer may still put on the queues is known to the next one.
 
 export interface StoredBlock {
   number: number;
@@ -41,18 +48,34 @@ export interface RangeCommit {
   logsBelow: number;
 }
 
+/** Another writer took the stream (a higher epoch): this one must stop writing at once. */
+export class FencedError extends Error {
+  override readonly name = 'FencedError';
+}
+
 export class StreamStore {
+  /** The writer epoch this store took on its first load (the fencing token). */
+  private epoch: string | undefined;
+
   constructor(
     private readonly db: Database,
     readonly streamId: string,
   ) {}
 
-  /** Creates the cursor at startBlock - 1 on first run; never moves an existing one. */
+  /**
+   * Creates the cursor at startBlock - 1 on first run; never moves an existing one. The first load
+   * of a store takes the writer epoch (call it with the writer lock held).
+   */
   async load(chainId: number, startBlock: number): Promise<StreamState> {
     const id = this.streamId;
     await this.db.sql.execute`
       INSERT INTO "IndexerCursor" ("streamId", "chainId", "blockNumber") VALUES (${id}, ${chainId}, ${startBlock - 1})
       ON CONFLICT ("streamId") DO NOTHING`;
+    if (this.epoch === undefined) {
+      const [row] = await this.db.sql.query<{ epoch: string }>`
+        UPDATE "IndexerCursor" SET epoch = epoch + 1 WHERE "streamId" = ${id} RETURNING epoch::text`;
+      this.epoch = row!.epoch;
+    }
     const [cursor] = await this.db.sql.query<{ chainId: string; blockNumber: string; blockHash: string | null }>`
       SELECT "chainId"::text, "blockNumber"::text, "blockHash" FROM "IndexerCursor" WHERE "streamId" = ${id}`;
     if (Number(cursor!.chainId) !== chainId) {
@@ -71,9 +94,48 @@ export class StreamStore {
     };
   }
 
+  /** A write transaction of the current writer only (see Fencing above). */
+  private fenced<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      if (this.epoch !== undefined) {
+        const [row] = await tx.query<{ epoch: string }>`
+          SELECT epoch::text FROM "IndexerCursor" WHERE "streamId" = ${this.streamId} FOR UPDATE`;
+        if (row?.epoch !== this.epoch) {
+          throw new FencedError(`another writer took stream ${this.streamId} (epoch ${row?.epoch}, ours ${this.epoch}): not writing`);
+        }
+      }
+      return fn(tx);
+    });
+  }
+
+  /** Fails with FencedError when another writer took the stream; call before any enqueue. */
+  async assertWriter(): Promise<void> {
+    await this.fenced(async () => undefined);
+  }
+
+  /**
+   * Records logs about to be enqueued, before they are (same rows as commitRange's): a writer that
+   * is fenced here sends nothing, and one fenced later leaves a record above the cursor that the
+   * next writer reconciles with the chain (sentLogsAfter(cursor)).
+   */
+  async recordSends(logs: SentLog[]): Promise<void> {
+    await this.fenced((tx) => this.insertLogs(tx, logs));
+  }
+
+  private async insertLogs(tx: Tx, logs: SentLog[]): Promise<void> {
+    if (!logs.length) return;
+    await tx.execute`
+      INSERT INTO "IndexerSentLog" ("streamId", "blockNumber", "blockHash", "txHash", "logIndex", kind, payload)
+      SELECT ${this.streamId}, n, b, h, i, k, p FROM unnest(${logs.map((l) => l.blockNumber)}::bigint[], ${logs.map((l) => l.blockHash)}::text[],
+                                             ${logs.map((l) => l.txHash)}::text[],
+                                             ${logs.map((l) => l.logIndex)}::bigint[], ${logs.map((l) => l.kind)}::text[],
+                                             ${logs.map((l) => JSON.stringify(l.payload))}::text[]) AS t(n, b, h, i, k, p)
+      ON CONFLICT DO NOTHING`;
+  }
+
   async commitRange(c: RangeCommit): Promise<void> {
     const id = this.streamId;
-    await this.db.transaction(async (tx) => {
+    await this.fenced(async (tx) => {
       if (c.vaults.length) {
         await tx.execute`
           INSERT INTO "IndexerVault" ("streamId", address, "blockNumber")
@@ -87,15 +149,7 @@ export class StreamStore {
                                             ${c.blocks.map((b) => b.parentHash)}::text[]) AS t(n, h, p)
           ON CONFLICT ("streamId", "blockNumber") DO UPDATE SET "blockHash" = excluded."blockHash", "parentHash" = excluded."parentHash"`;
       }
-      if (c.logs.length) {
-        await tx.execute`
-          INSERT INTO "IndexerSentLog" ("streamId", "blockNumber", "blockHash", "txHash", "logIndex", kind, payload)
-          SELECT ${id}, n, b, h, i, k, p FROM unnest(${c.logs.map((l) => l.blockNumber)}::bigint[], ${c.logs.map((l) => l.blockHash)}::text[],
-                                                 ${c.logs.map((l) => l.txHash)}::text[],
-                                                 ${c.logs.map((l) => l.logIndex)}::bigint[], ${c.logs.map((l) => l.kind)}::text[],
-                                                 ${c.logs.map((l) => JSON.stringify(l.payload))}::text[]) AS t(n, b, h, i, k, p)
-          ON CONFLICT DO NOTHING`;
-      }
+      await this.insertLogs(tx, c.logs); // already recorded by recordSends: a no-op then
       await this.prune(tx, c.finalBelow, c.logsBelow);
       await tx.execute`
         UPDATE "IndexerCursor" SET "blockNumber" = ${c.toBlock}, "blockHash" = ${c.toHash}, "updatedAt" = now()
@@ -103,7 +157,10 @@ export class StreamStore {
     });
   }
 
-  /** Logs sent from blocks after `block`, in position order: what a rewind to `block` retracts. */
+  /**
+   * Logs sent from blocks after `block`, in position order: what a rewind to `block` retracts
+   * (each with the hash of its block: a removal names the dropped block).
+   */
   async sentLogsAfter(block: number): Promise<SentLog[]> {
     const rows = await this.db.sql.query<{ n: string; blockHash: string; txHash: string; logIndex: string; kind: string; payload: string }>`
       SELECT "blockNumber"::text AS n, "blockHash", "txHash", "logIndex"::text, kind, payload FROM "IndexerSentLog"
@@ -114,14 +171,15 @@ export class StreamStore {
       txHash: r.txHash,
       logIndex: Number(r.logIndex),
       kind: r.kind,
-      payload: JSON.parse(r.payload) as Record<string, unknown>,
+      // A row written before contract version 2 has no blockHash in its payload: the row's own.
+      payload: { blockHash: r.blockHash, ...(JSON.parse(r.payload) as Record<string, unknown>) },
     }));
   }
 
   /** Forget everything after `block` and put the cursor there (after the removals were sent). */
   async rewind(block: number, hash: string | null): Promise<void> {
     const id = this.streamId;
-    await this.db.transaction(async (tx) => {
+    await this.fenced(async (tx) => {
       await tx.execute`DELETE FROM "IndexerSentLog" WHERE "streamId" = ${id} AND "blockNumber" > ${block}`;
       await tx.execute`DELETE FROM "IndexerBlock" WHERE "streamId" = ${id} AND "blockNumber" > ${block}`;
       await tx.execute`DELETE FROM "IndexerVault" WHERE "streamId" = ${id} AND "blockNumber" > ${block}`;
