@@ -10,6 +10,7 @@ import {
   type PublicClient,
   type WalletClient,
 } from 'viem';
+import { mnemonicToAccount } from 'viem/accounts';
 import { foundry } from 'viem/chains';
 import type { AnyEvent } from '@vaults/testkit';
 import { compileContracts } from './contracts';
@@ -19,6 +20,8 @@ import { compileContracts } from './contracts';
 // compiler's ABI (independently of the indexer's decoding module) for the reference model.
 
 const GAS = 300_000n;
+/** anvil's default dev accounts (its --accounts are derived from this mnemonic). */
+const DEV_MNEMONIC = 'test test test test test test test test test test test junk';
 const BASE_ASSET = '0x000000000000000000000000000000000000ba5e' as Hex;
 
 /** The factory's address on a fresh anvil: the first contract of its first dev account (nonce 0). */
@@ -121,10 +124,37 @@ export class DevChain {
   }
 
   /**
-   * Replaces the last `depth` blocks with `depth` new ones holding `txs` (each at a block offset
-   * from the fork point, 0-based): anvil_reorg.
+   * A transaction signed here with the dev key of `from` (legacy, gas price 0), as raw bytes: the
+   * same signed transaction can then be mined, dropped by a re-organisation and included again
+   * (same hash), as real chains do. `nonceOffset` signs ahead of the account's pending nonce.
    */
-  async reorg(depth: number, txs: [Record<string, string>, number][] = []): Promise<void> {
+  async signed(from: Hex, call: { to: Hex; data: Hex; gas?: bigint }, nonceOffset = 0): Promise<Hex> {
+    const index = this.accounts.indexOf(from.toLowerCase() as Hex);
+    if (index < 0) throw new Error(`${from} is not a dev account`);
+    const account = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: index });
+    const nonce = (await this.client.getTransactionCount({ address: from, blockTag: 'pending' })) + nonceOffset;
+    return account.signTransaction({ to: call.to, data: call.data, gas: call.gas ?? GAS, nonce, gasPrice: 0n, chainId: foundry.id, type: 'legacy' });
+  }
+
+  /** Calldata of the contract calls, for signed() and anvil_reorg. */
+  calls = {
+    deployVault: (name: string) => ({ to: this.factory, data: encode(this.c.factory.abi, 'deployVault', [BASE_ASSET, name]), gas: 1_000_000n }),
+    trade: (vault: Hex, pnl: bigint) => ({ to: vault, data: encode(this.c.vault.abi, 'trade', ['0x00000000000000000000000000000000000000aa', '0x00000000000000000000000000000000000000bb', 700n, 690n, pnl]) }),
+    deposit: (vault: Hex, amount: bigint) => ({ to: vault, data: encode(this.c.vault.abi, 'deposit', [amount]) }),
+    withdraw: (vault: Hex, amount: bigint) => ({ to: vault, data: encode(this.c.vault.abi, 'withdraw', [amount]) }),
+  };
+
+  /** eth_sendRawTransaction: into the pool, mined by the next mine(). */
+  sendRaw(raw: Hex): Promise<Hex> {
+    return this.rpc<Hex>('eth_sendRawTransaction', [raw]);
+  }
+
+  /**
+   * Replaces the last `depth` blocks with `depth` new ones holding `txs` (each at a block offset
+   * from the fork point, 0-based): anvil_reorg. A transaction is either a call (signed by anvil)
+   * or the raw bytes of a signed one (the same transaction again: same hash).
+   */
+  async reorg(depth: number, txs: [Record<string, string> | Hex, number][] = []): Promise<void> {
     await this.rpc('anvil_reorg', [depth, txs]);
   }
 

@@ -114,6 +114,20 @@ export class Rig {
     return { events: canonical.length, removed: removals.length };
   }
 
+  /**
+   * Indexed to the head, queues drained, database = reference model of the final canonical
+   * chain's logs alone (read back from the node), no failed job. What a re-organisation dropped
+   * for good must leave nothing live; what it re-included must be live once, in its new block.
+   */
+  async expectCanonical(): Promise<number> {
+    await this.indexedToHead();
+    await this.harness.drained(120_000);
+    const canonical = await this.chain.canonicalEvents();
+    expect(diffStates(expectedState(canonical), await readState(this.db.url))).toEqual([]);
+    for (const k of ['vault', 'trade', 'follower'] as const) expect(await this.harness.failedReasons(k)).toEqual([]);
+    return canonical.length;
+  }
+
   async close(): Promise<void> {
     for (const ix of this.indexers.splice(0)) await ix.close();
     await this.harness.close();
