@@ -48,8 +48,9 @@ export class Indexer {
     this.stall = new Stall(d.metrics);
   }
 
-  get cursor(): number {
-    return this.state.cursor;
+  /** null until init() has loaded the stored state. */
+  get cursor(): number | null {
+    return (this.state as StreamState | undefined)?.cursor ?? null;
   }
 
   async init(): Promise<void> {

@@ -18,6 +18,8 @@ export class WriterLock {
   private client: Client | undefined;
   private lostResolve: ((err: Error) => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** The heartbeat or check in flight: one query at a time on the lock's connection. */
+  private ping: Promise<unknown> | null = null;
   /** Resolves when a held lock is lost (its connection failed or went silent). */
   lost: Promise<Error> = new Promise(() => undefined);
 
@@ -57,7 +59,7 @@ export class WriterLock {
     client.on('error', onLost);
     client.on('end', () => onLost());
     this.heartbeat = setInterval(() => {
-      client.query('SELECT 1').catch((err: Error) => {
+      this.answer().catch((err: Error) => {
         onLost(new Error(`lock connection did not answer a heartbeat: ${err.message}`));
         destroy(client);
       });
@@ -68,8 +70,14 @@ export class WriterLock {
 
   /** Each tick: the lock's connection still answers (within the heartbeat's time-out). */
   async check(): Promise<void> {
-    if (!this.client) throw new Error('the writer lock is not held');
-    await this.client.query('SELECT 1');
+    await this.answer();
+  }
+
+  private answer(): Promise<unknown> {
+    const client = this.client;
+    if (!client) return Promise.reject(new Error('the writer lock is not held'));
+    this.ping ??= client.query('SELECT 1').finally(() => (this.ping = null));
+    return this.ping;
   }
 
   async release(): Promise<void> {

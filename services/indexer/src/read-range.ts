@@ -4,8 +4,8 @@ import { bloomMayMatch, type WatchedLogs } from './bloom';
 import type { EventMapping } from './events';
 import type { ChainReader } from './rpc';
 
-// Reads one block range: the factory's logs (new vaults), the vaults' logs by address chunks, the
-// headers, and checks that what it read is one branch, follows the cursor, and is complete.
+// Reads one block range: the factory's logs (new vaults), the vaults' logs by address chunks, then
+// the headers, and checks that what it read follows the cursor, is complete, and is one branch.
 //
 // Completeness (docs/INDEXER.md): behind a load balancer, eth_getLogs may reach a replica a few
 // blocks behind the node that gave the head and the headers; it answers [] (or only its older
@@ -53,9 +53,35 @@ export async function readRange(
   const { from, head } = range;
   let to = range.to;
   const finalBelow = head - cfg.reorgWindow + 1;
+  const factory: WatchedLogs = { addresses: [cfg.factoryAddress], topics: topicsOf(mapping.factoryAbi) };
+  const vaultTopics = topicsOf(mapping.vaultAbi);
+  const chunked = (addresses: Hex[]) => {
+    const chunks: Hex[][] = [];
+    for (let i = 0; i < addresses.length; i += cfg.addressChunkSize) chunks.push(addresses.slice(i, i + cfg.addressChunkSize));
+    return chunks;
+  };
+  const vaultLogsOf = async (addresses: Hex[], fromBlock: number) =>
+    (await Promise.all(chunked(addresses).map((address) => chain.getLogs({ address, fromBlock, toBlock: to })))).flat();
 
-  // Headers first: the range's first (its parent is the cursor's block, also below the window),
-  // its last (the cursor's hash), and every block that is not final (kept for re-organisations).
+  // Vaults deployed in this range may already have logs in it: discover first, then fetch.
+  let factoryLogs = await chain.getLogs({ address: cfg.factoryAddress, fromBlock: from, toBlock: to });
+  const newVaults: RangeRead['newVaults'] = [];
+  const discover = (logs: Log[]) => {
+    const found: RangeRead['newVaults'] = [];
+    for (const l of logs) {
+      const e = mapping.toEvent(l, { chainId: d.chainId, blockTimestamp: 0 });
+      const vault = e && mapping.vaultOf(e);
+      if (vault && !vaults.has(vault) && !newVaults.some((v) => v.address === vault)) found.push({ address: vault, blockNumber: Number(l.blockNumber) });
+    }
+    newVaults.push(...found);
+    return found;
+  };
+  discover(factoryLogs);
+  let vaultLogs = await vaultLogsOf([...vaults, ...newVaults.map((v) => v.address)] as Hex[], from);
+
+  // Headers: the range's first (its parent is the cursor's block, also below the window), its
+  // last (the cursor's hash), every block that is not final (kept for re-organisations), and the
+  // block of any log the node gave without its timestamp.
   const headers = new Map<number, Block>();
   const fetchHeaders = (ns: Iterable<number>) =>
     Promise.all(
@@ -67,59 +93,48 @@ export async function readRange(
     );
   const wanted = new Set<number>([from, to]);
   for (let n = Math.max(from, finalBelow); n <= to; n++) wanted.add(n);
+  for (const l of [...factoryLogs, ...vaultLogs]) if (l.blockTimestamp == null) wanted.add(Number(l.blockNumber));
   await fetchHeaders(wanted);
   const first = headers.get(from)!;
   if (range.cursorHash && first.parentHash.toLowerCase() !== range.cursorHash.toLowerCase()) {
     throw new ChainMovedError(`block ${from} does not follow the cursor's block`);
   }
 
-  const factory = { addresses: [cfg.factoryAddress], topics: topicsOf(mapping.factoryAbi) };
-  let factoryLogs = await chain.getLogs({ address: cfg.factoryAddress, fromBlock: from, toBlock: to });
-  ({ logs: factoryLogs, to } = await complete(d, headers, factoryLogs, [factory], { from, to }));
-
-  // Vaults deployed in this range may already have logs in it: discover first, then fetch.
-  const ctx = { chainId: d.chainId, blockTimestamp: 0 };
-  const newVaults: RangeRead['newVaults'] = [];
-  for (const l of factoryLogs) {
-    const e = mapping.toEvent(l, ctx);
-    const vault = e && mapping.vaultOf(e);
-    if (vault && !vaults.has(vault) && !newVaults.some((v) => v.address === vault)) {
-      newVaults.push({ address: vault, blockNumber: Number(l.blockNumber) });
-    }
-  }
+  // Completeness: the factory's first (a vault it deploys there has logs to read too), then the vaults'.
+  const checkedFactory = await complete(d, headers, factoryLogs, [factory], [[cfg.factoryAddress]], { from, to });
+  to = checkedFactory.to;
+  const late = discover(checkedFactory.found);
+  factoryLogs = [...factoryLogs, ...checkedFactory.found];
+  if (late.length) vaultLogs.push(...(await vaultLogsOf(late.map((v) => v.address as Hex), Math.min(...late.map((v) => v.blockNumber)))));
   const addresses = [...vaults, ...newVaults.map((v) => v.address)] as Hex[];
-  const chunks: Hex[][] = [];
-  for (let i = 0; i < addresses.length; i += cfg.addressChunkSize) chunks.push(addresses.slice(i, i + cfg.addressChunkSize));
-  let vaultLogs = (await Promise.all(chunks.map((address) => chain.getLogs({ address, fromBlock: from, toBlock: to })))).flat();
   if (addresses.length) {
-    ({ logs: vaultLogs, to } = await complete(d, headers, vaultLogs, [{ addresses, topics: topicsOf(mapping.vaultAbi) }], { from, to }, chunks));
+    const checked = await complete(d, headers, vaultLogs, [{ addresses, topics: vaultTopics }], chunked(addresses), { from, to });
+    to = checked.to;
+    vaultLogs = [...vaultLogs, ...checked.found];
   }
   const logs = [...factoryLogs, ...vaultLogs]
     .filter((l) => Number(l.blockNumber) <= to)
     .sort((a, b) => Number(a.blockNumber! - b.blockNumber!) || a.logIndex! - b.logIndex!);
-
-  // The (possibly cut) range's last block, and the block of any log the node gave without its
-  // timestamp.
-  const more = new Set<number>([to]);
-  for (const l of logs) if (l.blockTimestamp == null) more.add(Number(l.blockNumber));
-  await fetchHeaders(more);
+  // The cut range's last block, and the blocks of logs found late without their timestamp.
+  await fetchHeaders([to, ...logs.filter((l) => l.blockTimestamp == null).map((l) => Number(l.blockNumber))]);
   assertConsistent(headers, logs);
   for (const n of [...headers.keys()]) if (n > to) headers.delete(n);
   return { to, logs, headers, newVaults: newVaults.filter((v) => v.blockNumber <= to) };
 }
 
 /**
- * The logs of [from, to] with every header-read block confirmed (see above); `to` comes down to
- * the block before the first one whose logs a node would not confirm.
+ * The logs a node confirms by block hash for the header-read blocks of [from, to] that the range's
+ * answer left without a log of ours while their bloom names one; `to` comes down to the block
+ * before the first one that no node would confirm.
  */
 async function complete(
   d: RangeReaderDeps,
   headers: Map<number, Block>,
   logs: Log[],
   watched: WatchedLogs[],
+  chunks: Hex[][],
   range: { from: number; to: number },
-  chunks: Hex[][] = [watched[0]!.addresses],
-): Promise<{ logs: Log[]; to: number }> {
+): Promise<{ found: Log[]; to: number }> {
   const withLogs = new Set(logs.map((l) => Number(l.blockNumber)));
   const suspects = [...headers.values()]
     .filter((h) => Number(h.number) <= range.to && !withLogs.has(Number(h.number)) && bloomMayMatch(h.logsBloom ?? '0x', watched))
@@ -145,7 +160,7 @@ async function complete(
   if (to < range.from) {
     throw new IncompleteLogsError(`the logs of block ${range.from} are not confirmed: its bloom names a watched log, and no node answered for its hash`);
   }
-  return { logs: [...logs, ...found].filter((l) => Number(l.blockNumber) <= to), to };
+  return { found: found.filter((l) => Number(l.blockNumber) <= to), to };
 }
 
 /** Every header and log of the range must be on one branch. */

@@ -98,12 +98,12 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
         lastTickError = null;
         failures = 0;
       } catch (err) {
-        if (lost) break;
         if (err instanceof FencedError) {
           // Another writer took the stream: stop at once, never retry a write.
           metrics.fenced.inc();
           throw err;
         }
+        if (lost) break;
         failures++;
         lastTickError = (err as Error).message;
         log.warn({ err: lastTickError, failures }, 'tick failed; retrying');

@@ -1,0 +1,121 @@
+import { Client } from 'pg';
+import { waitUntil } from '@vaults/testkit';
+import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
+import type { RunningIndexer } from '../src/service';
+import { SlowProxy } from './support/rpc-proxy';
+import { Rig } from './support/rig';
+import { TcpProxy } from './support/tcp-proxy';
+
+// A writer that lost the lock can neither enqueue nor commit. The split brain of issue 18: the
+// leader's range is in flight behind a slow node; a 1-block re-organisation replaces its block;
+// its lock session is killed (pg_terminate_backend); the standby takes over and indexes the new
+// branch; then the old leader's answer arrives. It must send nothing and commit nothing, whether
+// or not the new leader restarts afterwards (a restart reads what the old one would have
+// committed). And a lock connection that goes silent rather than closed: the leader gives up,
+// Postgres ends the session, the standby takes over.
+
+const E18 = 10n ** 18n;
+let rig: Rig;
+let s: SessionState;
+
+beforeAll(async () => {
+  rig = await Rig.create();
+  s = newSession(await deployVaults(rig.chain, 2), 19);
+  await tradeBlocks(rig.chain, s, 3);
+});
+afterAll(() => rig.close());
+
+async function sql<T>(text: string): Promise<T[]> {
+  const c = new Client({ connectionString: rig.db.url });
+  await c.connect();
+  try {
+    return (await c.query(text)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+/** Kills the session that holds the writer lock in the rig's database. */
+async function killLockSession(): Promise<void> {
+  const rows = await sql<{ ok: boolean }>(`
+    SELECT pg_terminate_backend(pid) AS ok FROM pg_locks
+     WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+  expect(rows).toEqual([{ ok: true }]);
+}
+
+async function closeAll(): Promise<void> {
+  for (const ix of rig.indexers.splice(0)) await ix.close();
+}
+
+/** The scenario up to the old leader's late answer; returns the new leader. */
+async function splitBrain(): Promise<{ old: RunningIndexer; leader: RunningIndexer }> {
+  await closeAll();
+  const slow = await new SlowProxy(rig.anvil.url).start();
+  try {
+    const old = await rig.startIndexer({ RPC_URL: slow.url });
+    await waitUntil(async () => old.status().leader, 30_000, 'the first replica to lead');
+    await rig.indexedToHead();
+    const [v0, v1] = s.vaults;
+    const head = await rig.chain.head();
+    slow.hold(head + 1);
+    await rig.chain.trade(v0!.address, v0!.leader, 6n * E18);
+    await rig.chain.mine(1);
+    await waitUntil(async () => slow.held > 0, 30_000, "the leader's range to be in flight");
+
+    await rig.chain.reorg(1, [[rig.chain.tradeTx(v1!.address, v1!.leader, -4n * E18), 0]]);
+    await killLockSession();
+    const leader = await rig.startIndexer();
+    await waitUntil(async () => leader.status().leader, 30_000, 'the standby to take over');
+    await rig.indexedToHead(); // the new leader indexed the new branch
+
+    slow.release(); // the old leader's answer (the dropped branch) arrives
+    await waitUntil(async () => !old.status().leader, 30_000, 'the old leader to step down');
+    const text = await (await fetch(`http://127.0.0.1:${old.port}/metrics`)).text();
+    expect(text).toMatch(/^vaults_indexer_fenced_total\{[^}]*\} 1$/m);
+    await old.close();
+    rig.indexers.splice(rig.indexers.indexOf(old), 1);
+    return { old, leader };
+  } finally {
+    await slow.close();
+  }
+}
+
+it('split brain: the old leader, fenced, neither enqueues nor commits the dropped branch', async () => {
+  await splitBrain();
+  await rig.expectCanonical();
+  await tradeBlocks(rig.chain, s, 2);
+  await rig.expectCanonical();
+});
+
+it('split brain, then the new leader restarts: it retracts nothing of the canonical branch', async () => {
+  const { leader } = await splitBrain();
+  await leader.close();
+  rig.indexers.splice(rig.indexers.indexOf(leader), 1);
+  await rig.startIndexer();
+  await tradeBlocks(rig.chain, s, 2);
+  await rig.expectCanonical();
+});
+
+it('the lock connection goes silent: the leader gives up, Postgres ends the session, the standby takes over', async () => {
+  await closeAll();
+  const url = new URL(rig.db.url);
+  const tcp = await TcpProxy.start(url.hostname, Number(url.port || 5432));
+  try {
+    const viaProxy = new URL(rig.db.url);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(tcp.port);
+    const a = await rig.startIndexer({ DATABASE_URL: viaProxy.toString() });
+    await waitUntil(async () => a.status().leader, 30_000, 'the first replica to lead');
+    const b = await rig.startIndexer();
+    await rig.indexedToHead();
+    expect(b.status().leader).toBe(false);
+
+    tcp.goSilent();
+    await waitUntil(async () => b.status().leader, 60_000, 'the standby to take over from a silent leader');
+    await tradeBlocks(rig.chain, s, 3);
+    await rig.expectCanonical();
+  } finally {
+    await tcp.close();
+  }
+  await closeAll();
+});
