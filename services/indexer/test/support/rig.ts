@@ -102,8 +102,8 @@ export class Rig {
   }
 
   /** Indexed to the head, queues drained, database = reference model of chain + removals. */
-  async expectConverged(): Promise<{ events: number; removed: number }> {
-    await this.indexedToHead();
+  async expectConverged(confirmations = 0): Promise<{ events: number; removed: number }> {
+    await this.indexedToHead(confirmations);
     await this.harness.drained(120_000);
     const canonical = await this.chain.canonicalEvents();
     const removals = this.dropped.map((e) => ({ ...e, removed: true }));
