@@ -3,6 +3,7 @@ import {
   createWalletClient,
   encodeFunctionData,
   http,
+  keccak256,
   parseEventLogs,
   type Abi,
   type Hex,
@@ -193,6 +194,9 @@ export class DevChain {
     return out;
   }
 }
+
+/** The hash of a signed transaction (its raw bytes): the same wherever a block includes it. */
+export const txHashOf = (raw: Hex): Hex => keccak256(raw);
 
 function encode(abi: Abi, functionName: string, args: unknown[]): Hex {
   return encodeFunctionData({ abi, functionName, args } as never);
