@@ -48,7 +48,7 @@ it('a replica 3 blocks behind answers eth_getLogs: no trade, deposit or vault de
     proxy.lag = 0; // the replica catches up
     s.vaults.push(v2!);
     await rig.expectCanonical();
-    expect(await (await fetch(`http://127.0.0.1:${ix.port}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${ix.port}/readyz`)).status).toBe(200);
   } finally {
     await proxy.close();
   }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 // A JSON-RPC proxy in front of anvil whose behaviour is a function of each request (single or in
 // a batch): pass it on, change the answer, hold it back. The chain tests play with it a load
@@ -29,21 +29,23 @@ export abstract class RpcProxy {
   };
 
   async start(): Promise<this> {
-    this.server = createServer(async (req, res) => {
-      let body = '';
-      for await (const chunk of req) body += chunk;
-      const parsed = JSON.parse(body) as RpcRequest | RpcRequest[];
-      try {
-        const out = await Promise.all((Array.isArray(parsed) ? parsed : [parsed]).map((r) => this.handle(r, this.forward)));
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify(Array.isArray(parsed) ? out : out[0]));
-      } catch {
-        res.destroy(); // the node is down: so is the proxy, as far as the client can tell
-      }
-    });
+    this.server = createServer((req, res) => void this.serve(req, res));
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
     this.port = (this.server.address() as { port: number }).port;
     return this;
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const parsed = JSON.parse(body) as RpcRequest | RpcRequest[];
+    try {
+      const out = await Promise.all((Array.isArray(parsed) ? parsed : [parsed]).map((r) => this.handle(r, this.forward)));
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(Array.isArray(parsed) ? out : out[0]));
+    } catch {
+      res.destroy(); // the node is down: so is the proxy, as far as the client can tell
+    }
   }
 
   get url(): string {

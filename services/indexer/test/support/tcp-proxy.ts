@@ -6,27 +6,28 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 export class TcpProxy {
   private silent = false;
   private readonly sockets = new Set<Socket>();
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-  ) {}
+  private readonly server: Server;
+  port = 0;
 
-  static async start(host: string, port: number): Promise<TcpProxy> {
-    let proxy: TcpProxy | undefined;
-    const server = createServer((client) => {
+  private constructor(host: string, port: number) {
+    this.server = createServer((client) => {
       const upstream = connect(port, host);
       for (const s of [client, upstream]) {
-        proxy!.sockets.add(s);
+        this.sockets.add(s);
         s.on('error', () => undefined);
       }
-      client.on('data', (d) => !proxy!.silent && upstream.write(d));
-      upstream.on('data', (d) => !proxy!.silent && client.write(d));
+      client.on('data', (d) => !this.silent && upstream.write(d));
+      upstream.on('data', (d) => !this.silent && client.write(d));
       // A close is passed on only while the path is alive: a silent path reports nothing.
-      client.on('close', () => !proxy!.silent && upstream.destroy());
-      upstream.on('close', () => !proxy!.silent && client.destroy());
+      client.on('close', () => !this.silent && upstream.destroy());
+      upstream.on('close', () => !this.silent && client.destroy());
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    proxy = new TcpProxy(server, (server.address() as { port: number }).port);
+  }
+
+  static async start(host: string, port: number): Promise<TcpProxy> {
+    const proxy = new TcpProxy(host, port);
+    await new Promise<void>((r) => proxy.server.listen(0, '127.0.0.1', () => r()));
+    proxy.port = (proxy.server.address() as { port: number }).port;
     return proxy;
   }
 
