@@ -1,6 +1,6 @@
 import { waitUntil } from '@vaults/testkit';
 import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
-import { BalancerProxy } from './support/rpc-proxy';
+import { BalancerProxy } from './support/chain-proxies';
 import { Rig } from './support/rig';
 
 // Completeness: behind a load balancer, eth_getLogs reaches a replica 3 blocks behind the node that

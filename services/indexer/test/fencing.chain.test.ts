@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { waitUntil } from '@vaults/testkit';
 import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
 import type { RunningIndexer } from '../src/service';
-import { SlowProxy } from './support/rpc-proxy';
+import { SlowProxy } from './support/chain-proxies';
 import { Rig } from './support/rig';
 import { TcpProxy } from './support/tcp-proxy';
 

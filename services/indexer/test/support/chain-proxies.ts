@@ -14,7 +14,7 @@ export type RpcAnswer = { jsonrpc: '2.0'; id: number | string; result?: unknown;
 /** Sends one request to the node and returns its answer. */
 export type Forward = (r: RpcRequest) => Promise<RpcAnswer>;
 
-export abstract class RpcProxy {
+export abstract class ScriptedProxy {
   private server: Server | undefined;
   port = 0;
 
@@ -68,7 +68,7 @@ const blockParam = (r: RpcRequest): number | null => {
  * `lag` blocks behind it. The replica answers a range with the logs of the blocks it has (none of
  * the newest), and refuses a block hash it does not have (EIP-234), as geth does.
  */
-export class BalancerProxy extends RpcProxy {
+export class BalancerProxy extends ScriptedProxy {
   lag = 0;
   /** eth_getLogs by block hash refused because the replica has not got the block. */
   refusals = 0;
@@ -100,7 +100,7 @@ export class BalancerProxy extends RpcProxy {
  * A slow node: while `holdFrom` is set, answers to eth_getBlockByNumber for blocks at or above it
  * are read from the node at once (the chain as it was) but delivered only on release().
  */
-export class SlowProxy extends RpcProxy {
+export class SlowProxy extends ScriptedProxy {
   holdFrom: number | null = null;
   held = 0;
   private gate: Promise<void> = Promise.resolve();
