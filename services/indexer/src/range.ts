@@ -68,10 +68,40 @@ const LIMIT_PATTERNS = [
   /response body exceeded the size limit/i,
 ];
 
-export function isRangeLimitError(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; details?: string; shortMessage?: string } | undefined;
+// Messages providers use when a caller sends too much too fast (per second, per day, per plan):
+// a smaller range would not help, waiting does. Checked before the range patterns, which some of
+// them also match ("rate limit exceeded" has "limit exceeded").
+const RATE_LIMIT_PATTERNS = [
+  /rate[- ]?limit/i,
+  /too many requests/i,
+  /compute units/i,
+  /request (count|rate)/i,
+  /capacity/i,
+  /quota/i,
+  /throughput/i,
+  /credits?\b/i,
+  /requests? per (second|minute|day)/i,
+  /\b429\b/,
+];
+
+type RpcErrorLike = { name?: string; message?: string; details?: string; shortMessage?: string; status?: number; code?: number };
+
+function errorText(e: RpcErrorLike): string {
+  return [e.message, e.details, e.shortMessage].filter(Boolean).join(' ');
+}
+
+/** A provider's "too many requests" (HTTP 429, JSON-RPC -32005 with a rate message...): back off. */
+export function isRateLimitError(err: unknown): boolean {
+  const e = err as RpcErrorLike | undefined;
   if (!e) return false;
+  if (e.status === 429) return true;
+  return RATE_LIMIT_PATTERNS.some((p) => p.test(errorText(e)));
+}
+
+/** A range too large for the node (by results, size or time): shrink it. Never a rate limit. */
+export function isRangeLimitError(err: unknown): boolean {
+  const e = err as RpcErrorLike | undefined;
+  if (!e || isRateLimitError(e)) return false;
   if (e.name === 'TimeoutError' || e.name === 'ResponseBodyTooLargeError') return true;
-  const text = [e.message, e.details, e.shortMessage].filter(Boolean).join(' ');
-  return LIMIT_PATTERNS.some((p) => p.test(text));
+  return LIMIT_PATTERNS.some((p) => p.test(errorText(e)));
 }

@@ -1,4 +1,4 @@
-import { Producer, createDatabase, createLogger, createRedis, createSidecar, redactUrl } from '@vaults/shared';
+import { Producer, createDatabase, createLogger, createRedis, createSidecar, redactUrl, redactedMessage } from '@vaults/shared';
 import { loadIndexerConfig, type IndexerConfig } from './config';
 import { contractMapping } from './events';
 import { Indexer } from './indexer';
@@ -95,7 +95,7 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
       } catch (err) {
         if (lost) break;
         failures++;
-        lastTickError = (err as Error).message;
+        lastTickError = redactedMessage(err);
         log.warn({ err: lastTickError, failures }, 'tick failed; retrying');
       }
       if (!more) await wake.sleep(Math.min(cfg.pollIntervalMs * 2 ** Math.min(failures, 5), 60_000));
@@ -120,11 +120,11 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
       }
       leader = true;
       metrics.leader.set(1);
-      log.info({ factory: cfg.factoryAddress, rpc: redactUrl(cfg.rpcUrl) }, 'writer lock taken: indexing');
+      log.info({ factory: cfg.factoryAddress, rpc: cfg.rpcUrls.map(redactUrl) }, 'writer lock taken: indexing');
       try {
         await lead(lock);
       } catch (err) {
-        lastTickError = (err as Error).message;
+        lastTickError = redactedMessage(err);
         log.error({ err: lastTickError }, 'indexing stopped; back to standby');
         await wake.sleep(cfg.lockRetryMs);
       } finally {

@@ -1,4 +1,4 @@
-import { AdaptiveRange, isRangeLimitError } from '../src/range';
+import { AdaptiveRange, isRangeLimitError, isRateLimitError } from '../src/range';
 
 describe('AdaptiveRange', () => {
   it('halves on shrink down to one block, then reports that shrinking cannot help', () => {
@@ -58,5 +58,31 @@ describe('isRangeLimitError', () => {
   it('does not take a connection error for a limit', () => {
     expect(isRangeLimitError(new Error('fetch failed: ECONNREFUSED'))).toBe(false);
     expect(isRangeLimitError({ name: 'TimeoutError', message: 'x' })).toBe(true);
+  });
+});
+
+describe('rate limits are not range limits (they back off, never shrink the range)', () => {
+  it.each([
+    'rate limit exceeded',
+    'Too Many Requests',
+    'Your app has exceeded its compute units per second capacity. If you have retries enabled, you can safely ignore this message.',
+    'daily request count exceeded, request rate limited',
+    'capacity exceeded',
+    'project ID request rate exceeded',
+    'You have exceeded the limit of 25 requests per second',
+  ])('"%s" is a rate limit, not a range limit', (message) => {
+    expect(isRateLimitError(new Error(message))).toBe(true);
+    expect(isRangeLimitError(new Error(message))).toBe(false);
+  });
+
+  it('an HTTP 429 is a rate limit whatever its text', () => {
+    const err = Object.assign(new Error('HTTP request failed.'), { status: 429 });
+    expect(isRateLimitError(err)).toBe(true);
+    expect(isRangeLimitError(err)).toBe(false);
+  });
+
+  it('the range messages are not rate limits', () => {
+    expect(isRateLimitError(new Error('query returned more than 10000 results'))).toBe(false);
+    expect(isRateLimitError(new Error('exceed maximum block range: 5000'))).toBe(false);
   });
 });
