@@ -4,7 +4,7 @@ import type { ChainConfig } from './config';
 import { enqueueAll, payloadProblem, type OutgoingEvent } from './enqueue';
 import type { EventMapping, IndexedEvent } from './events';
 import type { IndexerMetrics } from './metrics';
-import { AdaptiveRange } from './range';
+import { AdaptiveRange, boundByLogs } from './range';
 import { findCommonAncestor, type Ancestor } from './reorg';
 import { RangeTooLargeError, type ChainReader } from './rpc';
 import type { SentLog, StoredBlock, StreamState, StreamStore } from './store';
@@ -70,10 +70,11 @@ export class Indexer {
     if (check === 'lagging' || this.deepReorg) return false;
     const target = head - cfg.confirmations;
     if (this.state.cursor >= target) return false;
-    const [from, to] = this.range.next(this.state.cursor + 1, target);
+    const [from, upTo] = this.range.next(this.state.cursor + 1, target);
+    let to = upTo;
     const stop = metrics.rangeDuration.startTimer();
     try {
-      await this.indexRange(from, to, head);
+      to = await this.indexRange(from, upTo, head);
       this.range.succeeded(to - from + 1);
     } catch (err) {
       if (err instanceof RangeTooLargeError) {
@@ -157,11 +158,12 @@ export class Indexer {
     this.d.metrics.deepReorg.set(0);
   }
 
-  private async indexRange(from: number, to: number, head: number): Promise<void> {
+  /** Indexes [from, to], or a shorter range when it has more than MAX_LOGS_PER_RANGE logs; returns its end. */
+  private async indexRange(from: number, upTo: number, head: number): Promise<number> {
     const { cfg, chain, mapping } = this.d;
     const finalBelow = head - cfg.reorgWindow + 1;
     const t0 = Date.now();
-    const factoryLogs = await chain.getLogs({ address: cfg.factoryAddress, fromBlock: from, toBlock: to });
+    const factoryLogs = await chain.getLogs({ address: cfg.factoryAddress, fromBlock: from, toBlock: upTo });
     const ctx = (log: Log, ts: number) => ({ chainId: this.d.chainId, blockTimestamp: ts });
     // Vaults deployed in this range may already have logs in it: discover first, then fetch.
     const newVaults: { address: string; blockNumber: number }[] = [];
@@ -175,8 +177,11 @@ export class Indexer {
     const addresses = [...this.vaults, ...newVaults.map((v) => v.address)] as Hex[];
     const chunks: Hex[][] = [];
     for (let i = 0; i < addresses.length; i += cfg.addressChunkSize) chunks.push(addresses.slice(i, i + cfg.addressChunkSize));
-    const vaultLogs = (await Promise.all(chunks.map((address) => chain.getLogs({ address, fromBlock: from, toBlock: to })))).flat();
-    const logs = [...factoryLogs, ...vaultLogs].sort((a, b) => Number(a.blockNumber! - b.blockNumber!) || a.logIndex! - b.logIndex!);
+    const vaultLogs = (await Promise.all(chunks.map((address) => chain.getLogs({ address, fromBlock: from, toBlock: upTo })))).flat();
+    const all = [...factoryLogs, ...vaultLogs].sort((a, b) => Number(a.blockNumber! - b.blockNumber!) || a.logIndex! - b.logIndex!);
+    // Bounded work per range: cut at a block boundary before anything is enqueued or kept.
+    const { to, logs } = boundByLogs(all, from, upTo, cfg.maxLogsPerRange);
+    const newVaultsKept = newVaults.filter((v) => v.blockNumber <= to);
 
     // Headers: every recent block (hash kept for re-organisation checks), the range's last block
     // (the cursor's hash), and the block of any log the node gave without its timestamp.
@@ -232,16 +237,17 @@ export class Indexer {
         payload: e.payload,
       }));
     const toHash = headers.get(to)!.hash!;
-    await this.d.store.commitRange({ toBlock: to, toHash, blocks: recent, vaults: newVaults, logs: sent, finalBelow, logsBelow });
+    await this.d.store.commitRange({ toBlock: to, toHash, blocks: recent, vaults: newVaultsKept, logs: sent, finalBelow, logsBelow });
 
     this.d.log.debug({ from, to, logs: logs.length, headers: headers.size, readMs: t1 - t0, enqueueMs: t2 - t1, commitMs: Date.now() - t2 }, 'range indexed');
-    for (const v of newVaults) this.vaults.add(v.address);
+    for (const v of newVaultsKept) this.vaults.add(v.address);
     this.state.cursor = to;
     this.state.cursorHash = toHash;
     this.state.blocks = [...this.state.blocks.filter((b) => b.number >= finalBelow && b.number < from), ...recent];
     this.d.metrics.blocksIndexed.inc(to - from + 1);
     this.d.metrics.cursorBlock.set(to);
     this.d.metrics.vaults.set(this.vaults.size);
+    return to;
   }
 
   /** Every header and log of the range must be on one branch, the one the cursor is on. */

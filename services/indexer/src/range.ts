@@ -105,3 +105,18 @@ export function isRangeLimitError(err: unknown): boolean {
   if (e.name === 'TimeoutError' || e.name === 'ResponseBodyTooLargeError') return true;
   return LIMIT_PATTERNS.some((p) => p.test(errorText(e)));
 }
+
+/**
+ * A range's logs bounded by count (MAX_LOGS_PER_RANGE), before anything is enqueued: `logs` is
+ * sorted by position; when there are more than `max`, the range ends at the last block whose logs
+ * all fit (never inside a block: the cursor moves by whole blocks). A single block with more
+ * than `max` logs is kept whole: it cannot be split.
+ */
+export function boundByLogs<L extends { blockNumber: bigint | null }>(logs: L[], from: number, to: number, max: number): { to: number; logs: L[] } {
+  if (logs.length <= max) return { to, logs };
+  const firstOver = Number(logs[max]!.blockNumber);
+  const end = Math.max(from, firstOver - 1);
+  let keep = 0;
+  while (keep < logs.length && Number(logs[keep]!.blockNumber) <= end) keep++;
+  return { to: end, logs: logs.slice(0, keep) };
+}

@@ -1,4 +1,4 @@
-import { AdaptiveRange, isRangeLimitError, isRateLimitError } from '../src/range';
+import { AdaptiveRange, boundByLogs, isRangeLimitError, isRateLimitError } from '../src/range';
 
 describe('AdaptiveRange', () => {
   it('halves on shrink down to one block, then reports that shrinking cannot help', () => {
@@ -84,5 +84,25 @@ describe('rate limits are not range limits (they back off, never shrink the rang
   it('the range messages are not rate limits', () => {
     expect(isRateLimitError(new Error('query returned more than 10000 results'))).toBe(false);
     expect(isRateLimitError(new Error('exceed maximum block range: 5000'))).toBe(false);
+  });
+});
+
+describe('boundByLogs (MAX_LOGS_PER_RANGE)', () => {
+  const logsAt = (...blocks: number[]) => blocks.map((b, i) => ({ blockNumber: BigInt(b), i }));
+
+  it('keeps a range within the bound as it is', () => {
+    const logs = logsAt(10, 11, 12);
+    expect(boundByLogs(logs, 10, 20, 3)).toEqual({ to: 20, logs });
+  });
+
+  it('cuts before the block whose logs pass the bound, never inside a block', () => {
+    const logs = logsAt(10, 10, 11, 12, 12, 12, 15);
+    expect(boundByLogs(logs, 10, 20, 4)).toEqual({ to: 11, logs: logs.slice(0, 3) });
+    expect(boundByLogs(logs, 10, 20, 6)).toEqual({ to: 14, logs: logs.slice(0, 6) });
+  });
+
+  it('keeps a first block with more logs than the bound whole (it cannot be split)', () => {
+    const logs = logsAt(10, 10, 10, 11);
+    expect(boundByLogs(logs, 10, 20, 2)).toEqual({ to: 10, logs: logs.slice(0, 3) });
   });
 });
