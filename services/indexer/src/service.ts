@@ -1,4 +1,5 @@
 import { Producer, createDatabase, createLogger, createRedis, createSidecar, redactUrl, redactedMessage } from '@vaults/shared';
+import { assertChainBinding, streamIdOf } from './chain-binding';
 import { loadIndexerConfig, type IndexerConfig } from './config';
 import { contractMapping } from './events';
 import { Indexer } from './indexer';
@@ -74,11 +75,14 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
   const port = typeof address === 'object' && address ? address.port : config.metricsPort;
 
   async function lead(lock: WriterLock): Promise<void> {
+    indexer = null;
     const chainId = await chain.chainId();
-    if (cfg.chainId !== undefined && cfg.chainId !== chainId) throw new Error(`CHAIN_ID is ${cfg.chainId} but the node is on chain ${chainId}`);
-    const store = new StreamStore(db, `${chainId}:${cfg.factoryAddress}`);
-    indexer = new Indexer({ cfg, chainId, chain, store, producer, mapping: contractMapping, metrics, log });
-    await indexer.init();
+    await assertChainBinding(db, cfg, chainId);
+    const store = new StreamStore(db, streamIdOf(chainId, cfg.factoryAddress));
+    // Published once initialised: status() reads its cursor.
+    const started = new Indexer({ cfg, chainId, chain, store, producer, mapping: contractMapping, metrics, log });
+    await started.init();
+    indexer = started;
     let lost: Error | null = null;
     void lock.lost.then((err) => {
       lost = err;
