@@ -4,6 +4,7 @@ import { loadIndexerConfig, type IndexerConfig } from './config';
 import { contractMapping } from './events';
 import { Indexer } from './indexer';
 import { WriterLock } from './lock';
+import { monitorLoopDelay } from './loop-delay';
 import { createIndexerMetrics, type IndexerMetrics } from './metrics';
 import { createChainReader } from './rpc';
 import { StreamStore } from './store';
@@ -33,6 +34,7 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
   const cfg = config.chain;
   const log = createLogger('indexer', config.logLevel);
   const metrics = createIndexerMetrics();
+  const loopDelay = monitorLoopDelay(metrics.registry);
   const db = createDatabase(config.databaseUrl, 3, { log });
   const redis = createRedis(config.redisUrl, 'fail-fast');
   redis.on('error', (err: Error) => log.warn({ err }, 'redis connection error'));
@@ -153,6 +155,7 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
       await sidecar.close();
       await redis.quit().catch(() => redis.disconnect());
       await db.close();
+      loopDelay.stop();
       log.info('stopped');
     })());
 
