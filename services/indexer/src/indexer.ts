@@ -1,7 +1,8 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Block, Hex, Log } from 'viem';
 import type { Logger, Producer } from '@vaults/shared';
 import type { ChainConfig } from './config';
-import { enqueueAll, payloadProblem, type OutgoingEvent } from './enqueue';
+import { YIELD_EVERY, enqueueAll, payloadProblem, type OutgoingEvent } from './enqueue';
 import type { EventMapping, IndexedEvent } from './events';
 import type { IndexerMetrics } from './metrics';
 import { AdaptiveRange, boundByLogs } from './range';
@@ -75,7 +76,9 @@ export class Indexer {
     const stop = metrics.rangeDuration.startTimer();
     try {
       to = await this.indexRange(from, upTo, head);
-      this.range.succeeded(to - from + 1);
+      // Cut by MAX_LOGS_PER_RANGE: fetch no more blocks than that next time.
+      if (to < upTo) this.range.fit(to - from + 1);
+      else this.range.succeeded(to - from + 1);
     } catch (err) {
       if (err instanceof RangeTooLargeError) {
         if (!this.range.shrink()) throw err;
@@ -201,7 +204,8 @@ export class Indexer {
 
     const events: IndexedEvent[] = [];
     const hashOf = new Map(logs.map((l) => [`${l.transactionHash!.toLowerCase()}:${l.logIndex}`, l.blockHash!.toLowerCase()]));
-    for (const l of logs) {
+    for (const [i, l] of logs.entries()) {
+      if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop(); // decoding and validating 10,000 logs takes a while
       const n = Number(l.blockNumber);
       const ts = l.blockTimestamp != null ? Number(l.blockTimestamp) : Number(headers.get(n)!.timestamp);
       const e = mapping.toEvent(l, ctx(l, ts));

@@ -40,6 +40,15 @@ export class AdaptiveRange {
     return true;
   }
 
+  /**
+   * A range had more logs than a range may hold and was cut after `blocks` blocks: the next ones
+   * are fetched at that size (not a failure: the size may grow again, and be cut again).
+   */
+  fit(blocks: number): void {
+    this.successes = 0;
+    this.size = Math.max(1, Math.min(this.size, blocks));
+  }
+
   /** A range of `blocks` blocks succeeded; only full-size ones count towards growing. */
   succeeded(blocks: number): void {
     // A limit may have been a moment's (a time-out under load): forget it after a while.

@@ -35,6 +35,17 @@ describe('AdaptiveRange', () => {
     expect(r.current).toBeGreaterThan(16);
   });
 
+  it('fit() takes the size of a range cut by its logs, and may grow again from there', () => {
+    const r = new AdaptiveRange(500, 5000);
+    r.fit(40);
+    expect(r.current).toBe(40);
+    r.fit(100); // never grows by a fit
+    expect(r.current).toBe(40);
+    r.succeeded(40);
+    r.succeeded(40);
+    expect(r.current).toBe(60);
+  });
+
   it('next() never passes the target', () => {
     const r = new AdaptiveRange(100, 100);
     expect(r.next(5, 50)).toEqual([5, 50]);
