@@ -65,9 +65,12 @@ const HEADER_CONCURRENCY = 100;
 /**
  * Rewinds the indexer's stream to block `to` (see the module comment). Callable without a running
  * indexer, from any process with the indexer's environment: it takes the writer lock itself and
- * refuses while an indexer holds it. Throws RewindRefusedError when the checks fail.
+ * refuses while an indexer holds it. Throws RewindRefusedError when the checks fail. The third
+ * argument may also be the queue suffix alone (a string), as before RewindOptions.
  */
-export async function rewindStream(config: IndexerConfig, to: number, opts: RewindOptions = {}): Promise<RewindResult> {
+export async function rewindStream(config: IndexerConfig, to: number, options: RewindOptions | string = {}): Promise<RewindResult> {
+  // A string is the queue suffix alone (the signature before RewindOptions; services/ops calls it so).
+  const opts: RewindOptions = typeof options === 'string' ? { queueSuffix: options } : options;
   const cfg = config.chain;
   const log = opts.log ?? createLogger('indexer-rewind', config.logLevel);
   const metrics = createIndexerMetrics('indexer-rewind');
