@@ -1,4 +1,4 @@
-import { comparePositions, eventJobId, identityKey, retryDelayMs, snapshotDedupId, redactUrl } from '../src';
+import { comparePositions, eventJobId, identityKey, retryDelayMs, snapshotDedupId } from '../src';
 
 const e = { chainId: 1, blockHash: '0x' + 'AB'.repeat(32), txHash: '0x' + 'CD'.repeat(32), logIndex: 7 };
 
@@ -41,13 +41,5 @@ describe('retry back-off', () => {
     expect(retryDelayMs(3, policy, () => 1)).toBe(400);
     expect(retryDelayMs(20, policy, () => 1)).toBe(1000);
     expect(retryDelayMs(20, policy, () => 0)).toBe(500);
-  });
-});
-
-describe('redactUrl', () => {
-  it('hides passwords and keeps the rest', () => {
-    expect(redactUrl('redis://user:s3cret@host:6379/0')).toBe('redis://user:***@host:6379/0');
-    expect(redactUrl('postgresql://postgres@127.0.0.1:5432/x')).toBe('postgresql://postgres@127.0.0.1:5432/x');
-    expect(redactUrl('not a url')).not.toContain('not a url');
   });
 });

@@ -5,6 +5,7 @@
 //      factory's block; logs/s until every queue drained, then the database is checked against
 //      the reference model of the chain's logs;
 //   2. the indexer alone (no workers): logs/s into Redis until its cursor reaches the head.
+// Each run also prints the indexer's event-loop delay (p99, max) over the backfill.
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { createTestDatabase, diffStates, expectedState, readState, waitUntil, type AnyEvent } from '@vaults/testkit';
@@ -41,6 +42,9 @@ export async function buildChain(chain: DevChain): Promise<void> {
 export interface Run {
   seconds: number;
   inRanges: number;
+  /** The indexer's event-loop delay over the run (its own gauges, since its start), in ms. */
+  loopP99Ms: number;
+  loopMaxMs: number;
   differences: string[] | null;
 }
 
@@ -64,8 +68,11 @@ export async function run(chain: DevChain, events: AnyEvent[], withWorkers: bool
     // Time inside ranges (fetch + enqueue + commit), from the indexer's own histogram.
     const metrics = await (await fetch(`http://127.0.0.1:${indexer.port}/metrics`)).text();
     const inRanges = Number(/^vaults_indexer_range_duration_seconds_sum\{[^}]*\} (\S+)/m.exec(metrics)?.[1] ?? NaN);
+    const gauge = (name: string) => 1000 * Number(new RegExp(`^${name}\\{[^}]*\\} (\\S+)`, 'm').exec(metrics)?.[1] ?? NaN);
+    const loopP99Ms = gauge('vaults_indexer_event_loop_delay_p99_seconds');
+    const loopMaxMs = gauge('vaults_indexer_event_loop_delay_max_seconds');
     const differences = withWorkers ? diffStates(expectedState(events), await readState(db.url)) : null;
-    return { seconds, inRanges, differences };
+    return { seconds, inRanges, loopP99Ms, loopMaxMs, differences };
   } finally {
     await stack.stop();
     await db.drop();
@@ -99,6 +106,10 @@ async function main(): Promise<number> {
     process.stdout.write(`| end to end into Postgres: indexer start to every queue drained (4 workers) | ${n} | ${e2e.seconds.toFixed(2)} | ${rate(e2e.seconds)} |\n`);
     process.stdout.write(`| indexer alone into Redis: process start to cursor at head | ${n} | ${alone.seconds.toFixed(2)} | ${rate(alone.seconds)} |\n`);
     process.stdout.write(`| indexer alone, time inside its ranges (fetch, enqueue, commit) | ${n} | ${alone.inRanges.toFixed(2)} | ${rate(alone.inRanges)} |\n`);
+    process.stdout.write(`\nthe indexer's event-loop delay during the backfill (perf_hooks.monitorEventLoopDelay in the indexer process, since its start):\n`);
+    process.stdout.write(`| run | p99 ms | max ms |\n|---|---:|---:|\n`);
+    process.stdout.write(`| end to end (4 workers) | ${e2e.loopP99Ms.toFixed(1)} | ${e2e.loopMaxMs.toFixed(1)} |\n`);
+    process.stdout.write(`| indexer alone | ${alone.loopP99Ms.toFixed(1)} | ${alone.loopMaxMs.toFixed(1)} |\n`);
     const diff = e2e.differences!;
     process.stdout.write(`database = reference model of the chain's logs: ${diff.length === 0 ? 'PASS' : `FAIL (${diff.length} differences, e.g. ${diff.slice(0, 3).join('; ')})`}\n`);
     return diff.length === 0 ? 0 : 1;

@@ -12,7 +12,16 @@ const hexAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be 0x + 40 hex 
 
 export const chainSchema = z
   .object({
-    RPC_URL: z.string().regex(/^https?:\/\//, 'must start with http:// or https://'),
+    /** One node, or several separated by commas: tried in order, the next when one fails (docs/INDEXER.md). */
+    RPC_URL: z
+      .string()
+      .transform((v) => v.split(',').map((u) => u.trim()).filter(Boolean))
+      .pipe(
+        z
+          .array(z.string())
+          .min(1, 'must name at least one node')
+          .refine((urls) => urls.every((u) => /^https?:\/\//.test(u)), 'must start with http:// or https:// (each node of the list)'),
+      ),
     FACTORY_ADDRESS: hexAddress,
     /** First block to index (the factory's deployment block). Required: never "from the head". */
     START_BLOCK: int(0, Number.MAX_SAFE_INTEGER),
@@ -35,6 +44,8 @@ export const chainSchema = z
     RPC_RETRY_BASE_MS: int(1, 60_000).default(250),
     /** How often a standby replica tries to take the single-writer lock. */
     LOCK_RETRY_MS: int(10, 600_000).default(2000),
+    /** Logs per range at most: a range with more is cut at a block boundary before anything is enqueued. */
+    MAX_LOGS_PER_RANGE: int(1, 1_000_000).default(10_000),
     /** Jobs per addBulk call (one Redis round trip). */
     ENQUEUE_CHUNK_SIZE: int(1, 10_000).default(500),
   })
@@ -47,7 +58,10 @@ export const chainSchema = z
     path: ['SENT_LOG_RETENTION'],
   })
   .transform((e) => ({
-    rpcUrl: e.RPC_URL,
+    /** The nodes, in the order they are tried (viem's fallback transport). */
+    rpcUrls: e.RPC_URL,
+    /** The first node (the one used while it answers). */
+    rpcUrl: e.RPC_URL[0]!,
     factoryAddress: e.FACTORY_ADDRESS.toLowerCase() as `0x${string}`,
     startBlock: e.START_BLOCK,
     chainId: e.CHAIN_ID,
@@ -63,6 +77,7 @@ export const chainSchema = z
     rpcRetryBaseMs: e.RPC_RETRY_BASE_MS,
     lockRetryMs: e.LOCK_RETRY_MS,
     enqueueChunkSize: e.ENQUEUE_CHUNK_SIZE,
+    maxLogsPerRange: e.MAX_LOGS_PER_RANGE,
   }));
 
 export type ChainConfig = z.output<typeof chainSchema>;

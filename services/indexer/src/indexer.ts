@@ -1,6 +1,7 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger, Producer } from '@vaults/shared';
 import type { ChainConfig } from './config';
-import { enqueueAll, payloadProblem, type OutgoingEvent } from './enqueue';
+import { YIELD_EVERY, enqueueAll, payloadProblem, type OutgoingEvent } from './enqueue';
 import type { EventMapping, IndexedEvent } from './events';
 import type { IndexerMetrics } from './metrics';
 import { AdaptiveRange } from './range';
@@ -106,8 +107,11 @@ export class Indexer {
     const stop = metrics.rangeDuration.startTimer();
     let to: number;
     try {
-      to = await this.indexRange(from, asked, head);
-      this.range.succeeded(to - from + 1);
+      const read = await this.indexRange(from, asked, head);
+      to = read.to;
+      // Cut by MAX_LOGS_PER_RANGE: fetch no more blocks than that next time.
+      if (read.cutByLogs) this.range.fit(to - from + 1);
+      else this.range.succeeded(to - from + 1);
     } catch (err) {
       if (err instanceof RangeTooLargeError) {
         if (!this.range.shrink()) throw err;
@@ -208,16 +212,18 @@ export class Indexer {
     this.d.metrics.deepReorg.set(0);
   }
 
-  private async indexRange(from: number, asked: number, head: number): Promise<number> {
+  /** Indexes [from, asked], or less (incomplete logs, or more than MAX_LOGS_PER_RANGE logs); returns where it ended. */
+  private async indexRange(from: number, asked: number, head: number): Promise<{ to: number; cutByLogs: boolean }> {
     const { cfg, mapping, store } = this.d;
     const finalBelow = head - cfg.reorgWindow + 1;
     const t0 = Date.now();
     const read = await readRange(this.d, { from, to: asked, head, cursorHash: this.state.cursorHash }, this.vaults);
-    const { to, logs, headers, newVaults } = read;
+    const { to, logs, headers, newVaults, cutByLogs } = read;
     const t1 = Date.now();
 
     const events: IndexedEvent[] = [];
-    for (const l of logs) {
+    for (const [i, l] of logs.entries()) {
+      if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop(); // decoding and validating 10,000 logs takes a while
       const n = Number(l.blockNumber);
       const ts = l.blockTimestamp != null ? Number(l.blockTimestamp) : Number(headers.get(n)!.timestamp);
       const e = mapping.toEvent(l, { chainId: this.d.chainId, blockTimestamp: ts });
@@ -266,7 +272,7 @@ export class Indexer {
     this.d.metrics.blocksIndexed.inc(to - from + 1);
     this.d.metrics.cursorBlock.set(to);
     this.d.metrics.vaults.set(this.vaults.size);
-    return to;
+    return { to, cutByLogs };
   }
 }
 

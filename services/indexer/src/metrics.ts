@@ -67,7 +67,7 @@ export function createIndexerMetrics(service = 'indexer') {
     }),
     rpcErrors: new Counter({
       name: 'vaults_indexer_rpc_errors_total',
-      help: 'Failed JSON-RPC calls, by method and kind (limit: range too large, transient: anything else).',
+      help: 'Failed JSON-RPC calls, by method and kind (limit: range too large, rate_limit: the provider asks to slow down, transient: anything else).',
       labelNames: ['method', 'kind'],
       registers: r,
     }),

@@ -40,6 +40,15 @@ export class AdaptiveRange {
     return true;
   }
 
+  /**
+   * A range had more logs than a range may hold and was cut after `blocks` blocks: the next ones
+   * are fetched at that size (not a failure: the size may grow again, and be cut again).
+   */
+  fit(blocks: number): void {
+    this.successes = 0;
+    this.size = Math.max(1, Math.min(this.size, blocks));
+  }
+
   /** A range of `blocks` blocks succeeded; only full-size ones count towards growing. */
   succeeded(blocks: number): void {
     // A limit may have been a moment's (a time-out under load): forget it after a while.
@@ -68,10 +77,55 @@ const LIMIT_PATTERNS = [
   /response body exceeded the size limit/i,
 ];
 
-export function isRangeLimitError(err: unknown): boolean {
-  const e = err as { name?: string; message?: string; details?: string; shortMessage?: string } | undefined;
+// Messages providers use when a caller sends too much too fast (per second, per day, per plan):
+// a smaller range would not help, waiting does. Checked before the range patterns, which some of
+// them also match ("rate limit exceeded" has "limit exceeded").
+const RATE_LIMIT_PATTERNS = [
+  /rate[- ]?limit/i,
+  /too many requests/i,
+  /compute units/i,
+  /request (count|rate)/i,
+  /capacity/i,
+  /quota/i,
+  /throughput/i,
+  /credits?\b/i,
+  /requests? per (second|minute|day)/i,
+  /\b429\b/,
+];
+
+type RpcErrorLike = { name?: string; message?: string; details?: string; shortMessage?: string; status?: number; code?: number };
+
+function errorText(e: RpcErrorLike): string {
+  return [e.message, e.details, e.shortMessage].filter(Boolean).join(' ');
+}
+
+/** A provider's "too many requests" (HTTP 429, JSON-RPC -32005 with a rate message...): back off. */
+export function isRateLimitError(err: unknown): boolean {
+  const e = err as RpcErrorLike | undefined;
   if (!e) return false;
+  if (e.status === 429) return true;
+  return RATE_LIMIT_PATTERNS.some((p) => p.test(errorText(e)));
+}
+
+/** A range too large for the node (by results, size or time): shrink it. Never a rate limit. */
+export function isRangeLimitError(err: unknown): boolean {
+  const e = err as RpcErrorLike | undefined;
+  if (!e || isRateLimitError(e)) return false;
   if (e.name === 'TimeoutError' || e.name === 'ResponseBodyTooLargeError') return true;
-  const text = [e.message, e.details, e.shortMessage].filter(Boolean).join(' ');
-  return LIMIT_PATTERNS.some((p) => p.test(text));
+  return LIMIT_PATTERNS.some((p) => p.test(errorText(e)));
+}
+
+/**
+ * A range's logs bounded by count (MAX_LOGS_PER_RANGE), before anything is enqueued: `logs` is
+ * sorted by position; when there are more than `max`, the range ends at the last block whose logs
+ * all fit (never inside a block: the cursor moves by whole blocks). A single block with more
+ * than `max` logs is kept whole: it cannot be split.
+ */
+export function boundByLogs<L extends { blockNumber: bigint | null }>(logs: L[], from: number, to: number, max: number): { to: number; logs: L[] } {
+  if (logs.length <= max) return { to, logs };
+  const firstOver = Number(logs[max]!.blockNumber);
+  const end = Math.max(from, firstOver - 1);
+  let keep = 0;
+  while (keep < logs.length && Number(logs[keep]!.blockNumber) <= end) keep++;
+  return { to: end, logs: logs.slice(0, keep) };
 }

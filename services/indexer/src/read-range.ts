@@ -2,6 +2,7 @@ import { toEventSelector, type AbiEvent, type Block, type Hex, type Log } from '
 import type { ChainConfig } from './config';
 import { bloomMayMatch, type WatchedLogs } from './bloom';
 import type { EventMapping } from './events';
+import { boundByLogs } from './range';
 import type { ChainReader } from './rpc';
 
 // Reads one block range: the factory's logs (new vaults), the vaults' logs by address chunks, then
@@ -32,6 +33,8 @@ export interface RangeRead {
   logs: Log[];
   headers: Map<number, Block>;
   newVaults: { address: string; blockNumber: number }[];
+  /** `to` was brought down because the range held more than MAX_LOGS_PER_RANGE logs. */
+  cutByLogs: boolean;
 }
 
 export interface RangeReaderDeps {
@@ -79,6 +82,16 @@ export async function readRange(
   discover(factoryLogs);
   let vaultLogs = await vaultLogsOf([...vaults, ...newVaults.map((v) => v.address)] as Hex[], from);
 
+  // Bounded work per range (MAX_LOGS_PER_RANGE): cut at a block boundary before anything else.
+  const byPosition = (a: Log, b: Log) => Number(a.blockNumber! - b.blockNumber!) || a.logIndex! - b.logIndex!;
+  const bounded = boundByLogs([...factoryLogs, ...vaultLogs].sort(byPosition), from, to, cfg.maxLogsPerRange);
+  const cutByLogs = bounded.to < to;
+  if (cutByLogs) {
+    to = bounded.to;
+    factoryLogs = factoryLogs.filter((l) => Number(l.blockNumber) <= to);
+    vaultLogs = vaultLogs.filter((l) => Number(l.blockNumber) <= to);
+  }
+
   // Headers: the range's first (its parent is the cursor's block, also below the window), its
   // last (the cursor's hash), every block that is not final (kept for re-organisations), and the
   // block of any log the node gave without its timestamp.
@@ -114,12 +127,12 @@ export async function readRange(
   }
   const logs = [...factoryLogs, ...vaultLogs]
     .filter((l) => Number(l.blockNumber) <= to)
-    .sort((a, b) => Number(a.blockNumber! - b.blockNumber!) || a.logIndex! - b.logIndex!);
+    .sort(byPosition);
   // The cut range's last block, and the blocks of logs found late without their timestamp.
   await fetchHeaders([to, ...logs.filter((l) => l.blockTimestamp == null).map((l) => Number(l.blockNumber))]);
   assertConsistent(headers, logs);
   for (const n of [...headers.keys()]) if (n > to) headers.delete(n);
-  return { to, logs, headers, newVaults: newVaults.filter((v) => v.blockNumber <= to) };
+  return { to, logs, headers, newVaults: newVaults.filter((v) => v.blockNumber <= to), cutByLogs };
 }
 
 /**

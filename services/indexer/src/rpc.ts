@@ -1,15 +1,36 @@
-import { createPublicClient, http, type Block, type Hex, type Log, type PublicClient } from 'viem';
-import type { Logger } from '@vaults/shared';
+import { createPublicClient, fallback, http, type Block, type Hex, type Log, type PublicClient, type Transport } from 'viem';
+import { redactSecrets, type Logger } from '@vaults/shared';
 import type { ChainConfig } from './config';
 import type { IndexerMetrics } from './metrics';
-import { isRangeLimitError } from './range';
+import { isRangeLimitError, isRateLimitError } from './range';
 
 // JSON-RPC through viem (batching over HTTP). Retries are ours, not the transport's, for two
 // reasons: every error and retry is counted by method, and a "range too large" error must reach
-// the range logic at once (a retry of the same range would fail the same way).
+// the range logic at once (a retry of the same range would fail the same way). Several nodes
+// (RPC_URL=a,b,c) go through viem's fallback transport: a call goes to the first node and, when
+// it fails, to the next, and so on; our retries start again from the first. Errors leave this
+// module with their URLs redacted (the key of a provider is often in its URL).
 
 export class RangeTooLargeError extends Error {
   override readonly name = 'RangeTooLargeError';
+}
+
+/** A call that failed after its retries; the message names the method, never a node's secrets. */
+export class RpcCallError extends Error {
+  override readonly name = 'RpcCallError';
+}
+
+/** What an RPC error says, short (viem's message repeats the URL and the request body), redacted. */
+export function rpcErrorMessage(err: unknown): string {
+  const e = err as { shortMessage?: string; details?: string; message?: string } | undefined;
+  const text = e?.shortMessage ? [e.shortMessage, e.details].filter(Boolean).join(' ') : (e?.message ?? String(err));
+  return redactSecrets(text);
+}
+
+export function createTransport(cfg: Pick<ChainConfig, 'rpcUrls' | 'rpcTimeoutMs'>): Transport {
+  const nodes = cfg.rpcUrls.map((url) => http(url, { batch: { batchSize: 200 }, retryCount: 0, timeout: cfg.rpcTimeoutMs }));
+  // rank stays off: viem's ranking pings every node on a timer that cannot be stopped.
+  return nodes.length === 1 ? nodes[0]! : fallback(nodes, { rank: false, retryCount: 0 });
 }
 
 export interface ChainReader {
@@ -24,7 +45,7 @@ export interface ChainReader {
 
 export function createChainReader(cfg: ChainConfig, metrics: IndexerMetrics, log: Logger): ChainReader {
   const client: PublicClient = createPublicClient({
-    transport: http(cfg.rpcUrl, { batch: { batchSize: 200 }, retryCount: 0, timeout: cfg.rpcTimeoutMs }),
+    transport: createTransport(cfg),
   });
 
   async function call<T>(method: string, fn: () => Promise<T>, opts: { rangeAware?: boolean; once?: boolean } = {}): Promise<T> {
@@ -33,10 +54,10 @@ export function createChainReader(cfg: ChainConfig, metrics: IndexerMetrics, log
         return await fn();
       } catch (err) {
         const limit = opts.rangeAware && isRangeLimitError(err);
-        metrics.rpcErrors.inc({ method, kind: limit ? 'limit' : 'transient' });
-        const message = (err as { shortMessage?: string; message?: string }).shortMessage ?? (err as Error).message;
+        metrics.rpcErrors.inc({ method, kind: limit ? 'limit' : isRateLimitError(err) ? 'rate_limit' : 'transient' });
+        const message = rpcErrorMessage(err);
         if (limit) throw new RangeTooLargeError(message);
-        if (opts.once || attempt >= cfg.rpcMaxAttempts) throw err;
+        if (opts.once || attempt >= cfg.rpcMaxAttempts) throw new RpcCallError(`${method} failed after ${attempt} attempts: ${message}`);
         const delay = Math.min(cfg.rpcRetryBaseMs * 2 ** (attempt - 1), 30_000) * (0.5 + Math.random() / 2);
         log.warn({ method, attempt, delay: Math.round(delay), err: message }, 'rpc call failed; retrying');
         metrics.rpcRetries.inc({ method });

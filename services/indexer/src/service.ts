@@ -1,8 +1,10 @@
-import { Producer, createDatabase, createLogger, createRedis, createSidecar, redactUrl } from '@vaults/shared';
+import { Producer, createDatabase, createLogger, createRedis, createSidecar, redactUrl, redactedMessage } from '@vaults/shared';
+import { assertChainBinding, streamIdOf } from './chain-binding';
 import { loadIndexerConfig, type IndexerConfig } from './config';
 import { contractMapping } from './events';
 import { Indexer } from './indexer';
 import { WriterLock } from './lock';
+import { monitorLoopDelay } from './loop-delay';
 import { createIndexerMetrics, type IndexerMetrics } from './metrics';
 import { createChainReader } from './rpc';
 import { FencedError, StreamStore } from './store';
@@ -32,6 +34,7 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
   const cfg = config.chain;
   const log = createLogger('indexer', config.logLevel);
   const metrics = createIndexerMetrics();
+  const loopDelay = monitorLoopDelay(metrics.registry);
   const db = createDatabase(config.databaseUrl, 3, { log });
   const redis = createRedis(config.redisUrl, 'fail-fast');
   redis.on('error', (err: Error) => log.warn({ err }, 'redis connection error'));
@@ -79,11 +82,14 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
   const port = typeof address === 'object' && address ? address.port : config.metricsPort;
 
   async function lead(lock: WriterLock): Promise<void> {
+    indexer = null;
     const chainId = await chain.chainId();
-    if (cfg.chainId !== undefined && cfg.chainId !== chainId) throw new Error(`CHAIN_ID is ${cfg.chainId} but the node is on chain ${chainId}`);
-    const store = new StreamStore(db, `${chainId}:${cfg.factoryAddress}`);
-    indexer = new Indexer({ cfg, chainId, chain, store, producer, mapping: contractMapping, metrics, log });
-    await indexer.init();
+    await assertChainBinding(db, cfg, chainId);
+    const store = new StreamStore(db, streamIdOf(chainId, cfg.factoryAddress));
+    // Published once initialised: status() reads its cursor.
+    const started = new Indexer({ cfg, chainId, chain, store, producer, mapping: contractMapping, metrics, log });
+    await started.init();
+    indexer = started;
     let lost: Error | null = null;
     void lock.lost.then((err) => {
       lost = err;
@@ -105,7 +111,7 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
         }
         if (lost) break;
         failures++;
-        lastTickError = (err as Error).message;
+        lastTickError = redactedMessage(err);
         log.warn({ err: lastTickError, failures }, 'tick failed; retrying');
       }
       // Back off with failed ticks and with ticks that made no progress (stall.ts).
@@ -132,11 +138,11 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
       }
       leader = true;
       metrics.leader.set(1);
-      log.info({ factory: cfg.factoryAddress, rpc: redactUrl(cfg.rpcUrl) }, 'writer lock taken: indexing');
+      log.info({ factory: cfg.factoryAddress, rpc: cfg.rpcUrls.map(redactUrl) }, 'writer lock taken: indexing');
       try {
         await lead(lock);
       } catch (err) {
-        lastTickError = (err as Error).message;
+        lastTickError = redactedMessage(err);
         log.error({ err: lastTickError }, 'indexing stopped; back to standby');
         await wake.sleep(cfg.lockRetryMs);
       } finally {
@@ -161,6 +167,7 @@ export async function startIndexer(opts: StartOptions = {}): Promise<RunningInde
       await sidecar.close();
       await redis.quit().catch(() => redis.disconnect());
       await db.close();
+      loopDelay.stop();
       log.info('stopped');
     })());
 

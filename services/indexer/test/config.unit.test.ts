@@ -18,3 +18,10 @@ it('rejects a first range above the maximum and a log retention below the window
   expect(() => loadIndexerConfig({ ...base, INITIAL_BLOCK_RANGE: '10', MAX_BLOCK_RANGE: '5' })).toThrow(/INITIAL_BLOCK_RANGE/);
   expect(() => loadIndexerConfig({ ...base, REORG_WINDOW: '64', SENT_LOG_RETENTION: '10' })).toThrow(/SENT_LOG_RETENTION/);
 });
+
+it('RPC_URL takes several nodes, comma-separated, each checked', () => {
+  const c = loadIndexerConfig({ ...base, RPC_URL: 'http://a:8545, https://b/v3/k' });
+  expect(c.chain.rpcUrls).toEqual(['http://a:8545', 'https://b/v3/k']);
+  expect(c.chain.rpcUrl).toBe('http://a:8545');
+  expect(() => loadIndexerConfig({ ...base, RPC_URL: 'http://a:8545,ws://b' })).toThrow(/RPC_URL: must start with http/);
+});

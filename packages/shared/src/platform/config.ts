@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { REDIS_URL_PATTERN, isClusterUrl, isValidClusterUrl, redactClusterUrl } from './redis-cluster';
+import { REDIS_URL_PATTERN, isClusterUrl, isValidClusterUrl } from './redis-cluster';
 
 // The environment, parsed once with a schema into a typed constant. A bad variable stops
 // start-up with a message that names it.
@@ -125,17 +125,5 @@ export function withCaFile(url: string, caFile: string | undefined): string {
     return u.toString();
   } catch {
     return url; // unparseable: the connection reports it
-  }
-}
-
-/** A URL with its password replaced, safe to log. */
-export function redactUrl(url: string): string {
-  if (isClusterUrl(url)) return redactClusterUrl(url);
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable url)';
   }
 }

@@ -3,6 +3,7 @@
 // producer and the runner (the only code that knows BullMQ, Fastify and shutdown). Imports only
 // the contract.
 export * from './config';
+export * from './redact';
 export * from './logger';
 export * from './metrics';
 export * from './redis';

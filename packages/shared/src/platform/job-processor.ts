@@ -3,6 +3,7 @@ import { ConflictingCopyError, InvalidPayloadError, QUEUES, RetryLaterError, isK
 import type { Config } from './config';
 import { LazyJobContext, type Logger } from './logger';
 import { jobLabelSets, type FailReason, type Metrics, type RetryCause } from './metrics';
+import { redactSecrets, redactedMessage } from './redact';
 import { retryDelayMs } from './retry';
 import type { Handler, ServiceDefinition } from './runner';
 
@@ -39,7 +40,8 @@ export function createJobProcessor<K extends QueueKey, Deps>({ def, deps, config
     const observeDuration = () => metrics.jobDuration.observe(labels, (performance.now() - startedAt) / 1000);
     const parsed = parsePayload(def.queue, job.name, job.data);
     const ctx = new LazyJobContext(log, queue, job.id, parsed.ok ? parsed.data : undefined, job.attemptsStarted);
-    const fail = (reason: FailReason, message: string): never => {
+    const fail = (reason: FailReason, text: string): never => {
+      const message = redactSecrets(text); // a failed job's reason is served (Bull Board, ops CLI)
       metrics.jobsFailed.inc({ ...labels, reason });
       observeDuration();
       ctx.log.warn({ reason }, message);
@@ -54,7 +56,7 @@ export function createJobProcessor<K extends QueueKey, Deps>({ def, deps, config
     try {
       await handler(parsed.data, deps, ctx);
     } catch (err) {
-      const message = (err as Error)?.message ?? String(err);
+      const message = redactedMessage(err);
       if (err instanceof ConflictingCopyError) return fail('conflicting_copy', message);
       if (err instanceof InvalidPayloadError) return fail('invalid', message);
       const attempt = job.attemptsStarted;

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { identityKey, type EventIdentity } from '../contract';
+import { redactSecrets } from './redact';
 
 export type { Logger };
 
@@ -29,6 +30,14 @@ export function createLogger(service: string, level: string, opts: LoggerOptions
       ],
       censor: '***',
     },
+    // URLs inside messages and fields (an RPC error carries its endpoint, key and all): redacted
+    // in every line, whatever the field is called (redactSecrets; the path list above cannot
+    // know where a URL will appear).
+    hooks: {
+      logMethod(this: Logger, args: unknown[], method: (...a: unknown[]) => void) {
+        method.apply(this, args.map(redactArg));
+      },
+    },
   };
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }
@@ -41,6 +50,31 @@ export function processLogger(name: string, env: NodeJS.ProcessEnv = process.env
   const wanted = env.LOG_LEVEL ?? 'info';
   const level = wanted === 'silent' || Object.hasOwn(pino.levels.values, wanted) ? wanted : 'info';
   return createLogger(name, level, opts);
+}
+
+/** A log call's argument with the URLs in its strings (and an error's message and stack) redacted. */
+function redactArg(arg: unknown): unknown {
+  if (typeof arg === 'string') return redactSecrets(arg);
+  if (arg instanceof Error) return redactError(arg);
+  if (!arg || typeof arg !== 'object' || Array.isArray(arg)) return arg;
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(arg)) {
+    const r = typeof v === 'string' ? redactSecrets(v) : v instanceof Error ? redactError(v) : v;
+    if (r !== v) (copy ??= { ...(arg as Record<string, unknown>) })[k] = r;
+  }
+  return copy ?? arg;
+}
+
+function redactError(err: Error): Error {
+  const message = redactSecrets(err.message);
+  const stack = err.stack && redactSecrets(err.stack);
+  if (message === err.message && stack === err.stack) return err;
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(err) as object) as Error, err, { message, stack });
+  for (const k of Object.keys(copy)) {
+    const v = (copy as unknown as Record<string, unknown>)[k];
+    if (typeof v === 'string') (copy as unknown as Record<string, unknown>)[k] = redactSecrets(v);
+  }
+  return copy;
 }
 
 /** A child logger whose lines carry the queue, the job id and, when known, the event identity. */

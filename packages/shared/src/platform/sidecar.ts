@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { redactSecrets } from './redact';
 
 // The health and metrics sidecar of one worker service.
 // - /healthz (liveness): the process and its worker loop are alive. It does NOT look at Postgres
@@ -30,7 +31,7 @@ async function runCheck(check: Check, timeoutMs: number): Promise<string | null>
     ]);
     return null;
   } catch (err) {
-    return (err as Error).message || String(err);
+    return redactSecrets((err as Error).message || String(err));
   } finally {
     clearTimeout(timer);
   }
