@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { Client } from 'pg';
-import { Harness, createTestDatabase, diffStates, expectedState, readState, uniqueQueueSuffix, type TestDatabase } from '@vaults/testkit';
+import {
+  Harness, createTestDatabase, diffSeries, diffStates, expectedSeries, expectedState, readSeries, readState, uniqueQueueSuffix, type TestDatabase,
+} from '@vaults/testkit';
 import { followerWorker } from '@vaults/follower-worker';
 import { snapshotWorker } from '@vaults/snapshot-worker';
 import { tradeWorker } from '@vaults/trade-worker';
@@ -9,12 +11,15 @@ import { historyArb } from './histories';
 
 // Random histories delivered through the real queues (shuffled, duplicated, with removals) to
 // two replicas of each worker running with concurrency > 1 and small group-commit batches; the
-// drained database must equal the reference model. PROPERTY_RUNS / PROPERTY_SEED /
-// PROPERTY_MAX_EVENTS raise it locally.
+// drained database must equal the reference model, the vault series bucket by bucket included
+// (small buckets and checkpoints, so that histories span several buckets and late events resume
+// from checkpoints). PROPERTY_RUNS / PROPERTY_SEED / PROPERTY_MAX_EVENTS raise it locally.
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261127);
 const MAX_EVENTS = Number(process.env.PROPERTY_MAX_EVENTS ?? 50);
+// Histories' events are one second apart (tests/property/histories.ts).
+const BUCKET_SECONDS = 7;
 
 let db: TestDatabase;
 let h: Harness;
@@ -30,6 +35,8 @@ beforeAll(async () => {
     RETRY_MAX_ATTEMPTS: '25',
     RETRY_BASE_DELAY_MS: '10',
     RETRY_MAX_DELAY_MS: '100',
+    SERIES_BUCKET_SECONDS: String(BUCKET_SECONDS),
+    SNAPSHOT_CHECKPOINT_EVERY: '3',
   });
   const defs = [vaultWorker, tradeWorker, followerWorker, snapshotWorker];
   await h.start([...defs, ...defs]); // two replicas of each
@@ -45,11 +52,11 @@ async function reset(): Promise<void> {
   const c = new Client({ connectionString: db.url });
   await c.connect();
   await c.query(`TRUNCATE "Trade", "TradeEvent", "FollowerEvent", "FollowerSubscription", "VaultDeployEvent",
-                 "VaultMetricsState", "VaultCheckpoint", "Vault", "User" RESTART IDENTITY CASCADE`);
+                 "VaultMetricsState", "VaultCheckpoint", "VaultSeries", "VaultSeriesCheckpoint", "Vault", "User" RESTART IDENTITY CASCADE`);
   await c.end();
 }
 
-it('drained state equals the reference model for random delivery orders, duplicates and removals', async () => {
+it('drained state and series equal the reference model for random delivery orders, duplicates and removals', async () => {
   await fc.assert(
     fc.asyncProperty(historyArb(MAX_EVENTS), async ({ delivered }) => {
       await reset();
@@ -58,6 +65,7 @@ it('drained state equals the reference model for random delivery orders, duplica
       totals.histories += 1;
       totals.delivered += delivered.length;
       expect(diffStates(expectedState(delivered), await readState(db.url))).toEqual([]);
+      expect(diffSeries(expectedSeries(delivered, BUCKET_SECONDS), await readSeries(db.url))).toEqual([]);
     }),
     { numRuns: RUNS, seed: SEED, endOnFailure: true },
   );
