@@ -11,7 +11,9 @@ import type { AnyEvent } from '@vaults/testkit';
 import { waitUntil } from '@vaults/testkit';
 import { Anvil, DevChain, Stack, deployVaults, newSession, storedCursor, tradeBlocks } from '@vaults/indexer/devchain';
 import { migrate } from '../migrate';
+import { spreadChainTime } from './chain-time';
 import { formatLeaderboard, readLeaderboard, verify } from './report';
+import { showSeriesChart } from './series-chart';
 import { checkPostgres, checkRedis, dropDemoDatabase } from './system';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -39,6 +41,7 @@ async function main(): Promise<number> {
   try {
     say(`[demo:chain] anvil on ${anvil.url}; compiling and deploying the reference contracts (solc-js)`);
     const chain = await new DevChain(anvil.url).init();
+    await spreadChainTime(chain.client);
     await chain.deployFactory();
     const session = newSession(await deployVaults(chain, vaultCount), 42);
     await tradeBlocks(chain, session, Math.floor(blocks / 2), 5);
@@ -73,6 +76,7 @@ async function main(): Promise<number> {
     say();
     say(formatLeaderboard(await readLeaderboard(databaseUrl)));
     say();
+    await showSeriesChart(databaseUrl, 'demo-chain', say);
     const canonical = await chain.canonicalEvents();
     const diffs = await verify(databaseUrl, [...canonical, ...dropped.map((e) => ({ ...e, removed: true }))]);
     if (diffs.length === 0) say(`✔ database = reference model of the chain's ${canonical.length} logs (+ ${dropped.length} removals)`);
