@@ -88,3 +88,21 @@ it('folds a vault without its series (folded before the migration) again from th
   expect(await snapshot()).toMatchObject({ resumedFrom: 'origin', eventsFolded: 26 });
   expect(await seriesDiff()).toEqual([]);
 });
+
+it('folds again from the origin when the state moved without the series (a worker without it, same event count)', async () => {
+  // What a worker without the series leaves: the state after one more event and one fewer (the
+  // count unchanged), the last bucket's row as before.
+  const late = trade(1, 12_345n, { blockNumber: 70, blockTimestamp: T0 + 7000 });
+  const before = await readSeries(db.url);
+  await record([late]);
+  await snapshot();
+  await database.sql.execute`DELETE FROM "VaultSeries" WHERE "bucketStart" = ${T0 + 7000}::bigint`;
+  const stale = before.get(`1:${late.vaultAddress}`)!.at(-1)!;
+  await database.sql.execute`
+    INSERT INTO "VaultSeries" ("vaultId", "bucketStart", "sharePrice", "tvl", "cumulativePnl", "netDeposits", "maxDrawdown", "followerCount", "eventsFolded")
+    VALUES (${vaultId}::int, ${stale.bucketStart}::bigint, ${stale.sharePrice}::float8, ${String(stale.tvl)}::numeric, ${String(stale.cumulativePnl)}::numeric,
+            ${String(stale.netDeposits)}::numeric, ${stale.maxDrawdown}::float8, ${stale.followerCount}::int, ${stale.eventsFolded + 1}::bigint)`;
+  await record([trade(1, 1n, { blockNumber: 71, blockTimestamp: T0 + 7001 })]);
+  expect(await snapshot()).toMatchObject({ resumedFrom: 'origin' });
+  expect(await seriesDiff()).toEqual([]);
+});

@@ -160,12 +160,18 @@ interface AtRow {
 const fromAtRow = (r: AtRow | undefined) =>
   r && { bucketStart: Number(r.bucketStart), cumulativePnl: BigInt(r.cumulativePnl), followerCount: Number(r.followerCount) };
 
-/** Resumed from the stored state: the last bucket's row is the state there (if it was folded with the series). */
+/**
+ * Resumed from the stored state: the last bucket's row is the state there, if it was folded with
+ * the series (a worker without it, during a rolling update, moves the state and not the rows: the
+ * count, share price and equity must all match).
+ */
 async function lastBucket(tx: Tx, vaultId: number, p: FoldPoint) {
-  const [row] = await tx.query<AtRow & { eventsFolded: string }>`
-    SELECT "bucketStart"::text AS "bucketStart", "cumulativePnl"::text AS "cumulativePnl", "followerCount", "eventsFolded"::text AS "eventsFolded"
+  const [row] = await tx.query<AtRow & { eventsFolded: string; sharePrice: number; equity: string }>`
+    SELECT "bucketStart"::text AS "bucketStart", "cumulativePnl"::text AS "cumulativePnl", "followerCount", "eventsFolded"::text AS "eventsFolded",
+           "sharePrice", ("cumulativePnl" + "netDeposits")::text AS equity
       FROM "VaultSeries" WHERE "vaultId" = ${vaultId}::int ORDER BY "bucketStart" DESC LIMIT 1`;
-  return row && BigInt(row.eventsFolded) === p.eventsFolded ? fromAtRow(row) : undefined;
+  const same = row && BigInt(row.eventsFolded) === p.eventsFolded && Object.is(row.sharePrice, p.sharePrice) && BigInt(row.equity) === p.equity;
+  return same ? fromAtRow(row) : undefined;
 }
 
 /**
