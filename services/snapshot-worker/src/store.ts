@@ -12,7 +12,9 @@ import { applyEvent, metricsOf, type LedgerEvent, type SharePriceState } from '.
 // Statements: the lock (with the vault's look-up), startFold (the state; and the checkpoint to
 // resume from, on a recompute), the event pages, and finishFold (any checkpoints; the state and
 // the Vault row in one), which a run that found nothing to change leaves out. The same fold
-// keeps the vault's series (series.ts): its buckets from the resume point on are written with it.
+// keeps the vault's series (series.ts): a run that folds or recomputes adds its resume point (one
+// statement), the balances before the run of the followers a page names (one per such page) and
+// the buckets from the resume point on (one, with any series checkpoints: two).
 
 /** Events read per statement (a parameter of advanceSnapshot, so tests can make pages small). */
 export const SNAPSHOT_PAGE_SIZE = 5000;
@@ -51,19 +53,28 @@ export async function advanceSnapshot(
 
 async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, pageSize: number, bucketSeconds: number): Promise<SnapshotResult> {
   let start = await startFold(tx, lock);
-  let series = await SeriesFold.start(tx, lock.vaultId, start, bucketSeconds);
-  if (!series) {
-    // No series where the metrics resume (folded without it): both start again from the origin.
-    start = { point: { ...ORIGIN }, resumedFrom: 'origin' };
-    series = (await SeriesFold.start(tx, lock.vaultId, start, bucketSeconds))!;
-  }
+  let series: SeriesFold | undefined;
   const checkpoints: FoldPoint[] = [];
   let state: FoldPoint = start.point;
   let eventsRead = 0;
   for (;;) {
     const page = await readEventsAfter(tx, lock.vaultId, state, pageSize);
-    await series.preparePage(tx, page);
-    state = foldPage(state, page, checkpointEvery, checkpoints, series);
+    // The series is read only by a run that folds or recomputes: one that resumed from the state
+    // and found nothing new changes no bucket (and keeps its 3 statements).
+    if (!series && (page.length || start.resumedFrom !== 'state')) {
+      series = await SeriesFold.start(tx, lock.vaultId, start, bucketSeconds);
+      if (!series) {
+        // No series where the metrics resume (folded without it): both start again from the origin.
+        start = { point: { ...ORIGIN }, resumedFrom: 'origin' };
+        state = start.point;
+        series = (await SeriesFold.start(tx, lock.vaultId, start, bucketSeconds))!;
+        continue;
+      }
+    }
+    if (page.length) {
+      await series!.preparePage(tx, page);
+      state = foldPage(state, page, checkpointEvery, checkpoints, series!);
+    }
     eventsRead += page.length;
     if (page.length < pageSize) break;
   }
@@ -76,7 +87,7 @@ async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, p
   let seriesRowsWritten = 0;
   if (!unchanged) {
     await finishFold(tx, lock, state, checkpoints, metrics);
-    seriesRowsWritten = await series.finish(tx);
+    seriesRowsWritten = series ? await series.finish(tx) : 0;
   }
   return { eventsFolded: Number(state.eventsFolded), eventsRead, resumedFrom: start.resumedFrom, wrote: !unchanged, seriesRowsWritten, ...metrics };
 }
@@ -88,7 +99,6 @@ async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, p
  * whole FoldPoint rebuilt per event cost ~20x more CPU: 1.1 s against 55 ms for 100k events.)
  */
 function foldPage(from: FoldPoint, page: EventRow[], every: number, checkpoints: FoldPoint[], series: SeriesFold): FoldPoint {
-  if (!page.length) return from;
   let s: SharePriceState = { equity: from.equity, sharePrice: from.sharePrice, peak: from.peak, maxDrawdown: from.maxDrawdown };
   let folded = Number(from.eventsFolded);
   for (const e of page) {
