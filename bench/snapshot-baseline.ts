@@ -18,17 +18,17 @@ export async function baselineSnapshot(db: Database, chainId: number, vaultAddre
     for (;;) {
       const page = await tx.query<Row>`
         SELECT * FROM (
-          SELECT 'TRADE' AS kind, "pnl"::text AS value, "blockNumber", "logIndex", "txHash", 1 AS source FROM "Trade"
+          SELECT 'TRADE' AS kind, "pnl"::text AS value, "blockNumber", "logIndex", "blockHash", 1 AS source FROM "Trade"
            WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") >= (${String(state.blockNumber)}::bigint, ${String(state.logIndex)}::bigint)
-             AND ("blockNumber", "logIndex", "txHash", 1) > (${String(state.blockNumber)}::bigint, ${String(state.logIndex)}::bigint, ${state.txHash}, ${state.source}::int)
+             AND ("blockNumber", "logIndex", "blockHash", 1) > (${String(state.blockNumber)}::bigint, ${String(state.logIndex)}::bigint, ${state.blockHash}, ${state.source}::int)
           UNION ALL
-          SELECT "action"::text AS kind, "amount"::text AS value, "blockNumber", "logIndex", "txHash", 0 AS source FROM "FollowerEvent"
+          SELECT "action"::text AS kind, "amount"::text AS value, "blockNumber", "logIndex", "blockHash", 0 AS source FROM "FollowerEvent"
            WHERE "vaultId" = ${vaultId}::int AND NOT "removed" AND ("blockNumber", "logIndex") >= (${String(state.blockNumber)}::bigint, ${String(state.logIndex)}::bigint)
-             AND ("blockNumber", "logIndex", "txHash", 0) > (${String(state.blockNumber)}::bigint, ${String(state.logIndex)}::bigint, ${state.txHash}, ${state.source}::int)
-        ) AS events ORDER BY "blockNumber", "logIndex", "txHash", source LIMIT ${SNAPSHOT_PAGE_SIZE}::int`;
+             AND ("blockNumber", "logIndex", "blockHash", 0) > (${String(state.blockNumber)}::bigint, ${String(state.logIndex)}::bigint, ${state.blockHash}, ${state.source}::int)
+        ) AS events ORDER BY "blockNumber", "logIndex", "blockHash", source LIMIT ${SNAPSHOT_PAGE_SIZE}::int`;
       for (const e of page) {
         const event: LedgerEvent = e.kind === 'TRADE' ? { kind: 'TRADE', pnl: BigInt(e.value!) } : { kind: e.kind as 'DEPOSIT', amount: BigInt(e.value!) };
-        const position = { blockNumber: BigInt(e.blockNumber!), logIndex: BigInt(e.logIndex!), txHash: String(e.txHash), source: Number(e.source) };
+        const position = { blockNumber: BigInt(e.blockNumber!), logIndex: BigInt(e.logIndex!), blockHash: String(e.blockHash), source: Number(e.source) };
         state = { ...applyEvent(state, event), ...position, eventsFolded: state.eventsFolded + 1n };
         if (state.eventsFolded % BigInt(checkpointEvery) === 0n) await checkpoint(tx, vaultId, state);
       }
@@ -43,23 +43,23 @@ async function start(tx: Tx, vaultId: number): Promise<Point> {
   await tx.query`SELECT pg_advisory_xact_lock(1::int, ${vaultId}::int)::text AS locked`;
   await tx.execute`INSERT INTO "VaultMetricsState" ("vaultId") VALUES (${vaultId}::int) ON CONFLICT DO NOTHING`;
   const [row] = await tx.query<Row>`
-    SELECT "blockNumber", "logIndex", "txHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown",
+    SELECT "blockNumber", "logIndex", "blockHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown",
            "eventsFolded", "recomputeFromBlock", "recomputeFromLogIndex"
       FROM "VaultMetricsState" WHERE "vaultId" = ${vaultId}::int`;
   if (row!.recomputeFromBlock === null) return point(row!);
   const [b, l] = [String(row!.recomputeFromBlock), String(row!.recomputeFromLogIndex)];
   const [cp] = await tx.query<Row>`
-    SELECT "blockNumber", "logIndex", "txHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown", "eventsFolded"
+    SELECT "blockNumber", "logIndex", "blockHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown", "eventsFolded"
       FROM "VaultCheckpoint" WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") < (${b}::bigint, ${l}::bigint)
-     ORDER BY "blockNumber" DESC, "logIndex" DESC, "txHash" DESC, "source" DESC LIMIT 1`;
+     ORDER BY "blockNumber" DESC, "logIndex" DESC, "blockHash" DESC, "source" DESC LIMIT 1`;
   await tx.execute`DELETE FROM "VaultCheckpoint" WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") >= (${b}::bigint, ${l}::bigint)`;
-  return cp ? point(cp) : { blockNumber: -1n, logIndex: -1n, txHash: '', source: 0, equity: 0n, sharePrice: 1, peak: 1, maxDrawdown: 0, eventsFolded: 0n };
+  return cp ? point(cp) : { blockNumber: -1n, logIndex: -1n, blockHash: '', source: 0, equity: 0n, sharePrice: 1, peak: 1, maxDrawdown: 0, eventsFolded: 0n };
 }
 
 async function checkpoint(tx: Tx, vaultId: number, s: Point): Promise<void> {
   await tx.execute`
-    INSERT INTO "VaultCheckpoint" ("vaultId", "blockNumber", "logIndex", "txHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded")
-    VALUES (${vaultId}::int, ${String(s.blockNumber)}::bigint, ${String(s.logIndex)}::bigint, ${s.txHash}, ${s.source}::int,
+    INSERT INTO "VaultCheckpoint" ("vaultId", "blockNumber", "logIndex", "blockHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded")
+    VALUES (${vaultId}::int, ${String(s.blockNumber)}::bigint, ${String(s.logIndex)}::bigint, ${s.blockHash}, ${s.source}::int,
             ${s.equity.toString()}::numeric, ${s.sharePrice}::float8, ${s.peak}::float8, ${s.maxDrawdown}::float8, ${String(s.eventsFolded)}::bigint)
     ON CONFLICT DO NOTHING`;
 }
@@ -67,7 +67,7 @@ async function checkpoint(tx: Tx, vaultId: number, s: Point): Promise<void> {
 async function finish(tx: Tx, vaultId: number, s: Point): Promise<void> {
   await tx.execute`
     UPDATE "VaultMetricsState"
-       SET "blockNumber" = ${String(s.blockNumber)}::bigint, "logIndex" = ${String(s.logIndex)}::bigint, "txHash" = ${s.txHash}, "source" = ${s.source}::int,
+       SET "blockNumber" = ${String(s.blockNumber)}::bigint, "logIndex" = ${String(s.logIndex)}::bigint, "blockHash" = ${s.blockHash}, "source" = ${s.source}::int,
            "equity" = ${s.equity.toString()}::numeric, "sharePrice" = ${s.sharePrice}::float8, "peak" = ${s.peak}::float8,
            "maxDrawdown" = ${s.maxDrawdown}::float8, "eventsFolded" = ${String(s.eventsFolded)}::bigint,
            "recomputeFromBlock" = NULL, "recomputeFromLogIndex" = NULL, "updatedAt" = now()
@@ -80,7 +80,7 @@ async function finish(tx: Tx, vaultId: number, s: Point): Promise<void> {
 
 function point(r: Row): Point {
   return {
-    blockNumber: BigInt(r.blockNumber!), logIndex: BigInt(r.logIndex!), txHash: String(r.txHash), source: Number(r.source),
+    blockNumber: BigInt(r.blockNumber!), logIndex: BigInt(r.logIndex!), blockHash: String(r.blockHash), source: Number(r.source),
     equity: BigInt(r.equity!), sharePrice: Number(r.sharePrice), peak: Number(r.peak), maxDrawdown: Number(r.maxDrawdown), eventsFolded: BigInt(r.eventsFolded!),
   };
 }

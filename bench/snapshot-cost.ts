@@ -112,8 +112,8 @@ async function createVault(pg: Client, n: number): Promise<number> {
   );
   // Equity first, so that trades move the share price (the fold does its real work).
   await pg.query(
-    `INSERT INTO "FollowerEvent" ("chainId", "txHash", "logIndex", "vaultId", "userId", "action", "amount", "blockNumber", "blockTimestamp")
-     VALUES (1, $1, 0, $2, $3, 'DEPOSIT', 1000000000000000000000000, 0, 1700000000)`,
+    `INSERT INTO "FollowerEvent" ("chainId", "blockHash", "txHash", "logIndex", "vaultId", "userId", "action", "amount", "blockNumber", "blockTimestamp")
+     VALUES (1, $1, $1, 0, $2, $3, 'DEPOSIT', 1000000000000000000000000, 0, 1700000000)`,
     [hex(n, 64), vault!.id, user!.id],
   );
   return vault!.id;
@@ -122,9 +122,9 @@ async function createVault(pg: Client, n: number): Promise<number> {
 /** `count` trades at blocks from..from+count-1 (at `logIndex`: 1 puts a late one beside an earlier trade), pnl spread over -1000..1000. */
 async function insertTrades(pg: Client, vaultId: number, from: number, count: number, logIndex = 0): Promise<void> {
   await pg.query(
-    `INSERT INTO "Trade" ("chainId", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp",
+    `INSERT INTO "Trade" ("chainId", "blockHash", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp",
                           "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
-     SELECT 1, '0xc0ffee' || lpad(to_hex($1::bigint * 100000000 + g), 58, '0'), $4::bigint, $1, g, 1700000000 + g,
+     SELECT 1, '0xc0ffee' || lpad(to_hex($1::bigint * 100000000 + g), 58, '0'), '0xc0ffee' || lpad(to_hex($1::bigint * 100000000 + g), 58, '0'), $4::bigint, $1, g, 1700000000 + g,
             '0x00000000000000000000000000000000000000aa', '0x00000000000000000000000000000000000000bb',
             1000000, 990000, ((g * 7919) % 2001) - 1000
        FROM generate_series($2::bigint, $3::bigint) AS g`,

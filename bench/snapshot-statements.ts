@@ -121,8 +121,8 @@ async function createVault(pg: Client, n: number): Promise<number> {
     [address(n), address(0xba5e), user!.id],
   );
   await pg.query(
-    `INSERT INTO "FollowerEvent" ("chainId", "txHash", "logIndex", "vaultId", "userId", "action", "amount", "blockNumber", "blockTimestamp")
-     VALUES (1, $1, 0, $2, $3, 'DEPOSIT', 1000000000000000000000000, 0, 1700000000)`,
+    `INSERT INTO "FollowerEvent" ("chainId", "blockHash", "txHash", "logIndex", "vaultId", "userId", "action", "amount", "blockNumber", "blockTimestamp")
+     VALUES (1, $1, $1, 0, $2, $3, 'DEPOSIT', 1000000000000000000000000, 0, 1700000000)`,
     ['0x' + n.toString(16).padStart(64, '0'), vault!.id, user!.id],
   );
   await insertTrades(pg, vault!.id, 1, HISTORY);
@@ -132,8 +132,8 @@ async function createVault(pg: Client, n: number): Promise<number> {
 /** `count` trades at blocks 10*from .. 10*(from+count-1) (gaps for a late trade), pnl spread over -1000..1000. */
 async function insertTrades(pg: Client, vaultId: number, from: number, count: number, blockOffset = 0): Promise<void> {
   await pg.query(
-    `INSERT INTO "Trade" ("chainId", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp", "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
-     SELECT 1, '0x5ca1e' || lpad(to_hex($1::bigint * 100000000 + g * 10 + $4), 59, '0'), 0, $1, g * 10 + $4, 1700000000 + g,
+    `INSERT INTO "Trade" ("chainId", "blockHash", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp", "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
+     SELECT 1, '0x5ca1e' || lpad(to_hex($1::bigint * 100000000 + g * 10 + $4), 59, '0'), '0x5ca1e' || lpad(to_hex($1::bigint * 100000000 + g * 10 + $4), 59, '0'), 0, $1, g * 10 + $4, 1700000000 + g,
             '0x00000000000000000000000000000000000000aa', '0x00000000000000000000000000000000000000bb', 1000000, 990000, ((g * 7919) % 2001) - 1000
        FROM generate_series($2::bigint, $3::bigint) AS g`,
     [vaultId, from, from + count - 1, blockOffset],

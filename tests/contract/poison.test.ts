@@ -48,6 +48,8 @@ const upper = (s: unknown) => String(s).toUpperCase().replace(/^0X/, '0x');
 type Case = [label: string, queue: QueueKey, name: string, data: unknown, reason: RegExp];
 const cases: Case[] = [
   ['missing txHash', 'trade', 'TradeExecuted', without(t(), 'txHash'), /txHash/],
+  ['missing blockHash', 'trade', 'TradeExecuted', without(t(), 'blockHash'), /blockHash: required since contract version 2/],
+  ['short blockHash', 'follower', 'FollowerSubscribed', { ...f(), blockHash: '0x' + 'a'.repeat(63) }, /blockHash/],
   ['short txHash', 'trade', 'TradeExecuted', { ...t(), txHash: '0x' + 'a'.repeat(63) }, /txHash: must be 0x \+ 64 hex digits/],
   ['negative logIndex', 'trade', 'TradeExecuted', { ...t(), logIndex: -1 }, /logIndex/],
   ['logIndex as a string', 'trade', 'TradeExecuted', { ...t(), logIndex: '5' }, /logIndex/],
@@ -78,6 +80,10 @@ const cases: Case[] = [
   ),
   // Conflicting copies: the first copy recorded stands, the reason names the first differing field.
   ['trade copy with another pnl', 'trade', 'TradeExecuted', { ...recordedTrade, pnl: '6' }, /^pnl: conflicting copy of event /],
+  // Contract version 2: txHash is content; the identity is (chainId, blockHash, logIndex).
+  ['trade copy with another transaction', 'trade', 'TradeExecuted', { ...recordedTrade, txHash: '0x' + 'e'.repeat(64) }, /^txHash: conflicting copy of event /],
+  ['follower copy with another transaction', 'follower', 'FollowerSubscribed', { ...recordedFollower, txHash: '0x' + 'e'.repeat(64) }, /^txHash: conflicting copy/],
+  ['deploy removal copy with another transaction', 'vault', 'VaultDeployed', { ...recordedDeploy, txHash: '0x' + 'e'.repeat(64), removed: true }, /^txHash: conflicting copy/],
   ['trade copy with another block', 'trade', 'TradeExecuted', { ...recordedTrade, blockNumber: 11, pnl: '6' }, /^blockNumber: conflicting copy/],
   ['trade removal copy naming an unknown vault', 'trade', 'TradeExecuted', { ...recordedTrade, vaultAddress: addr(77), removed: true }, /^vaultAddress: conflicting copy/],
   ['follower copy with another amount', 'follower', 'FollowerSubscribed', { ...recordedFollower, amount: '6' }, /^amount: conflicting copy/],
@@ -85,9 +91,9 @@ const cases: Case[] = [
   ['follower copy with another follower', 'follower', 'FollowerSubscribed', { ...recordedFollower, followerAddress: addr(0xf00) }, /^followerAddress: conflicting copy/],
   ['deploy copy with another name', 'vault', 'VaultDeployed', { ...recordedDeploy, name: 'Renamed' }, /^name: conflicting copy/],
   ['deploy removal copy with another leader', 'vault', 'VaultDeployed', { ...recordedDeploy, leader: addr(0x1ead), removed: true }, /^leader: conflicting copy/],
-  ['trade identity sent as a follower event', 'follower', 'FollowerSubscribed', { ...f(), txHash: recordedTrade.txHash, logIndex: recordedTrade.logIndex }, /^queue: conflicting copy .* already recorded on TradeProcessingQueue/],
-  ['follower identity sent as a deploy', 'vault', 'VaultDeployed', { ...d(), txHash: recordedFollower.txHash, logIndex: recordedFollower.logIndex }, /^queue: conflicting copy .* already recorded on FollowerEventQueue/],
-  ['deploy identity sent as a trade', 'trade', 'TradeExecuted', { ...t(), txHash: recordedDeploy.txHash, logIndex: recordedDeploy.logIndex }, /^queue: conflicting copy .* already recorded on VaultDeployedQueue/],
+  ['trade identity sent as a follower event', 'follower', 'FollowerSubscribed', { ...f(), blockHash: recordedTrade.blockHash, txHash: recordedTrade.txHash, logIndex: recordedTrade.logIndex }, /^queue: conflicting copy .* already recorded on TradeProcessingQueue/],
+  ['follower identity sent as a deploy', 'vault', 'VaultDeployed', { ...d(), blockHash: recordedFollower.blockHash, txHash: recordedFollower.txHash, logIndex: recordedFollower.logIndex }, /^queue: conflicting copy .* already recorded on FollowerEventQueue/],
+  ['deploy identity sent as a trade', 'trade', 'TradeExecuted', { ...t(), blockHash: recordedDeploy.blockHash, txHash: recordedDeploy.txHash, logIndex: recordedDeploy.logIndex }, /^queue: conflicting copy .* already recorded on VaultDeployedQueue/],
 ];
 
 it(`fails ${cases.length} kinds of bad payload at once, naming the field, writing nothing`, async () => {
@@ -100,7 +106,7 @@ it(`fails ${cases.length} kinds of bad payload at once, naming the field, writin
   await h.drained();
   // Copies that agree but for letter case are copies, not conflicts.
   const agreeing = [
-    await h.addRaw('trade', 'TradeExecuted', { ...recordedTrade, txHash: upper(recordedTrade.txHash), vaultAddress: upper(recordedTrade.vaultAddress), tokenIn: upper(recordedTrade.tokenIn) }),
+    await h.addRaw('trade', 'TradeExecuted', { ...recordedTrade, txHash: upper(recordedTrade.txHash), blockHash: upper(recordedTrade.blockHash), vaultAddress: upper(recordedTrade.vaultAddress), tokenIn: upper(recordedTrade.tokenIn) }),
     await h.addRaw('follower', 'FollowerSubscribed', { ...recordedFollower, followerAddress: upper(recordedFollower.followerAddress) }),
   ];
   await h.drained();
@@ -133,6 +139,6 @@ it(`fails ${cases.length} kinds of bad payload at once, naming the field, writin
   // are not the queue's counted as `unknown`.
   const scraped = (await Promise.all(h.services.map((s) => fetch(`http://127.0.0.1:${s.port}/metrics`).then((r) => r.text())))).join('\n');
   expect(scraped).toMatch(/vaults_jobs_failed_total\{[^}]*job_name="unknown"[^}]*reason="unknown_job"[^}]*\} 5/);
-  expect(scraped).toMatch(/vaults_jobs_failed_total\{queue="TradeProcessingQueue",job_name="TradeExecuted",reason="conflicting_copy"[^}]*\} 4/);
+  expect(scraped).toMatch(/vaults_jobs_failed_total\{queue="TradeProcessingQueue",job_name="TradeExecuted",reason="conflicting_copy"[^}]*\} 5/);
   expect(scraped).not.toMatch(/job_name="(constructor|__proto__|toString|hasOwnProperty|valueOf|TradeCancelled)"/);
 });

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { ConflictingCopyError, txOn, type FollowerEvent, type TradeExecuted, type Tx, type VaultDeployed, recordFollowerEvents, recordTrades, recordDeploy } from '@vaults/shared';
-import { addr, createTestDatabase, deploy, follower, trade, type TestDatabase } from '@vaults/testkit';
+import { addr, blockHashOf, createTestDatabase, deploy, follower, trade, txh, type TestDatabase } from '@vaults/testkit';
 
 // "Copies agree" (docs/CONTRACT.md): for every field of every payload kind, a copy that differs
 // from the recorded event fails alone, naming that field, and the database is exactly what the
@@ -61,17 +61,17 @@ async function dump(): Promise<unknown> {
     users: await q(`SELECT "walletAddress" FROM "User" ORDER BY 1`),
     vaults: await q(`SELECT v."chainId"::text, v."contractAddress", v.name, v."baseAsset", u."walletAddress" AS leader, v.status::text,
                             v.tvl::text, v.roi, v.drawdown FROM "Vault" v JOIN "User" u ON u.id = v."leaderId" ORDER BY 1, 2`),
-    trades: await q(`SELECT t."chainId"::text, t."txHash", t."logIndex"::text, v."contractAddress", t."blockNumber"::text, t."blockTimestamp"::text,
+    trades: await q(`SELECT t."chainId"::text, t."blockHash", t."logIndex"::text, t."txHash", v."contractAddress", t."blockNumber"::text, t."blockTimestamp"::text,
                             t."tokenIn", t."tokenOut", t."amountIn"::text, t."amountOut"::text, t.pnl::text
                        FROM "Trade" t JOIN "Vault" v ON v.id = t."vaultId" ORDER BY 1, 2, 3`),
     subscriptions: await q(`SELECT u."walletAddress", v."contractAddress", s."depositedAmount"::text FROM "FollowerSubscription" s
                               JOIN "User" u ON u.id = s."userId" JOIN "Vault" v ON v.id = s."vaultId" ORDER BY 1, 2`),
-    tradeLedger: await q(`SELECT "chainId"::text, "txHash", "logIndex"::text, removed, "blockNumber"::text, "blockTimestamp"::text, "vaultAddress",
+    tradeLedger: await q(`SELECT "chainId"::text, "blockHash", "logIndex"::text, "txHash", removed, "blockNumber"::text, "blockTimestamp"::text, "vaultAddress",
                                  "tokenIn", "tokenOut", "amountIn"::text, "amountOut"::text, pnl::text FROM "TradeEvent" ORDER BY 1, 2, 3`),
-    followerLedger: await q(`SELECT e."chainId"::text, e."txHash", e."logIndex"::text, v."contractAddress", u."walletAddress", e.action::text,
+    followerLedger: await q(`SELECT e."chainId"::text, e."blockHash", e."logIndex"::text, e."txHash", v."contractAddress", u."walletAddress", e.action::text,
                                     e.amount::text, e."blockNumber"::text, e."blockTimestamp"::text, e.removed
                                FROM "FollowerEvent" e JOIN "Vault" v ON v.id = e."vaultId" JOIN "User" u ON u.id = e."userId" ORDER BY 1, 2, 3`),
-    deployLedger: await q(`SELECT "chainId"::text, "txHash", "logIndex"::text, "vaultAddress", "leaderAddress", name, "baseAsset",
+    deployLedger: await q(`SELECT "chainId"::text, "blockHash", "logIndex"::text, "txHash", "vaultAddress", "leaderAddress", name, "baseAsset",
                                   "blockNumber"::text, "blockTimestamp"::text, removed FROM "VaultDeployEvent" ORDER BY 1, 2, 3`),
     metricsInvalidated: await q(`SELECT "vaultId", "recomputeFromBlock"::text, "recomputeFromLogIndex"::text FROM "VaultMetricsState" ORDER BY 1`),
   };
@@ -110,6 +110,7 @@ const original: Record<Kind, () => Payload> = {
 /** Per field, the copy's value that differs from the original's. */
 const changed: Record<Kind, Record<string, (p: Payload) => unknown>> = {
   trade: {
+    txHash: () => txh(0xdead),
     blockNumber: (p) => (p as TradeExecuted).blockNumber + 1,
     blockTimestamp: (p) => (p as TradeExecuted).blockTimestamp + 1,
     vaultAddress: () => addr(2),
@@ -120,6 +121,7 @@ const changed: Record<Kind, Record<string, (p: Payload) => unknown>> = {
     pnl: () => '-43',
   },
   follower: {
+    txHash: () => txh(0xdead),
     blockNumber: (p) => (p as FollowerEvent).blockNumber + 1,
     blockTimestamp: (p) => (p as FollowerEvent).blockTimestamp + 1,
     vaultAddress: () => addr(2),
@@ -128,6 +130,7 @@ const changed: Record<Kind, Record<string, (p: Payload) => unknown>> = {
     action: () => 'WITHDRAW',
   },
   deploy: {
+    txHash: () => txh(0xdead),
     blockNumber: (p) => (p as VaultDeployed).blockNumber + 1,
     blockTimestamp: (p) => (p as VaultDeployed).blockTimestamp + 1,
     vaultAddress: () => addr(8),
@@ -193,7 +196,7 @@ describe('an identity reused on another queue', () => {
   it.each(pairs)('recorded as %s, then sent as %s: fails naming the queue, writes nothing', async (first, second) => {
     const a = original[first]();
     const other = original[second]();
-    const b = { ...other, chainId: a.chainId, txHash: a.txHash, logIndex: a.logIndex } as Payload;
+    const b = { ...other, chainId: a.chainId, blockHash: a.blockHash, txHash: a.txHash, logIndex: a.logIndex } as Payload;
     let before: unknown;
     const { state, results } = await runKinds([[first, [a]], [second, [b]]], (s) => (before = s));
     const [r] = results[1]!;
@@ -207,7 +210,7 @@ describe('a copy naming a vault not known yet', () => {
   it.each(['trade', 'follower'] as Kind[])('%s: fails at once when its identity is recorded, waits otherwise', async (kind) => {
     const a = original[kind]();
     const stray = { ...a, vaultAddress: addr(99), removed: true } as Payload;
-    const fresh = { ...original[kind](), vaultAddress: addr(99) } as Payload;
+    const fresh = { ...original[kind](), vaultAddress: addr(99), logIndex: a.logIndex + 1 } as Payload;
     let before: unknown;
     const { state, results } = await run(kind, [[a], [stray, fresh]], (s) => (before = s));
     const [r, w] = results[1]!;
@@ -215,5 +218,57 @@ describe('a copy naming a vault not known yet', () => {
     expect(((r as { error: Error }).error).message).toMatch(/^vaultAddress: conflicting copy of event /);
     expect(w).toEqual({ ok: true });
     expect(state).toEqual(before);
+  });
+});
+
+// Contract version 2: an event is the log of one block. The same transaction re-included by a
+// re-organisation, in a sibling block at the same height or in a later block, is another event
+// (another identity), not a conflicting copy; the old block's removal retracts the old block's
+// event only, whichever arrives first. (Under version 1 the re-included copy failed as a
+// conflicting copy when its block number moved, and was retracted for ever when it did not.)
+describe('a transaction re-included in another block', () => {
+  const moves: [string, (p: Payload) => Partial<Payload>][] = [
+    ['a sibling block at the same height', (p) => ({ blockHash: blockHashOf(p.blockNumber, 1) })],
+    ['a later block, same log index', (p) => ({ blockNumber: p.blockNumber + 2, blockHash: blockHashOf(p.blockNumber + 2, 1), blockTimestamp: p.blockTimestamp + 24 })],
+    ['a later block, another log index', (p) => ({ blockNumber: p.blockNumber + 1, blockHash: blockHashOf(p.blockNumber + 1, 1), logIndex: p.logIndex + 5 })],
+  ];
+  const orders: [string, (a: Payload, gone: Payload, again: Payload) => Payload[][]][] = [
+    ['copy, removal, re-included', (a, gone, again) => [[a], [gone], [again]]],
+    ['copy, re-included, removal', (a, gone, again) => [[a], [again], [gone]]],
+    ['re-included, copy, removal', (a, gone, again) => [[again], [a], [gone]]],
+    ['re-included, removal, copy', (a, gone, again) => [[again], [gone], [a]]],
+    ['removal, copy, re-included', (a, gone, again) => [[gone], [a], [again]]],
+    ['removal, re-included, copy, duplicates', (a, gone, again) => [[gone, gone], [again], [a, again]]],
+    ['one batch: copy, re-included, removal', (a, gone, again) => [[a, again, gone]]],
+    ['one batch: re-included, removal, copy', (a, gone, again) => [[again, gone, a]]],
+  ];
+  const cases = (['trade', 'follower', 'deploy'] as Kind[]).flatMap((kind) =>
+    moves.flatMap(([move, to]) =>
+      orders.filter(([order]) => kind !== 'deploy' || !order.startsWith('one batch')).map(([order, batches]) => [kind, move, order, to, batches] as const),
+    ),
+  );
+
+  it.each(cases)('%s in %s, delivered %s: both recorded, the old one retracted, nothing fails', async (kind, _move, _order, to, batches) => {
+    const a = original[kind]();
+    const again = { ...a, ...to(a) } as Payload;
+    const expected = await run(kind, [[removal(a)], [again]]);
+    const actual = await run(kind, batches(a, removal(a), again));
+    for (const batch of actual.results) for (const r of batch) expect(r).toEqual({ ok: true });
+    expect(actual.state).toEqual(expected.state);
+    // What the expected state holds: the re-included event in effect, the old block's retracted.
+    const state = actual.state as { trades: unknown[]; subscriptions: unknown[]; vaults: { contractAddress: string; status: string }[] };
+    if (kind === 'trade') expect(state.trades).toEqual([expect.objectContaining({ blockHash: again.blockHash, txHash: a.txHash })]);
+    if (kind === 'follower') expect(state.subscriptions).toEqual([expect.objectContaining({ depositedAmount: '700' })]);
+    if (kind === 'deploy') expect(state.vaults.find((v) => v.contractAddress === (a as VaultDeployed).vaultAddress)?.status).toBe('ACTIVE');
+  });
+
+  it.each(['trade', 'follower'] as Kind[])('%s: both copies are in effect until the old block\'s removal arrives', async (kind) => {
+    const a = original[kind]();
+    const again = { ...a, blockHash: blockHashOf(a.blockNumber, 1) } as Payload;
+    const { state, results } = await run(kind, [[a], [again]]);
+    for (const batch of results) for (const r of batch) expect(r).toEqual({ ok: true });
+    const s = state as { trades: unknown[]; subscriptions: unknown[] };
+    if (kind === 'trade') expect(s.trades).toHaveLength(2);
+    else expect(s.subscriptions).toEqual([expect.objectContaining({ depositedAmount: '1400' })]);
   });
 });

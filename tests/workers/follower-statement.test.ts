@@ -72,8 +72,8 @@ it('sums a pair\'s event that a concurrent transaction commits while the batch w
     // Meanwhile a third transaction's event of the pair commits (its ledger row only: the
     // balance it would have summed is left to the batch waiting for the lock).
     await w.pg.query(
-      `INSERT INTO "FollowerEvent" ("chainId", "txHash", "logIndex", "vaultId", "userId", "action", "amount", "blockNumber", "blockTimestamp")
-       VALUES (1, $1, 0, $2, $3, 'DEPOSIT', 7, 52, 1)`,
+      `INSERT INTO "FollowerEvent" ("chainId", "blockHash", "txHash", "logIndex", "vaultId", "userId", "action", "amount", "blockNumber", "blockTimestamp")
+       VALUES (1, $1, $1, 0, $2, $3, 'DEPOSIT', 7, 52, 1)`,
       [`0x${'ab'.repeat(32)}`, vaults[0]!, rows[0].id],
     );
     await c1.query('COMMIT');

@@ -1,10 +1,10 @@
 import { createDatabase, type Database, recordFollowerEvents, recordDeploy } from '@vaults/shared';
-import { createTestDatabase, deploy, follower, trade, type TestDatabase } from '@vaults/testkit';
+import { blockHashOf, createTestDatabase, deploy, follower, trade, type TestDatabase } from '@vaults/testkit';
 import * as snapshotStore from '@vaults/snapshot-worker';
 import { applyEvent, INITIAL_STATE, metricsOf, type LedgerEvent } from '@vaults/snapshot-worker';
 
 // The snapshot reads a vault's events in pages. A trade and a follower event can share
-// (blockNumber, logIndex, txHash) — one identity recorded on two ledgers, which only a producer
+// (blockNumber, logIndex, blockHash) — one identity recorded on two ledgers, which only a producer
 // breaking "Copies agree" before it was enforced (or two such copies racing on two queues) can
 // leave — so that is no page key: a page ending between the two skipped the second. Each page
 // size below puts its boundary exactly on such a tie; the fold must read every event once.
@@ -30,8 +30,9 @@ it.each([2, 3, 7, DEFAULT_PAGE])('page size %i: a boundary on a tie skips nothin
   // pageSize - 1 deposits, then the tie (the follower event sorts first, the trade second), so
   // the first page ends exactly between the two; then a few events after it.
   const before = Array.from({ length: pageSize - 1 }, (_, i) => strip(follower(vault, 2 + (i % 5), 'DEPOSIT', BigInt(1000 + i), { blockNumber: 1 + i })));
-  const tie = strip(follower(vault, 9, 'DEPOSIT', 5000n, { blockNumber: 1_000_000, logIndex: 4 }));
-  const tiedTrade = strip(trade(vault, 777n, { blockNumber: 1_000_000, logIndex: 4, txHash: tie.txHash }));
+  // A block of its own per case (one database for all): the identity is (chainId, blockHash, logIndex).
+  const tie = strip(follower(vault, 9, 'DEPOSIT', 5000n, { blockNumber: 1_000_000, blockHash: blockHashOf(1_000_000, vault), logIndex: 4 }));
+  const tiedTrade = strip(trade(vault, 777n, { blockNumber: 1_000_000, blockHash: tie.blockHash, logIndex: 4, txHash: tie.txHash }));
   const laterTrade = strip(trade(vault, -300n, { blockNumber: 1_000_001 }));
   const laterWithdrawal = strip(follower(vault, 2, 'WITHDRAW', 10n, { blockNumber: 1_000_002 }));
   await database.transaction((tx) => recordFollowerEvents(tx, [...before, tie, laterWithdrawal]));
@@ -40,8 +41,8 @@ it.each([2, 3, 7, DEFAULT_PAGE])('page size %i: a boundary on a tie skips nothin
     // follower ledger holds.
     for (const t of [tiedTrade, laterTrade]) {
       await tx.execute`
-        INSERT INTO "Trade" ("chainId", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp", "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
-        VALUES (${String(t.chainId)}::bigint, ${t.txHash}, ${String(t.logIndex)}::bigint, ${vaultId}::int, ${String(t.blockNumber)}::bigint,
+        INSERT INTO "Trade" ("chainId", "blockHash", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp", "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
+        VALUES (${String(t.chainId)}::bigint, ${t.blockHash}, ${t.txHash}, ${String(t.logIndex)}::bigint, ${vaultId}::int, ${String(t.blockNumber)}::bigint,
                 ${String(t.blockTimestamp)}::bigint, ${t.tokenIn}, ${t.tokenOut}, ${t.amountIn}::numeric, ${t.amountOut}::numeric, ${t.pnl}::numeric)`;
     }
   });

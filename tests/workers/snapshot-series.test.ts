@@ -46,14 +46,14 @@ const seriesDiff = async () => diffSeries(expectedSeries(delivered, B), await re
 
 it('follows appends, a late event far back, a removal that empties a bucket and a follower leaving', async () => {
   // A deposit, then 20 trades 50 s apart: buckets T0 .. T0 + 1000 (11 rows).
-  await record([follower(1, 9, 'DEPOSIT', 1_000_000n, { blockNumber: 1, blockTimestamp: T0 })]);
-  const first = Array.from({ length: 20 }, (_, i) => trade(1, BigInt((i % 7) - 3) * 1000n, { blockNumber: 10 + i, blockTimestamp: T0 + 50 * (i + 1) }));
+  await record([follower(1, 9, 'DEPOSIT', 1_000_000n, { blockNumber: 1, logIndex: 0, blockTimestamp: T0 })]);
+  const first = Array.from({ length: 20 }, (_, i) => trade(1, BigInt((i % 7) - 3) * 1000n, { blockNumber: 10 + i, logIndex: 0, blockTimestamp: T0 + 50 * (i + 1) }));
   await record(first);
   expect(await snapshot()).toMatchObject({ eventsFolded: 21, seriesRowsWritten: 11 });
   expect(await seriesDiff()).toEqual([]);
 
   // New trades in the open bucket: that one row rewritten.
-  await record([trade(1, 700n, { blockNumber: 30, blockTimestamp: T0 + 1010 }), trade(1, -90n, { blockNumber: 31, blockTimestamp: T0 + 1020 })]);
+  await record([trade(1, 700n, { blockNumber: 30, logIndex: 0, blockTimestamp: T0 + 1010 }), trade(1, -90n, { blockNumber: 31, logIndex: 0, blockTimestamp: T0 + 1020 })]);
   expect(await snapshot()).toMatchObject({ eventsFolded: 23, resumedFrom: 'state', seriesRowsWritten: 1 });
   expect(await seriesDiff()).toEqual([]);
 
@@ -64,7 +64,7 @@ it('follows appends, a late event far back, a removal that empties a bucket and 
   expect(await seriesDiff()).toEqual([]);
 
   // A trade alone in a far bucket, then its removal: that bucket's row goes.
-  const lone = trade(1, 5000n, { blockNumber: 40, blockTimestamp: T0 + 5000 });
+  const lone = trade(1, 5000n, { blockNumber: 40, logIndex: 0, blockTimestamp: T0 + 5000 });
   await record([lone]);
   await snapshot();
   expect((await readSeries(db.url)).get(`1:${lone.vaultAddress}`)!.map((r) => r.bucketStart)).toContain(T0 + 5000);
@@ -75,7 +75,7 @@ it('follows appends, a late event far back, a removal that empties a bucket and 
 
   // The first follower withdraws everything in a later run: its balance before the run comes
   // from the ledger, and the follower count drops to 1.
-  await record([follower(1, 9, 'WITHDRAW', 1_000_000n, { blockNumber: 50, blockTimestamp: T0 + 6000 })]);
+  await record([follower(1, 9, 'WITHDRAW', 1_000_000n, { blockNumber: 50, logIndex: 0, blockTimestamp: T0 + 6000 })]);
   await snapshot();
   const rows = (await readSeries(db.url)).get(`1:${lone.vaultAddress}`)!;
   expect(rows.map((r) => r.followerCount)).toEqual([1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 1]);
@@ -84,7 +84,7 @@ it('follows appends, a late event far back, a removal that empties a bucket and 
 
 it('folds a vault without its series (folded before the migration) again from the origin', async () => {
   await database.sql.execute`DELETE FROM "VaultSeries"`;
-  await record([trade(1, 10n, { blockNumber: 60, blockTimestamp: T0 + 7000 })]);
+  await record([trade(1, 10n, { blockNumber: 60, logIndex: 0, blockTimestamp: T0 + 7000 })]);
   expect(await snapshot()).toMatchObject({ resumedFrom: 'origin', eventsFolded: 26 });
   expect(await seriesDiff()).toEqual([]);
 });
@@ -92,7 +92,7 @@ it('folds a vault without its series (folded before the migration) again from th
 it('folds again from the origin when the state moved without the series (a worker without it, same event count)', async () => {
   // What a worker without the series leaves: the state after one more event and one fewer (the
   // count unchanged), the last bucket's row as before.
-  const late = trade(1, 12_345n, { blockNumber: 70, blockTimestamp: T0 + 7000 });
+  const late = trade(1, 12_345n, { blockNumber: 70, logIndex: 0, blockTimestamp: T0 + 7000 });
   const before = await readSeries(db.url);
   await record([late]);
   await snapshot();
@@ -102,7 +102,7 @@ it('folds again from the origin when the state moved without the series (a worke
     INSERT INTO "VaultSeries" ("vaultId", "bucketStart", "sharePrice", "tvl", "cumulativePnl", "netDeposits", "maxDrawdown", "followerCount", "eventsFolded")
     VALUES (${vaultId}::int, ${stale.bucketStart}::bigint, ${stale.sharePrice}::float8, ${String(stale.tvl)}::numeric, ${String(stale.cumulativePnl)}::numeric,
             ${String(stale.netDeposits)}::numeric, ${stale.maxDrawdown}::float8, ${stale.followerCount}::int, ${stale.eventsFolded + 1}::bigint)`;
-  await record([trade(1, 1n, { blockNumber: 71, blockTimestamp: T0 + 7001 })]);
+  await record([trade(1, 1n, { blockNumber: 71, logIndex: 0, blockTimestamp: T0 + 7001 })]);
   expect(await snapshot()).toMatchObject({ resumedFrom: 'origin' });
   expect(await seriesDiff()).toEqual([]);
 });

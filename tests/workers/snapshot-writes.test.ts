@@ -153,7 +153,8 @@ it('reads the state after the lock: a recompute-from mark committed while the sn
   await trades(all);
   await byAddress(305, 4);
 
-  const late = live(trade(305, -70_000n, { blockNumber: 12, logIndex: 1 }));
+  // Just after block 12's trade (the 4th event folded: the checkpoint the snapshot resumes from).
+  const late = live(trade(305, -70_000n, { blockNumber: 12, logIndex: all[2]!.logIndex + 1 }));
   let snapshot: ReturnType<typeof byAddress> | undefined;
   // The writer's transaction marks the vault and, before it commits, the snapshot starts and
   // waits for the vault's lock; a snapshot that read its state in the statement that waited would

@@ -1,10 +1,18 @@
 import { comparePositions, eventJobId, identityKey, retryDelayMs, snapshotDedupId, redactUrl } from '../src';
 
-const e = { chainId: 1, txHash: '0x' + 'AB'.repeat(32), logIndex: 7 };
+const e = { chainId: 1, blockHash: '0x' + 'AB'.repeat(32), txHash: '0x' + 'CD'.repeat(32), logIndex: 7 };
 
 describe('identity and job ids', () => {
-  it('keys an event by (chainId, lower-case txHash, logIndex)', () => {
+  it('keys an event by (chainId, lower-case blockHash, logIndex)', () => {
     expect(identityKey(e)).toBe(`1:0x${'ab'.repeat(32)}:7`);
+  });
+
+  it('tells apart copies of one transaction in two blocks, and nothing else (contract version 2)', () => {
+    const sibling = { ...e, blockHash: '0x' + 'EF'.repeat(32) };
+    expect(identityKey(sibling)).not.toBe(identityKey(e));
+    expect(eventJobId('TradeExecuted', sibling)).not.toBe(eventJobId('TradeExecuted', e));
+    const otherTx: typeof e = { ...e, txHash: '0x' + '01'.repeat(32) };
+    expect(identityKey(otherTx)).toBe(identityKey(e));
   });
 
   it('gives a removal a job id of its own, and no job id contains ":"', () => {
@@ -13,7 +21,7 @@ describe('identity and job ids', () => {
     expect(live).not.toBe(removed);
     expect(live).not.toContain(':');
     expect(removed).not.toContain(':');
-    expect(eventJobId('TradeExecuted', { ...e, txHash: e.txHash.toLowerCase() })).toBe(live);
+    expect(eventJobId('TradeExecuted', { ...e, blockHash: e.blockHash.toLowerCase() })).toBe(live);
     expect(snapshotDedupId(1, '0xABC')).toBe('snapshot_1_0xabc');
   });
 

@@ -28,12 +28,16 @@ describe('Producer', () => {
 
   it('queues an event once per identity, a removal under an id of its own, normalised', async () => {
     const a = await producer.tradeExecuted(trade);
-    const b = await producer.tradeExecuted({ ...trade, txHash: trade.txHash.toLowerCase() });
+    const b = await producer.tradeExecuted({ ...trade, blockHash: trade.blockHash.toLowerCase() });
     const r = await producer.tradeExecuted({ ...trade, removed: true });
-    expect(a.id).toBe(eventJobId('TradeExecuted', { chainId: 1, txHash: trade.txHash, logIndex: 4 }));
+    expect(a.id).toBe(eventJobId('TradeExecuted', { chainId: 1, blockHash: trade.blockHash, logIndex: 4 }));
     expect(b.id).toBe(a.id);
     expect(r.id).not.toBe(a.id);
     expect(await producer.queue('trade').getJobCountByTypes('waiting')).toBe(2);
+    // The same transaction re-included in a sibling block is another event: a job of its own.
+    const sibling = await producer.tradeExecuted({ ...trade, blockHash: '0x' + 'ef'.repeat(32) });
+    expect(sibling.id).not.toBe(a.id);
+    expect(await producer.queue('trade').getJobCountByTypes('waiting')).toBe(3);
     expect(a.data).toMatchObject({ txHash: trade.txHash.toLowerCase(), removed: false });
   });
 

@@ -12,7 +12,11 @@ export const txh = (n: number) => hex(n, 64);
 export const blockHashOf = (blockNumber: number, branch = 0) => hex((BigInt(branch) << 128n) + 0xb10c_0000_0000n + BigInt(blockNumber), 64);
 
 let counter = 1_000_000;
-const nextTx = () => txh(++counter);
+/**
+ * A new transaction, and a log index of its own: under contract version 2 an event is the log of
+ * its block, so two events built with the same block number and no logIndex must not share one.
+ */
+const nextTx = () => ({ txHash: txh(++counter), logIndex: counter - 1_000_000 });
 
 /** Defaults, then the overrides; the block hash follows the block number unless given. */
 function withBlockHash<E extends { blockNumber: number; blockHash?: string }>(e: E): E & { blockHash: string } {
@@ -21,14 +25,14 @@ function withBlockHash<E extends { blockNumber: number; blockHash?: string }>(e:
 
 export function deploy(vault: number, leader: number, over: Partial<DeployEv> = {}): DeployEv {
   return withBlockHash({
-    type: 'deploy' as const, chainId: 1, txHash: nextTx(), logIndex: 0, blockNumber: 1, blockTimestamp: 1_700_000_000,
+    type: 'deploy' as const, chainId: 1, ...nextTx(), blockNumber: 1, blockTimestamp: 1_700_000_000,
     vaultAddress: addr(vault), leader: addr(leader), name: `Vault ${vault}`, baseAsset: addr(0xba5e), ...over,
   });
 }
 
 export function trade(vault: number, pnl: bigint | string, over: Partial<TradeEv> = {}): TradeEv {
   return withBlockHash({
-    type: 'trade' as const, chainId: 1, txHash: nextTx(), logIndex: 0, blockNumber: 10, blockTimestamp: 1_700_000_100,
+    type: 'trade' as const, chainId: 1, ...nextTx(), blockNumber: 10, blockTimestamp: 1_700_000_100,
     vaultAddress: addr(vault), tokenIn: addr(0xaa), tokenOut: addr(0xbb), amountIn: '1000', amountOut: '990',
     pnl: String(pnl), ...over,
   });
@@ -36,7 +40,7 @@ export function trade(vault: number, pnl: bigint | string, over: Partial<TradeEv
 
 export function follower(vault: number, who: number, action: 'DEPOSIT' | 'WITHDRAW', amount: bigint | string, over: Partial<FollowerEv> = {}): FollowerEv {
   return withBlockHash({
-    type: 'follower' as const, chainId: 1, txHash: nextTx(), logIndex: 0, blockNumber: 5, blockTimestamp: 1_700_000_050,
+    type: 'follower' as const, chainId: 1, ...nextTx(), blockNumber: 5, blockTimestamp: 1_700_000_050,
     vaultAddress: addr(vault), followerAddress: addr(who), amount: String(amount), action, ...over,
   });
 }

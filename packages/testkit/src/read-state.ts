@@ -12,7 +12,7 @@ export async function readState(databaseUrl: string): Promise<ExpectedState> {
               v.name, v.tvl::text AS tvl, v.roi, v.drawdown
          FROM "Vault" v JOIN "User" u ON u.id = v."leaderId"`,
     );
-    const trades = await c.query<{ key: string }>(`SELECT "chainId"::text || ':' || "txHash" || ':' || "logIndex"::text AS key FROM "Trade"`);
+    const trades = await c.query<{ key: string }>(`SELECT "chainId"::text || ':' || COALESCE("blockHash", 'v1:' || "txHash") || ':' || "logIndex"::text AS key FROM "Trade"`);
     const subs = await c.query<{ key: string; amount: string }>(
       `SELECT v."chainId"::text || ':' || v."contractAddress" || ':' || u."walletAddress" AS key, s."depositedAmount"::text AS amount
          FROM "FollowerSubscription" s JOIN "Vault" v ON v.id = s."vaultId" JOIN "User" u ON u.id = s."userId"`,

@@ -19,7 +19,8 @@ export interface ExpectedSeriesRow {
 export type ExpectedSeries = Map<string, ExpectedSeriesRow[]>;
 
 const lc = (s: string) => s.toLowerCase();
-const idOf = (e: EventBase) => `${e.chainId}:${lc(e.txHash)}:${e.logIndex}`;
+/** The identity (contract version 2): the log of one block. */
+const idOf = (e: EventBase) => `${e.chainId}:${lc(e.blockHash)}:${e.logIndex}`;
 const vaultOf = (e: { chainId: number; vaultAddress: string }) => `${e.chainId}:${lc(e.vaultAddress)}`;
 
 export function expectedSeries(delivered: AnyEvent[], bucketSeconds: number): ExpectedSeries {
@@ -37,7 +38,9 @@ export function expectedSeries(delivered: AnyEvent[], bucketSeconds: number): Ex
 }
 
 function seriesOf(events: (TradeEv | FollowerEv)[], bucketSeconds: number): ExpectedSeriesRow[] {
-  events.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex || (lc(a.txHash) < lc(b.txHash) ? -1 : 1));
+  // Position order; two events at one position (sibling blocks): by block hash, then follower event before trade (§11 rule 1).
+  events.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex
+    || (lc(a.blockHash) < lc(b.blockHash) ? -1 : lc(a.blockHash) > lc(b.blockHash) ? 1 : Number(a.type === 'trade') - Number(b.type === 'trade')));
   let equity = 0n;
   let price = 1;
   let peak = 1;

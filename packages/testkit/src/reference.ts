@@ -49,18 +49,22 @@ export interface ExpectedState {
   users: Set<string>;
   /** by "chainId:address" */
   vaults: Map<string, ExpectedVault>;
-  /** "chainId:txHash:logIndex" of every trade row */
+  /** "chainId:blockHash:logIndex" (the event's identity) of every trade row */
   trades: Set<string>;
   /** "chainId:vault:follower" -> depositedAmount */
   subscriptions: Map<string, bigint>;
 }
 
 const lc = (s: string) => s.toLowerCase();
-const idOf = (e: EventBase) => `${e.chainId}:${lc(e.txHash)}:${e.logIndex}`;
+/** The identity (contract version 2): the log of one block. */
+const idOf = (e: EventBase) => `${e.chainId}:${lc(e.blockHash)}:${e.logIndex}`;
+/** Two events at one position (sibling blocks, in transit): by block hash, then follower event before trade (§11 rule 1). */
+const tieBreak = (a: AnyEvent, b: AnyEvent) => (lc(a.blockHash) < lc(b.blockHash) ? -1 : lc(a.blockHash) > lc(b.blockHash) ? 1 : Number(a.type === 'trade') - Number(b.type === 'trade'));
 const vaultOf = (e: { chainId: number; vaultAddress: string }) => `${e.chainId}:${lc(e.vaultAddress)}`;
 
 export function expectedState(delivered: AnyEvent[]): ExpectedState {
-  // Removal is final: an identity seen removed once is removed.
+  // Removal is final per identity, that is per block: the same transaction in a block of another
+  // hash is another event.
   const removedIds = new Set(delivered.filter((e) => e.removed).map(idOf));
   const live = (e: AnyEvent) => !removedIds.has(idOf(e));
   // One entry per identity (duplicates collapse).
@@ -73,7 +77,7 @@ export function expectedState(delivered: AnyEvent[]): ExpectedState {
   for (const key of vaultKeys) {
     const ds = deploys
       .filter((d) => vaultOf(d) === key)
-      .sort((a, b) => Number(!live(a)) - Number(!live(b)) || a.blockNumber - b.blockNumber || a.logIndex - b.logIndex || (lc(a.txHash) < lc(b.txHash) ? -1 : 1));
+      .sort((a, b) => Number(!live(a)) - Number(!live(b)) || a.blockNumber - b.blockNumber || a.logIndex - b.logIndex || tieBreak(a, b));
     const canonical = ds[0]!;
     for (const d of ds) users.add(lc(d.leader));
     vaults.set(key, {
@@ -104,7 +108,7 @@ export function expectedState(delivered: AnyEvent[]): ExpectedState {
 function metricsFor(vaultKey: string, liveEvents: AnyEvent[]): { tvl: bigint; roi: number; drawdown: number } {
   const evs = liveEvents
     .filter((e): e is TradeEv | FollowerEv => e.type !== 'deploy' && vaultOf(e) === vaultKey)
-    .sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex || (lc(a.txHash) < lc(b.txHash) ? -1 : 1));
+    .sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex || tieBreak(a, b));
   let E = 0n;
   let S = 1;
   let peak = 1;

@@ -53,7 +53,7 @@ export async function enqueueAll(producer: Producer, events: OutgoingEvent[], ch
         const chunk = jobs.slice(i, i + chunkSize).map((j) => ({
           name: j.name,
           data: j.data,
-          opts: { ...EVENT_JOB_OPTIONS, jobId: eventJobId(j.name, j.data as { chainId: number; txHash: string; logIndex: number; removed: boolean }) },
+          opts: { ...EVENT_JOB_OPTIONS, jobId: eventJobId(j.name, j.data as { chainId: number; blockHash: string; logIndex: number; removed: boolean }) },
         }));
         await producer.queue(key).addBulk(chunk);
       }

@@ -41,7 +41,7 @@ export interface SeriesEventRow {
   userId: number | null;
 }
 
-type Position = Pick<FoldPoint, 'blockNumber' | 'logIndex' | 'txHash' | 'source'>;
+type Position = Pick<FoldPoint, 'blockNumber' | 'logIndex' | 'blockHash' | 'source'>;
 
 const NO_BUCKET = -1;
 
@@ -102,7 +102,7 @@ export class SeriesFold {
       SELECT "userId", sum(CASE WHEN "action" = 'DEPOSIT' THEN "amount" ELSE -"amount" END)::text AS balance
         FROM "FollowerEvent"
        WHERE "vaultId" = ${this.vaultId}::int AND "userId" = ANY(${users}::int[]) AND NOT "removed"
-         AND ("blockNumber", "logIndex", "txHash", 0) <= (${String(f.blockNumber)}::bigint, ${String(f.logIndex)}::bigint, ${f.txHash}, ${f.source}::int)
+         AND ("blockNumber", "logIndex", "blockHash", 0) <= (${String(f.blockNumber)}::bigint, ${String(f.logIndex)}::bigint, ${f.blockHash}, ${f.source}::int)
        GROUP BY "userId"`;
     for (const r of rows) this.balances.set(Number(r.userId), BigInt(r.balance));
   }

@@ -20,7 +20,7 @@ import { applyEvent, metricsOf, type LedgerEvent, type SharePriceState } from '.
 export const SNAPSHOT_PAGE_SIZE = 5000;
 
 /** A position within one vault: unique by construction (see FoldPoint). */
-type Position = Pick<FoldPoint, 'blockNumber' | 'logIndex' | 'txHash' | 'source'>;
+type Position = Pick<FoldPoint, 'blockNumber' | 'logIndex' | 'blockHash' | 'source'>;
 
 export interface SnapshotResult {
   eventsFolded: number;
@@ -116,7 +116,7 @@ function foldPage(from: FoldPoint, page: EventRow[], every: number, checkpoints:
 
 function pointAt(s: SharePriceState, e: EventRow, eventsFolded: number): FoldPoint {
   return {
-    blockNumber: BigInt(e.blockNumber), logIndex: BigInt(e.logIndex), txHash: e.txHash, source: Number(e.source),
+    blockNumber: BigInt(e.blockNumber), logIndex: BigInt(e.logIndex), blockHash: e.blockHash, source: Number(e.source),
     equity: s.equity, sharePrice: s.sharePrice, peak: s.peak, maxDrawdown: s.maxDrawdown, eventsFolded: BigInt(eventsFolded),
   };
 }
@@ -135,14 +135,18 @@ interface EventRow {
   value: string;
   blockNumber: string;
   logIndex: string;
-  txHash: string;
+  blockHash: string;
   source: number;
   blockTimestamp: string;
   /** A follower event's follower (the series' follower count); null for a trade. */
   userId: number | null;
 }
 
-/** The next page of the vault's live events after a position, in (block, logIndex, txHash, source) order. */
+/**
+ * The next page of the vault's live events after a position, in (block, logIndex, blockHash,
+ * source) order. A Trade row recorded under contract version 1 whose block is not known yet
+ * (NULL) sorts under its ledger row's marker, 'v1:' || txHash (ledger.ts).
+ */
 function readEventsAfter(tx: Tx, vaultId: number, p: Position, pageSize: number): Promise<EventRow[]> {
   const b = String(p.blockNumber);
   const l = String(p.logIndex);
@@ -150,17 +154,18 @@ function readEventsAfter(tx: Tx, vaultId: number, p: Position, pageSize: number)
   // logIndex) index; the full key decides among rows at the bound.
   return tx.query<EventRow>`
     SELECT * FROM (
-      SELECT 'TRADE' AS kind, "pnl"::text AS value, "blockNumber", "logIndex", "txHash", 1 AS source, "blockTimestamp", NULL::int AS "userId"
+      SELECT 'TRADE' AS kind, "pnl"::text AS value, "blockNumber", "logIndex", COALESCE("blockHash", 'v1:' || "txHash") AS "blockHash", 1 AS source,
+             "blockTimestamp", NULL::int AS "userId"
         FROM "Trade"
        WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") >= (${b}::bigint, ${l}::bigint)
-         AND ("blockNumber", "logIndex", "txHash", 1) > (${b}::bigint, ${l}::bigint, ${p.txHash}, ${p.source}::int)
+         AND ("blockNumber", "logIndex", COALESCE("blockHash", 'v1:' || "txHash"), 1) > (${b}::bigint, ${l}::bigint, ${p.blockHash}, ${p.source}::int)
       UNION ALL
-      SELECT "action"::text AS kind, "amount"::text AS value, "blockNumber", "logIndex", "txHash", 0 AS source, "blockTimestamp", "userId"
+      SELECT "action"::text AS kind, "amount"::text AS value, "blockNumber", "logIndex", "blockHash", 0 AS source, "blockTimestamp", "userId"
         FROM "FollowerEvent"
        WHERE "vaultId" = ${vaultId}::int AND NOT "removed" AND ("blockNumber", "logIndex") >= (${b}::bigint, ${l}::bigint)
-         AND ("blockNumber", "logIndex", "txHash", 0) > (${b}::bigint, ${l}::bigint, ${p.txHash}, ${p.source}::int)
+         AND ("blockNumber", "logIndex", "blockHash", 0) > (${b}::bigint, ${l}::bigint, ${p.blockHash}, ${p.source}::int)
     ) AS events
-    ORDER BY "blockNumber", "logIndex", "txHash", source
+    ORDER BY "blockNumber", "logIndex", "blockHash", source
     LIMIT ${pageSize}::int`;
 }
 

@@ -10,7 +10,7 @@ export type Live = TradeExecuted | FollowerEvent;
 export interface PointRow {
   blockNumber: string;
   logIndex: string;
-  txHash: string;
+  blockHash: string;
   source: number;
   equity: string;
   sharePrice: number;
@@ -29,21 +29,21 @@ export interface VaultRow {
 export function foldFromScratch(events: Live[], every: number): { checkpoints: PointRow[]; state: PointRow; vault: VaultRow } {
   const source = (e: Live) => ('pnl' in e ? 1 : 0);
   const sorted = [...events].sort(
-    (a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex || (a.txHash < b.txHash ? -1 : a.txHash > b.txHash ? 1 : 0) || source(a) - source(b),
+    (a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex || (a.blockHash < b.blockHash ? -1 : a.blockHash > b.blockHash ? 1 : 0) || source(a) - source(b),
   );
   let s: SharePriceState = { ...INITIAL_STATE };
-  let state: PointRow = { ...row(s, 0), blockNumber: '-1', logIndex: '-1', txHash: '', source: 1 };
+  let state: PointRow = { ...row(s, 0), blockNumber: '-1', logIndex: '-1', blockHash: '', source: 1 };
   const checkpoints: PointRow[] = [];
   sorted.forEach((e, i) => {
     s = applyEvent(s, toLedgerEvent(e));
-    state = { ...row(s, i + 1), blockNumber: String(e.blockNumber), logIndex: String(e.logIndex), txHash: e.txHash, source: source(e) };
+    state = { ...row(s, i + 1), blockNumber: String(e.blockNumber), logIndex: String(e.logIndex), blockHash: e.blockHash, source: source(e) };
     if ((i + 1) % every === 0) checkpoints.push(state);
   });
   const m = metricsOf(s);
   return { checkpoints, state, vault: { tvl: m.tvl.toString(), roi: m.roi, drawdown: m.drawdown } };
 }
 
-function row(s: SharePriceState, eventsFolded: number): Omit<PointRow, 'blockNumber' | 'logIndex' | 'txHash' | 'source'> {
+function row(s: SharePriceState, eventsFolded: number): Omit<PointRow, 'blockNumber' | 'logIndex' | 'blockHash' | 'source'> {
   return { equity: s.equity.toString(), sharePrice: s.sharePrice, peak: s.peak, maxDrawdown: s.maxDrawdown, eventsFolded: String(eventsFolded) };
 }
 
@@ -53,13 +53,13 @@ function toLedgerEvent(e: Live): LedgerEvent {
 
 export function readCheckpoints(db: Database, vaultId: number): Promise<PointRow[]> {
   return db.sql.query<PointRow>`
-    SELECT "blockNumber"::text, "logIndex"::text, "txHash", "source", "equity"::text, "sharePrice", "peak", "maxDrawdown", "eventsFolded"::text
-      FROM "VaultCheckpoint" WHERE "vaultId" = ${vaultId}::int ORDER BY "blockNumber", "logIndex", "txHash", "source"`;
+    SELECT "blockNumber"::text, "logIndex"::text, "blockHash", "source", "equity"::text, "sharePrice", "peak", "maxDrawdown", "eventsFolded"::text
+      FROM "VaultCheckpoint" WHERE "vaultId" = ${vaultId}::int ORDER BY "blockNumber", "logIndex", "blockHash", "source"`;
 }
 
 export async function readState(db: Database, vaultId: number): Promise<PointRow & { recomputeFromBlock: string | null }> {
   const [r] = await db.sql.query<PointRow & { recomputeFromBlock: string | null }>`
-    SELECT "blockNumber"::text, "logIndex"::text, "txHash", "source", "equity"::text, "sharePrice", "peak", "maxDrawdown", "eventsFolded"::text,
+    SELECT "blockNumber"::text, "logIndex"::text, "blockHash", "source", "equity"::text, "sharePrice", "peak", "maxDrawdown", "eventsFolded"::text,
            "recomputeFromBlock"::text
       FROM "VaultMetricsState" WHERE "vaultId" = ${vaultId}::int`;
   return r!;

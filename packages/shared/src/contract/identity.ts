@@ -1,7 +1,11 @@
-/** An event's identity (docs/CONTRACT.md "Event identity and order"): (chainId, txHash, logIndex). */
+/**
+ * An event's identity (docs/CONTRACT.md §3, contract version 2): (chainId, blockHash, logIndex).
+ * A log belongs to its block: the same transaction re-included in a block of another hash is
+ * another event. `txHash` is a content field that copies must agree on (§4), not identity.
+ */
 export interface EventIdentity {
   chainId: number;
-  txHash: string;
+  blockHash: string;
   logIndex: number;
 }
 
@@ -11,9 +15,9 @@ export interface EventPosition {
   logIndex: number | bigint;
 }
 
-/** A stable string for logs and maps: "1:0xabc…:7" (txHash lower-cased). */
+/** A stable string for logs and maps: "1:0xabc…:7" (blockHash lower-cased). */
 export function identityKey(e: EventIdentity): string {
-  return `${e.chainId}:${e.txHash.toLowerCase()}:${e.logIndex}`;
+  return `${e.chainId}:${e.blockHash.toLowerCase()}:${e.logIndex}`;
 }
 
 /**
@@ -22,7 +26,7 @@ export function identityKey(e: EventIdentity): string {
  * as a duplicate while the original job is still retained.
  */
 export function eventJobId(jobName: string, e: EventIdentity & { removed?: boolean }): string {
-  const base = `${jobName}_${e.chainId}_${e.txHash.toLowerCase()}_${e.logIndex}`;
+  const base = `${jobName}_${e.chainId}_${e.blockHash.toLowerCase()}_${e.logIndex}`;
   return e.removed ? `${base}_removed` : base;
 }
 

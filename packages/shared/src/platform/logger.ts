@@ -51,7 +51,7 @@ export function jobLogger(
   payload?: Partial<EventIdentity>,
 ): Logger {
   const event =
-    payload && payload.chainId !== undefined && payload.txHash && payload.logIndex !== undefined
+    typeof payload?.blockHash === 'string' && payload.chainId !== undefined && payload.logIndex !== undefined
       ? identityKey(payload as EventIdentity)
       : undefined;
   return log.child({ queue, jobId, ...(event ? { event } : {}) });

@@ -133,7 +133,7 @@ export class Producer {
   }
 
   private async addEvent(key: QueueKey, name: string, event: unknown) {
-    const data = validate(key, name, event) as { chainId: number; txHash: string; logIndex: number; removed: boolean };
+    const data = validate(key, name, event) as { chainId: number; blockHash: string; logIndex: number; removed: boolean };
     await this.assertConnected();
     return this.queue(key).add(name, data, { ...EVENT_JOB_OPTIONS, jobId: eventJobId(name, data) });
   }

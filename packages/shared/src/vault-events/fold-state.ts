@@ -7,13 +7,14 @@ import type { PublishedMetrics, SnapshotLock } from './lock-protocol';
 // the SnapshotLock, so none can be called without the vault's exclusive lock held.
 
 /**
- * Where a fold stands: the last folded position (blockNumber, logIndex, txHash, source: 0 a
- * follower event, 1 a trade, which makes it unique) and the share-price state there.
+ * Where a fold stands: the last folded position (blockNumber, logIndex, blockHash, source: 0 a
+ * follower event, 1 a trade, which makes it unique even where sibling blocks' copies of one
+ * transaction sit at one (blockNumber, logIndex)) and the share-price state there.
  */
 export interface FoldPoint {
   blockNumber: bigint;
   logIndex: bigint;
-  txHash: string;
+  blockHash: string;
   source: number;
   equity: bigint;
   sharePrice: number;
@@ -24,7 +25,7 @@ export interface FoldPoint {
 
 /** Before any event: the position sorts before every event's. */
 export const ORIGIN: Readonly<FoldPoint> = Object.freeze({
-  blockNumber: -1n, logIndex: -1n, txHash: '', source: 0, equity: 0n, sharePrice: 1, peak: 1, maxDrawdown: 0, eventsFolded: 0n,
+  blockNumber: -1n, logIndex: -1n, blockHash: '', source: 0, equity: 0n, sharePrice: 1, peak: 1, maxDrawdown: 0, eventsFolded: 0n,
 });
 
 /** A vault folded for the first time: the origin, as VaultMetricsState's column defaults spell it. */
@@ -49,7 +50,7 @@ type PointRow = Omit<FoldPoint, 'equity'> & { equity: string };
  */
 export async function startFold(tx: Tx, lock: SnapshotLock): Promise<FoldStart> {
   const [row] = await tx.query<PointRow & { recomputeFromBlock: string | null; recomputeFromLogIndex: string | null }>`
-    SELECT "blockNumber", "logIndex", "txHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown",
+    SELECT "blockNumber", "logIndex", "blockHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown",
            "eventsFolded", "recomputeFromBlock", "recomputeFromLogIndex"
       FROM "VaultMetricsState" WHERE "vaultId" = ${lock.vaultId}::int`;
   if (!row) return { point: { ...FIRST_STATE }, resumedFrom: 'state' };
@@ -68,10 +69,10 @@ async function resumeBefore(tx: Tx, vaultId: number, b: string, l: string): Prom
     WITH dropped AS (
       DELETE FROM "VaultCheckpoint" WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") >= (${b}::bigint, ${l}::bigint)
     )
-    SELECT "blockNumber", "logIndex", "txHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown", "eventsFolded"
+    SELECT "blockNumber", "logIndex", "blockHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown", "eventsFolded"
       FROM "VaultCheckpoint"
      WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") < (${b}::bigint, ${l}::bigint)
-     ORDER BY "blockNumber" DESC, "logIndex" DESC, "txHash" DESC, "source" DESC LIMIT 1`;
+     ORDER BY "blockNumber" DESC, "logIndex" DESC, "blockHash" DESC, "source" DESC LIMIT 1`;
   return cp;
 }
 
@@ -88,11 +89,11 @@ export async function finishFold(tx: Tx, lock: SnapshotLock, s: FoldPoint, check
   if (checkpoints.length) await writeCheckpoints(tx, v, checkpoints);
   await tx.execute`
     WITH state AS (
-      INSERT INTO "VaultMetricsState" ("vaultId", "blockNumber", "logIndex", "txHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded")
-      VALUES (${v}::int, ${String(s.blockNumber)}::bigint, ${String(s.logIndex)}::bigint, ${s.txHash}, ${s.source}::int, ${s.equity.toString()}::numeric,
+      INSERT INTO "VaultMetricsState" ("vaultId", "blockNumber", "logIndex", "blockHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded")
+      VALUES (${v}::int, ${String(s.blockNumber)}::bigint, ${String(s.logIndex)}::bigint, ${s.blockHash}, ${s.source}::int, ${s.equity.toString()}::numeric,
               ${s.sharePrice}::float8, ${s.peak}::float8, ${s.maxDrawdown}::float8, ${String(s.eventsFolded)}::bigint)
       ON CONFLICT ("vaultId") DO UPDATE
-         SET "blockNumber" = EXCLUDED."blockNumber", "logIndex" = EXCLUDED."logIndex", "txHash" = EXCLUDED."txHash", "source" = EXCLUDED."source",
+         SET "blockNumber" = EXCLUDED."blockNumber", "logIndex" = EXCLUDED."logIndex", "blockHash" = EXCLUDED."blockHash", "source" = EXCLUDED."source",
              "equity" = EXCLUDED."equity", "sharePrice" = EXCLUDED."sharePrice", "peak" = EXCLUDED."peak", "maxDrawdown" = EXCLUDED."maxDrawdown",
              "eventsFolded" = EXCLUDED."eventsFolded", "recomputeFromBlock" = NULL, "recomputeFromLogIndex" = NULL, "updatedAt" = now()
     )
@@ -104,8 +105,8 @@ export async function finishFold(tx: Tx, lock: SnapshotLock, s: FoldPoint, check
 async function writeCheckpoints(tx: Tx, vaultId: number, checkpoints: FoldPoint[]): Promise<void> {
   const col = <K extends keyof FoldPoint>(k: K) => checkpoints.map((c) => String(c[k]));
   await tx.execute`
-    INSERT INTO "VaultCheckpoint" ("vaultId", "blockNumber", "logIndex", "txHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded")
-    SELECT ${vaultId}::int, * FROM unnest(${col('blockNumber')}::text[]::bigint[], ${col('logIndex')}::text[]::bigint[], ${col('txHash')}::text[],
+    INSERT INTO "VaultCheckpoint" ("vaultId", "blockNumber", "logIndex", "blockHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded")
+    SELECT ${vaultId}::int, * FROM unnest(${col('blockNumber')}::text[]::bigint[], ${col('logIndex')}::text[]::bigint[], ${col('blockHash')}::text[],
                                           ${col('source')}::text[]::int[], ${col('equity')}::text[]::numeric[], ${col('sharePrice')}::text[]::float8[],
                                           ${col('peak')}::text[]::float8[], ${col('maxDrawdown')}::text[]::float8[], ${col('eventsFolded')}::text[]::bigint[])
     ON CONFLICT DO NOTHING`;
@@ -115,7 +116,7 @@ function fromRow(r: PointRow): FoldPoint {
   return {
     blockNumber: BigInt(r.blockNumber),
     logIndex: BigInt(r.logIndex),
-    txHash: r.txHash,
+    blockHash: r.blockHash,
     source: Number(r.source),
     equity: BigInt(r.equity),
     sharePrice: r.sharePrice,

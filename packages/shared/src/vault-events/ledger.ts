@@ -2,10 +2,17 @@ import { ConflictingCopyError, QUEUES, identityKey, type EventIdentity } from '.
 import type { Outcome, Sql, Tx } from '../platform';
 import { lockVaultsForWrite } from './lock-protocol';
 
-// The ledgers: one row per event identity on the queue that recorded it, and the contract's
-// "Copies agree" (docs/CONTRACT.md): every copy of an identity carries the content of the first
-// copy recorded, and arrives on the queue that recorded it. A copy that differs fails at once and
-// changes nothing; the first copy recorded stands.
+// The ledgers: one row per event identity (chainId, blockHash, logIndex) on the queue that
+// recorded it, and the contract's "Copies agree" (docs/CONTRACT.md): every copy of an identity
+// carries the content of the first copy recorded (txHash included), and arrives on the queue that
+// recorded it. A copy that differs fails at once and changes nothing; the first copy recorded
+// stands.
+//
+// A row recorded under contract version 1 whose block is unknown holds the marker
+// 'v1:' || txHash as its blockHash (migration 20261207100000_contract_v2). A live one is adopted
+// by the first version-2 copy of its (chainId, txHash, logIndex) whose content agrees: each
+// ledger statement turns the marker into the copy's hash (and takes a removal copy's `removed`)
+// before it upserts the others, so a re-sent event doubles nothing. A removed one is inert.
 //
 // Values reach this module canonical (lower-case hex, integer strings without leading zeros:
 // see values.ts) and ledgers return them as text, so equal content is equal strings.
@@ -15,9 +22,9 @@ export type RecordOutcome = 'applied' | 'duplicate' | 'removed' | 'vault-unknown
 
 /** The payload fields a copy is compared on, in the payload's own order (identity and `removed` aside). */
 export const COPY_FIELDS = {
-  VaultDeployed: ['blockNumber', 'blockTimestamp', 'vaultAddress', 'leader', 'name', 'baseAsset'],
-  TradeExecuted: ['blockNumber', 'blockTimestamp', 'vaultAddress', 'tokenIn', 'tokenOut', 'amountIn', 'amountOut', 'pnl'],
-  FollowerEvent: ['blockNumber', 'blockTimestamp', 'vaultAddress', 'followerAddress', 'amount', 'action'],
+  VaultDeployed: ['txHash', 'blockNumber', 'blockTimestamp', 'vaultAddress', 'leader', 'name', 'baseAsset'],
+  TradeExecuted: ['txHash', 'blockNumber', 'blockTimestamp', 'vaultAddress', 'tokenIn', 'tokenOut', 'amountIn', 'amountOut', 'pnl'],
+  FollowerEvent: ['txHash', 'blockNumber', 'blockTimestamp', 'vaultAddress', 'followerAddress', 'amount', 'action'],
 } as const;
 
 export type CopyKind = keyof typeof COPY_FIELDS;
@@ -41,9 +48,9 @@ export interface Recorded {
   done?: RecordOutcome;
 }
 
-/** The identity key of a row that returns "chainId", "txHash", "logIndex" (as text or numbers). */
+/** The identity key of a row that returns "chainId", "blockHash", "logIndex" (as text or numbers). */
 export function rowKey(row: Record<string, unknown>): string {
-  return identityKey({ chainId: Number(row.chainId), txHash: String(row.txHash), logIndex: Number(row.logIndex) });
+  return identityKey({ chainId: Number(row.chainId), blockHash: String(row.blockHash), logIndex: Number(row.logIndex) });
 }
 
 /** A ledger statement's row as a Recorded: its identity, `queue`, `removed`, `inserted`, the fields as text. */
@@ -178,31 +185,31 @@ export async function findVaultIds(sql: Sql, keys: VaultKey[]): Promise<Map<stri
 
 /**
  * Where these identities are recorded, on any queue's ledger, with the fields every ledger
- * keeps (block, timestamp, vault). For events of vaults not known yet, which cannot be upserted:
+ * keeps (transaction, block, timestamp, vault). For events of vaults not known yet, which cannot be upserted:
  * an identity recorded anywhere makes such a copy a conflicting one.
  */
 export async function findRecorded(sql: Sql, events: EventIdentity[]): Promise<Map<string, Recorded>> {
-  const rows = await sql.query<{ chainId: string; txHash: string; logIndex: string; queue: string; blockNumber: string; blockTimestamp: string; vaultAddress: string | null }>`
+  const rows = await sql.query<{ chainId: string; blockHash: string; logIndex: string; queue: string; txHash: string; blockNumber: string; blockTimestamp: string; vaultAddress: string | null }>`
     WITH x AS (
-      SELECT * FROM unnest(${events.map((e) => String(e.chainId))}::text[]::bigint[], ${events.map((e) => e.txHash)}::text[],
-                           ${events.map((e) => String(e.logIndex))}::text[]::bigint[]) AS x(c, h, l)
+      SELECT * FROM unnest(${events.map((e) => String(e.chainId))}::text[]::bigint[], ${events.map((e) => e.blockHash)}::text[],
+                           ${events.map((e) => String(e.logIndex))}::text[]::bigint[]) AS x(c, bh, l)
     )
-    SELECT x.c::text AS "chainId", x.h AS "txHash", x.l::text AS "logIndex", r.*
+    SELECT x.c::text AS "chainId", x.bh AS "blockHash", x.l::text AS "logIndex", r.*
       FROM x CROSS JOIN LATERAL (
-        SELECT ${QUEUES.trade.name}::text AS queue, t."blockNumber"::text AS "blockNumber",
+        SELECT ${QUEUES.trade.name}::text AS queue, t."txHash", t."blockNumber"::text AS "blockNumber",
                t."blockTimestamp"::text AS "blockTimestamp", t."vaultAddress"
-          FROM "TradeEvent" t WHERE (t."chainId", t."txHash", t."logIndex") = (x.c, x.h, x.l)
+          FROM "TradeEvent" t WHERE (t."chainId", t."blockHash", t."logIndex") = (x.c, x.bh, x.l)
         UNION ALL
-        SELECT ${QUEUES.follower.name}::text, f."blockNumber"::text, f."blockTimestamp"::text, v."contractAddress"
+        SELECT ${QUEUES.follower.name}::text, f."txHash", f."blockNumber"::text, f."blockTimestamp"::text, v."contractAddress"
           FROM "FollowerEvent" f JOIN "Vault" v ON v.id = f."vaultId"
-         WHERE (f."chainId", f."txHash", f."logIndex") = (x.c, x.h, x.l)
+         WHERE (f."chainId", f."blockHash", f."logIndex") = (x.c, x.bh, x.l)
         UNION ALL
-        SELECT ${QUEUES.vault.name}::text, d."blockNumber"::text, d."blockTimestamp"::text, d."vaultAddress"
-          FROM "VaultDeployEvent" d WHERE (d."chainId", d."txHash", d."logIndex") = (x.c, x.h, x.l)
+        SELECT ${QUEUES.vault.name}::text, d."txHash", d."blockNumber"::text, d."blockTimestamp"::text, d."vaultAddress"
+          FROM "VaultDeployEvent" d WHERE (d."chainId", d."blockHash", d."logIndex") = (x.c, x.bh, x.l)
       ) AS r`;
   const found = new Map<string, Recorded>();
   for (const r of rows) {
-    const fields = { blockNumber: r.blockNumber, blockTimestamp: r.blockTimestamp, vaultAddress: r.vaultAddress };
+    const fields = { txHash: r.txHash, blockNumber: r.blockNumber, blockTimestamp: r.blockTimestamp, vaultAddress: r.vaultAddress };
     found.set(rowKey(r), { queue: r.queue, removed: false, inserted: false, fields, row: r });
   }
   return found;

@@ -32,7 +32,7 @@ export async function recordDeploy(tx: Tx, e: VaultDeployed): Promise<DeployOutc
     ),
     canonical AS (
       SELECT d.*, u.id AS "leaderId" FROM deploys d JOIN "User" u ON u."walletAddress" = d."leaderAddress"
-       ORDER BY d."removed", d."blockNumber", d."logIndex", d."txHash" LIMIT 1
+       ORDER BY d."removed", d."blockNumber", d."logIndex", d."blockHash" LIMIT 1
     )
     INSERT INTO "Vault" ("chainId", "contractAddress", "name", "baseAsset", "leaderId", "status")
     SELECT c."chainId", c."vaultAddress", c."name", c."baseAsset", c."leaderId",
@@ -53,32 +53,48 @@ export async function recordDeploy(tx: Tx, e: VaultDeployed): Promise<DeployOutc
 async function upsertDeployLedger(tx: Tx, e: VaultDeployed): Promise<Recorded> {
   const rows = await tx.query`
     WITH x AS (
-      SELECT ${String(e.chainId)}::bigint AS c, ${e.txHash}::text AS h, ${String(e.logIndex)}::bigint AS l
+      SELECT ${String(e.chainId)}::bigint AS c, ${e.blockHash}::text AS bh, ${String(e.logIndex)}::bigint AS l, ${e.txHash}::text AS h,
+             ${e.vaultAddress}::text AS v, ${e.leader}::text AS ld, ${e.name}::text AS n, ${e.baseAsset}::text AS ba,
+             ${String(e.blockNumber)}::bigint AS b, ${String(e.blockTimestamp)}::bigint AS ts, ${e.removed}::boolean AS r
     ),
     elsewhere AS (
       SELECT ${QUEUES.trade.name}::text AS queue
-        FROM x JOIN "TradeEvent" o ON (o."chainId", o."txHash", o."logIndex") = (x.c, x.h, x.l)
+        FROM x JOIN "TradeEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
       UNION ALL
       SELECT ${QUEUES.follower.name}::text
-        FROM x JOIN "FollowerEvent" o ON (o."chainId", o."txHash", o."logIndex") = (x.c, x.h, x.l)
+        FROM x JOIN "FollowerEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
+    ),
+    -- A live version-1 row of the copy's transaction and log (marker 'v1:' || txHash, see
+    -- ledger.ts) that agrees with it, when the identity is not recorded yet: it takes the copy's
+    -- hash and its removed flag. Left out of the upsert below (a row changes once per statement).
+    adopted AS (
+      UPDATE "VaultDeployEvent" d SET "blockHash" = x.bh, "removed" = x.r
+        FROM x
+       WHERE (d."chainId", d."blockHash", d."logIndex") = (x.c, 'v1:' || x.h, x.l) AND NOT d."removed"
+         AND (d."blockNumber", d."blockTimestamp", d."vaultAddress", d."leaderAddress", d."name", d."baseAsset")
+             = (x.b, x.ts, x.v, x.ld, x.n, x.ba)
+         AND NOT EXISTS (SELECT 1 FROM elsewhere)
+         AND NOT EXISTS (SELECT 1 FROM "VaultDeployEvent" o WHERE (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l))
+      RETURNING d.*, false AS inserted
     ),
     up AS (
-      INSERT INTO "VaultDeployEvent" AS d ("chainId", "txHash", "logIndex", "vaultAddress", "leaderAddress", "name",
+      INSERT INTO "VaultDeployEvent" AS d ("chainId", "blockHash", "logIndex", "txHash", "vaultAddress", "leaderAddress", "name",
                                            "baseAsset", "blockNumber", "blockTimestamp", "removed")
-      SELECT x.c, x.h, x.l, ${e.vaultAddress}, ${e.leader}, ${e.name}, ${e.baseAsset},
-             ${String(e.blockNumber)}::bigint, ${String(e.blockTimestamp)}::bigint, ${e.removed}::boolean
-        FROM x WHERE NOT EXISTS (SELECT 1 FROM elsewhere)
-      ON CONFLICT ("chainId", "txHash", "logIndex") DO UPDATE
+      SELECT x.c, x.bh, x.l, x.h, x.v, x.ld, x.n, x.ba, x.b, x.ts, x.r
+        FROM x WHERE NOT EXISTS (SELECT 1 FROM elsewhere) AND NOT EXISTS (SELECT 1 FROM adopted)
+      ON CONFLICT ("chainId", "blockHash", "logIndex") DO UPDATE
         SET "removed" = d."removed" OR (EXCLUDED."removed" AND
-            (d."blockNumber", d."blockTimestamp", d."vaultAddress", d."leaderAddress", d."name", d."baseAsset")
-            = (EXCLUDED."blockNumber", EXCLUDED."blockTimestamp", EXCLUDED."vaultAddress", EXCLUDED."leaderAddress",
+            (d."txHash", d."blockNumber", d."blockTimestamp", d."vaultAddress", d."leaderAddress", d."name", d."baseAsset")
+            = (EXCLUDED."txHash", EXCLUDED."blockNumber", EXCLUDED."blockTimestamp", EXCLUDED."vaultAddress", EXCLUDED."leaderAddress",
                EXCLUDED."name", EXCLUDED."baseAsset"))
       RETURNING d.*, (d.xmax = 0) AS inserted
-    )
-    SELECT x.c::text AS "chainId", x.h AS "txHash", x.l::text AS "logIndex", ${QUEUES.vault.name}::text AS queue, "removed", inserted, "blockNumber"::text AS "blockNumber",
-           "blockTimestamp"::text AS "blockTimestamp", "vaultAddress", "leaderAddress" AS leader, "name", "baseAsset"
-      FROM up, x
+    ),
+    recorded AS (SELECT * FROM up UNION ALL SELECT * FROM adopted)
+    SELECT x.c::text AS "chainId", x.bh AS "blockHash", x.l::text AS "logIndex", ${QUEUES.vault.name}::text AS queue, "removed", inserted,
+           "txHash", "blockNumber"::text AS "blockNumber", "blockTimestamp"::text AS "blockTimestamp", "vaultAddress",
+           "leaderAddress" AS leader, "name", "baseAsset"
+      FROM recorded, x
     UNION ALL
-    SELECT x.c::text, x.h, x.l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL FROM elsewhere, x`;
+    SELECT x.c::text, x.bh, x.l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM elsewhere, x`;
   return toRecorded('VaultDeployed', rows[0]!)[1];
 }

@@ -79,8 +79,9 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
       -- The user id by a correlated subquery: an index probe per row, where a join is planned as
       -- a hash over all of "User" once the table is a few hundred rows.
       SELECT x.*, (SELECT u.id FROM "User" u WHERE u."walletAddress" = x.f) AS u FROM unnest(${reps.map((e) => String(e.chainId))}::text[]::bigint[],
-                           ${reps.map((e) => e.txHash)}::text[],
+                           ${reps.map((e) => e.blockHash)}::text[],
                            ${reps.map((e) => String(e.logIndex))}::text[]::bigint[],
+                           ${reps.map((e) => e.txHash)}::text[],
                            ${reps.map((e) => String(vaultIdOf(e)))}::text[]::int[],
                            ${reps.map((e) => e.followerAddress)}::text[],
                            ${reps.map((e) => e.action)}::text[],
@@ -88,39 +89,54 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
                            ${reps.map((e) => String(e.blockNumber))}::text[],
                            ${reps.map((e) => String(e.blockTimestamp))}::text[],
                            ${reps.map((e) => e.removed)}::boolean[],
-                           ${reps.map(mayApply)}::boolean[]) AS x(c, h, l, v, f, a, m, b, ts, r, may)
+                           ${reps.map(mayApply)}::boolean[]) AS x(c, bh, l, h, v, f, a, m, b, ts, r, may)
     ),
     elsewhere AS (
-      SELECT x.c, x.h, x.l, ${QUEUES.trade.name}::text AS queue
-        FROM x JOIN "TradeEvent" o ON (o."chainId", o."txHash", o."logIndex") = (x.c, x.h, x.l)
+      SELECT x.c, x.bh, x.l, ${QUEUES.trade.name}::text AS queue
+        FROM x JOIN "TradeEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
       UNION ALL
-      SELECT x.c, x.h, x.l, ${QUEUES.vault.name}::text
-        FROM x JOIN "VaultDeployEvent" o ON (o."chainId", o."txHash", o."logIndex") = (x.c, x.h, x.l)
+      SELECT x.c, x.bh, x.l, ${QUEUES.vault.name}::text
+        FROM x JOIN "VaultDeployEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
+    ),
+    -- A live version-1 row of the copy's transaction and log (marker 'v1:' || txHash, see
+    -- ledger.ts) that agrees with it, when the identity is not recorded yet: it takes the copy's
+    -- hash and its removed flag. Left out of the upsert below (a row changes once per statement).
+    adopted AS (
+      UPDATE "FollowerEvent" e SET "blockHash" = x.bh, "removed" = x.r
+        FROM x
+       WHERE (e."chainId", e."blockHash", e."logIndex") = (x.c, 'v1:' || x.h, x.l) AND NOT e."removed"
+         AND (e."blockNumber"::text, e."blockTimestamp"::text, e."vaultId", e."userId", e."amount"::text, e."action"::text)
+             = (x.b, x.ts, x.v, x.u, x.m, x.a)
+         AND NOT EXISTS (SELECT 1 FROM elsewhere o WHERE (o.c, o.bh, o.l) = (x.c, x.bh, x.l))
+         AND NOT EXISTS (SELECT 1 FROM "FollowerEvent" o WHERE (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l))
+      RETURNING e.*, false AS inserted
     ),
     up AS (
-      INSERT INTO "FollowerEvent" AS e ("chainId", "txHash", "logIndex", "vaultId", "userId", "action", "amount",
+      INSERT INTO "FollowerEvent" AS e ("chainId", "blockHash", "logIndex", "txHash", "vaultId", "userId", "action", "amount",
                                         "blockNumber", "blockTimestamp", "removed")
-      SELECT c, h, l, v, u, a::"FollowerAction", m::numeric, b::bigint, ts::bigint, r FROM x
-       WHERE NOT EXISTS (SELECT 1 FROM elsewhere o WHERE (o.c, o.h, o.l) = (x.c, x.h, x.l))
-      ON CONFLICT ("chainId", "txHash", "logIndex") DO UPDATE
+      SELECT c, bh, l, h, v, u, a::"FollowerAction", m::numeric, b::bigint, ts::bigint, r FROM x
+       WHERE NOT EXISTS (SELECT 1 FROM elsewhere o WHERE (o.c, o.bh, o.l) = (x.c, x.bh, x.l))
+         AND NOT EXISTS (SELECT 1 FROM adopted a WHERE (a."chainId", a."blockHash", a."logIndex") = (x.c, x.bh, x.l))
+      ON CONFLICT ("chainId", "blockHash", "logIndex") DO UPDATE
         SET "removed" = e."removed" OR (EXCLUDED."removed" AND
-            (e."blockNumber", e."blockTimestamp", e."vaultId", e."userId", e."amount", e."action")
-            = (EXCLUDED."blockNumber", EXCLUDED."blockTimestamp", EXCLUDED."vaultId", EXCLUDED."userId", EXCLUDED."amount", EXCLUDED."action"))
+            (e."txHash", e."blockNumber", e."blockTimestamp", e."vaultId", e."userId", e."amount", e."action")
+            = (EXCLUDED."txHash", EXCLUDED."blockNumber", EXCLUDED."blockTimestamp", EXCLUDED."vaultId", EXCLUDED."userId", EXCLUDED."amount", EXCLUDED."action"))
       RETURNING e.*, (e.xmax = 0) AS inserted
     ),
+    recorded AS (SELECT * FROM up UNION ALL SELECT * FROM adopted),
     balance_locks AS (
       SELECT count(pg_advisory_xact_lock(hashtextextended('follower:' || p.v || ':' || p.u, 0)))::int AS n
-        FROM (SELECT DISTINCT "vaultId" AS v, "userId" AS u FROM up ORDER BY v, u OFFSET 0) AS p
+        FROM (SELECT DISTINCT "vaultId" AS v, "userId" AS u FROM recorded ORDER BY v, u OFFSET 0) AS p
     ),
     done AS (
-      SELECT up."chainId" AS c, up."txHash" AS h, up."logIndex" AS l, up."vaultId" AS v, up."blockNumber" AS b,
-             (up.inserted AND NOT up."removed") OR (NOT up.inserted AND up."removed") AS changed
-        FROM up JOIN x ON (x.c, x.h, x.l) = (up."chainId", up."txHash", up."logIndex")
+      SELECT e."chainId" AS c, e."blockHash" AS bh, e."logIndex" AS l, e."vaultId" AS v, e."blockNumber" AS b,
+             (e.inserted AND NOT e."removed") OR (NOT e.inserted AND e."removed") AS changed
+        FROM recorded e JOIN x ON (x.c, x.bh, x.l) = (e."chainId", e."blockHash", e."logIndex")
        WHERE x.may
          -- settleCopies' comparison: the recorded fields as text equal the copy's (the vault's
          -- and follower's ids stand for their unique addresses).
-         AND (up."blockNumber"::text, up."blockTimestamp"::text, up."vaultId", up."userId", up."amount"::text, up."action"::text)
-             = (x.b, x.ts, x.v, x.u, x.m, x.a)
+         AND (e."txHash", e."blockNumber"::text, e."blockTimestamp"::text, e."vaultId", e."userId", e."amount"::text, e."action"::text)
+             = (x.h, x.b, x.ts, x.v, x.u, x.m, x.a)
     ),
     earliest AS (
       SELECT DISTINCT ON (v) v, b, l FROM done WHERE changed ORDER BY v, b, l
@@ -134,16 +150,16 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
          AND (s."blockNumber", s."logIndex") >= (c.b, c.l)
          AND (s."recomputeFromBlock" IS NULL OR (s."recomputeFromBlock", s."recomputeFromLogIndex") > (c.b, c.l))
     )
-    SELECT up."chainId"::text AS "chainId", up."txHash", up."logIndex"::text AS "logIndex", ${QUEUES.follower.name}::text AS queue,
-           up."removed", up.inserted, up."userId", up."blockNumber"::text AS "blockNumber", up."blockTimestamp"::text AS "blockTimestamp",
-           v."contractAddress" AS "vaultAddress", u."walletAddress" AS "followerAddress", up."amount"::text AS "amount",
-           up."action"::text AS "action", (SELECT n FROM balance_locks) AS "balanceLocks",
+    SELECT e."chainId"::text AS "chainId", e."blockHash", e."logIndex"::text AS "logIndex", ${QUEUES.follower.name}::text AS queue,
+           e."removed", e.inserted, e."userId", e."txHash", e."blockNumber"::text AS "blockNumber", e."blockTimestamp"::text AS "blockTimestamp",
+           v."contractAddress" AS "vaultAddress", u."walletAddress" AS "followerAddress", e."amount"::text AS "amount",
+           e."action"::text AS "action", (SELECT n FROM balance_locks) AS "balanceLocks",
            -- IN (SELECT ...) rather than a join: hashed once, never a nested loop over two CTEs.
-           CASE WHEN (up."chainId", up."txHash", up."logIndex") NOT IN (SELECT c, h, l FROM done) THEN NULL
-                WHEN up."removed" THEN 'removed' WHEN up.inserted THEN 'applied' ELSE 'duplicate' END AS done
-      FROM up JOIN "Vault" v ON v.id = up."vaultId" JOIN "User" u ON u.id = up."userId"
+           CASE WHEN (e."chainId", e."blockHash", e."logIndex") NOT IN (SELECT c, bh, l FROM done) THEN NULL
+                WHEN e."removed" THEN 'removed' WHEN e.inserted THEN 'applied' ELSE 'duplicate' END AS done
+      FROM recorded e JOIN "Vault" v ON v.id = e."vaultId" JOIN "User" u ON u.id = e."userId"
     UNION ALL
-    SELECT c::text, h, l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    SELECT c::text, bh, l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM elsewhere`;
   return new Map(rows.map((r) => toRecorded('FollowerEvent', r)));
 }
