@@ -9,7 +9,8 @@ import { tradeWorker } from '@vaults/trade-worker';
 import { vaultWorker } from '@vaults/vault-worker';
 import { historyArb } from './histories';
 
-// Random histories delivered through the real queues (shuffled, duplicated, with removals) to
+// Random histories delivered through the real queues (shuffled, duplicated, with removals and
+// re-inclusions in sibling or later blocks) to
 // two replicas of each worker running with concurrency > 1 and small group-commit batches; the
 // drained database must equal the reference model, the vault series bucket by bucket included
 // (small buckets and checkpoints, so that histories span several buckets and late events resume
@@ -56,7 +57,7 @@ async function reset(): Promise<void> {
   await c.end();
 }
 
-it('drained state and series equal the reference model for random delivery orders, duplicates and removals', async () => {
+it('drained state and series equal the reference model for random delivery orders, duplicates, removals and re-inclusions', async () => {
   await fc.assert(
     fc.asyncProperty(historyArb(MAX_EVENTS), async ({ delivered }) => {
       await reset();

@@ -3,8 +3,10 @@ import { addr, blockHashOf, txh, type AnyEvent, type DeployEv, type FollowerEv, 
 
 // Random histories for the property test: a few vaults (some deployed twice, some deploys
 // removed, some never deployed), deposits and withdrawals of a few followers, trades with
-// profits and losses (some near the 2^255 edge), removals, and duplicate deliveries; then
-// delivered in a random order.
+// profits and losses (some near the 2^255 edge), removals, duplicate deliveries, and
+// re-inclusions (a re-organisation removes a trade or follower event and the chain includes its
+// transaction again: in a sibling block at the same height, or in a later block; contract
+// version 2: another identity); then delivered in a random order.
 
 export interface History {
   events: AnyEvent[];
@@ -61,26 +63,48 @@ export const historyArb = (maxEvents: number): fc.Arbitrary<History> =>
         fates: fc.array(fc.tuple(fc.nat(9), fc.boolean(), fc.nat(2)), { minLength: maxEvents + 4, maxLength: maxEvents + 4 }),
         order: fc.array(fc.nat(1_000_000), { minLength: 3 * (maxEvents + 4), maxLength: 3 * (maxEvents + 4) }),
         positions: fc.array(fc.nat(1_000_000), { minLength: maxEvents + 4, maxLength: maxEvents + 4 }),
+        // Per event: 0 re-included in a sibling block, 1 in a later block, otherwise not.
+        reinclusions: fc.array(fc.nat(15), { minLength: maxEvents + 4, maxLength: maxEvents + 4 }),
       }),
     )
-    .map(({ drafts, vaults, leaders, fates, order, positions }) => {
+    .map(({ drafts, vaults, leaders, fates, order, positions, reinclusions }) => {
       const all: Draft[] = [];
       for (let v = 0; v < vaults; v++) all.push({ type: 'deploy', vault: v, leader: leaders[v]! });
       all.push(...drafts);
       // Distinct positions, in a random order relative to generation order.
       const pos = all.map((_, i) => ({ i, k: positions[i] ?? i })).sort((a, b) => a.k - b.k || a.i - b.i);
       const positionOf = new Map(pos.map((p, rank) => [p.i, rank]));
-      const events = all.map((d, i) => build(d, i, positionOf.get(i)!));
+      const built = all.map((d, i) => build(d, i, positionOf.get(i)!));
+      const reincluded = reinclude(built, reinclusions);
+      const events = [...built, ...reincluded.map((r) => r.again)];
       const delivered: AnyEvent[] = [];
       events.forEach((e, i) => {
-        const [removedRoll, removalFirst, dups] = fates[i] ?? [9, false, 0];
+        const [removedRoll, removalFirst, dups] = fates[i % fates.length] ?? [9, false, 0];
         const copies: AnyEvent[] = Array.from({ length: 1 + dups }, () => e);
-        if (removedRoll < 2) copies[removalFirst ? 'unshift' : 'push']({ ...e, removed: true });
+        // A re-included event's first inclusion is always removed (its block left the chain).
+        if (removedRoll < 2 || reincluded.some((r) => r.original === e)) copies[removalFirst ? 'unshift' : 'push']({ ...e, removed: true });
         delivered.push(...copies);
       });
       const shuffled = delivered.map((e, i) => ({ e, k: order[i] ?? i })).sort((a, b) => a.k - b.k).map((x) => x.e);
       return { events, delivered: shuffled };
     });
+
+/** The re-included copies: same transaction and content, in a sibling block (same height and log index) or after every other event. */
+function reinclude(events: AnyEvent[], rolls: number[]): { original: AnyEvent; again: AnyEvent }[] {
+  const endBlock = Math.max(...events.map((e) => e.blockNumber)) + 1;
+  const endTime = Math.max(...events.map((e) => e.blockTimestamp)) + 1;
+  const out: { original: AnyEvent; again: AnyEvent }[] = [];
+  events.forEach((e, i) => {
+    const roll = rolls[i] ?? 15;
+    if (e.type === 'deploy' || roll > 1) return;
+    const k = out.length;
+    const again: AnyEvent = roll === 0
+      ? { ...e, blockHash: blockHashOf(e.blockNumber, 1) }
+      : { ...e, blockNumber: endBlock + k, logIndex: 0, blockHash: blockHashOf(endBlock + k), blockTimestamp: endTime + k };
+    out.push({ original: e, again });
+  });
+  return out;
+}
 
 function build(d: Draft, i: number, rank: number): AnyEvent {
   const base = { chainId: CHAIN, txHash: txh(0xa000_0000 + i), logIndex: rank % 4, blockNumber: 100 + Math.floor(rank / 4), blockHash: blockHashOf(100 + Math.floor(rank / 4)), blockTimestamp: 1_700_000_000 + rank };
