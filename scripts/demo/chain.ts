@@ -41,7 +41,7 @@ async function main(): Promise<number> {
   try {
     say(`[demo:chain] anvil on ${anvil.url}; compiling and deploying the reference contracts (solc-js)`);
     const chain = await new DevChain(anvil.url).init();
-    await spreadChainTime(chain.client);
+    await spreadChainTime(chain.url);
     await chain.deployFactory();
     const session = newSession(await deployVaults(chain, vaultCount), 42);
     await tradeBlocks(chain, session, Math.floor(blocks / 2), 5);
