@@ -12,9 +12,9 @@ import { applyEvent, metricsOf, type LedgerEvent, type SharePriceState } from '.
 // Statements: the lock (with the vault's look-up), startFold (the state; and the checkpoint to
 // resume from, on a recompute), the event pages, and finishFold (any checkpoints; the state and
 // the Vault row in one), which a run that found nothing to change leaves out. The same fold
-// keeps the vault's series (series.ts): a run that folds or recomputes adds its resume point (one
-// statement), the balances before the run of the followers a page names (one per such page) and
-// the buckets from the resume point on (one, with any series checkpoints: two).
+// keeps the vault's series (series.ts): its resume point (one statement, sent with the first
+// page), the balances before the run of the followers a page names (one per such page) and the
+// buckets from the resume point on (one, with any series checkpoints two, sent with finishFold's).
 
 /** Events read per statement (a parameter of advanceSnapshot, so tests can make pages small). */
 export const SNAPSHOT_PAGE_SIZE = 5000;
@@ -58,11 +58,14 @@ async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, p
   let state: FoldPoint = start.point;
   let eventsRead = 0;
   for (;;) {
-    const page = await readEventsAfter(tx, lock.vaultId, state, pageSize);
-    // The series is read only by a run that folds or recomputes: one that resumed from the state
-    // and found nothing new changes no bucket (and keeps its 3 statements).
+    // The series' resume point is read with the first page, pipelined (one round trip for both);
+    // a run that resumed from the state and finds nothing new does not use it.
+    const [page, started] = await Promise.all([
+      readEventsAfter(tx, lock.vaultId, state, pageSize),
+      series ? series : SeriesFold.start(tx, lock.vaultId, start, bucketSeconds),
+    ]);
     if (!series && (page.length || start.resumedFrom !== 'state')) {
-      series = await SeriesFold.start(tx, lock.vaultId, start, bucketSeconds);
+      series = started;
       if (!series) {
         // No series where the metrics resume (folded without it): both start again from the origin.
         start = { point: { ...ORIGIN }, resumedFrom: 'origin' };
@@ -86,8 +89,8 @@ async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, p
   const unchanged = start.resumedFrom === 'state' && eventsRead === 0 && samePublished(lock.published, metrics);
   let seriesRowsWritten = 0;
   if (!unchanged) {
-    await finishFold(tx, lock, state, checkpoints, metrics);
-    seriesRowsWritten = series ? await series.finish(tx) : 0;
+    // Independent statements (other tables): pipelined, one round trip.
+    [, seriesRowsWritten] = await Promise.all([finishFold(tx, lock, state, checkpoints, metrics), series ? series.finish(tx) : 0]);
   }
   return { eventsFolded: Number(state.eventsFolded), eventsRead, resumedFrom: start.resumedFrom, wrote: !unchanged, seriesRowsWritten, ...metrics };
 }
