@@ -19,7 +19,7 @@ let db: TestDatabase;
 let database: Database;
 let vaultId: number;
 const delivered: AnyEvent[] = [];
-const strip = <T extends { type: string }>({ type, ...rest }: T) => ({ ...rest, removed: false });
+const strip = <T extends { type: string }>({ type: _type, ...rest }: T) => ({ ...rest, removed: false });
 
 beforeAll(async () => {
   db = await createTestDatabase();

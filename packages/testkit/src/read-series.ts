@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type { ExpectedSeries, ExpectedSeriesRow } from './reference-series';
+import type { ExpectedSeries } from './reference-series';
 
 /** The VaultSeries table, in the reference model's shape (every vault, with or without rows). */
 export async function readSeries(databaseUrl: string): Promise<ExpectedSeries> {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { addr, createTestDatabase, type TestDatabase } from '@vaults/testkit';
-import { BASE, baseKustomization, type Obj } from './support/repo';
+import { BASE, baseKustomization, type Obj } from '../deploy/support/repo';
 
 // The vault-series dashboard (k8s/base/dashboards/vaults-series.json) reads Postgres, not
 // Prometheus: it is shipped in a ConfigMap of its own, and each of its SQL queries (Grafana's
