@@ -7,9 +7,10 @@ import { tradeWorker } from '@vaults/trade-worker';
 import { vaultWorker } from '@vaults/vault-worker';
 import { historyArb } from './histories';
 
-// Random histories delivered through the real queues (shuffled, duplicated, with removals) to
-// two replicas of each worker running with concurrency > 1 and small group-commit batches; the
-// drained database must equal the reference model. PROPERTY_RUNS / PROPERTY_SEED /
+// Random histories delivered through the real queues (shuffled, duplicated, with removals and
+// re-inclusions in other blocks) to two replicas of each worker running with concurrency > 1 and
+// small group-commit batches, one replica set restarted part-way in some histories; the drained
+// database must equal the reference model. PROPERTY_RUNS / PROPERTY_SEED /
 // PROPERTY_MAX_EVENTS raise it locally.
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
@@ -18,7 +19,8 @@ const MAX_EVENTS = Number(process.env.PROPERTY_MAX_EVENTS ?? 50);
 
 let db: TestDatabase;
 let h: Harness;
-const totals = { histories: 0, delivered: 0 };
+const totals = { histories: 0, delivered: 0, reincluded: 0, restarts: 0 };
+const defs = [vaultWorker, tradeWorker, followerWorker, snapshotWorker];
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -31,14 +33,15 @@ beforeAll(async () => {
     RETRY_BASE_DELAY_MS: '10',
     RETRY_MAX_DELAY_MS: '100',
   });
-  const defs = [vaultWorker, tradeWorker, followerWorker, snapshotWorker];
   await h.start([...defs, ...defs]); // two replicas of each
 });
 
 afterAll(async () => {
   await h.close();
   await db.drop();
-  process.stdout.write(`property test: ${totals.histories} histories, ${totals.delivered} deliveries (seed ${SEED})\n`);
+  process.stdout.write(
+    `property test: ${totals.histories} histories, ${totals.delivered} deliveries, ${totals.reincluded} re-included events, ${totals.restarts} restarts (seed ${SEED})\n`,
+  );
 });
 
 async function reset(): Promise<void> {
@@ -49,14 +52,26 @@ async function reset(): Promise<void> {
   await c.end();
 }
 
-it('drained state equals the reference model for random delivery orders, duplicates and removals', async () => {
+/** Stops the oldest replica of each worker (gracefully, its active jobs finished) and starts a new one. */
+async function restartOneReplicaSet(): Promise<void> {
+  for (const s of h.services.splice(0, defs.length)) await s.close();
+  await h.start(defs);
+}
+
+it('drained state equals the reference model for random delivery orders, duplicates, removals, re-inclusions and restarts', async () => {
   await fc.assert(
-    fc.asyncProperty(historyArb(MAX_EVENTS), async ({ delivered }) => {
+    fc.asyncProperty(historyArb(MAX_EVENTS), async ({ delivered, reincluded, restartAt }) => {
       await reset();
-      await h.deliver(delivered);
+      await h.deliver(delivered.slice(0, restartAt));
+      if (restartAt < delivered.length) {
+        await restartOneReplicaSet();
+        totals.restarts += 1;
+      }
+      await h.deliver(delivered.slice(restartAt));
       await h.drained();
       totals.histories += 1;
       totals.delivered += delivered.length;
+      totals.reincluded += reincluded;
       expect(diffStates(expectedState(delivered), await readState(db.url))).toEqual([]);
     }),
     { numRuns: RUNS, seed: SEED, endOnFailure: true },
