@@ -8,7 +8,7 @@ import { prng } from './stats';
 
 export class EventFactory {
   private tx = 0;
-  private block = 100;
+  private block: number;
   private readonly rand: () => number;
   private readonly balances = new Map<string, bigint>();
 
@@ -16,7 +16,7 @@ export class EventFactory {
   private readonly userBase: number;
   private readonly txBase: number;
 
-  /** `space` separates factories of one run: their vaults, users and tx hashes never collide. */
+  /** `space` separates factories of one run: their vaults, users, tx hashes and blocks never collide. */
   constructor(
     readonly vaults: number,
     readonly followers: number,
@@ -27,6 +27,8 @@ export class EventFactory {
     this.vaultBase = 0x7a000000 + space * 0x100000;
     this.userBase = 0x5e000000 + space * 0x1000000;
     this.txBase = 0xbe0000000 + space * 0x10000000;
+    // Blocks too: an event's identity is (chainId, blockHash, logIndex) (contract version 2).
+    this.block = 100 + space * 100_000_000;
   }
 
   vaultAddress(i: number): string {

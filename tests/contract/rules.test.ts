@@ -1,6 +1,7 @@
 import {
   Harness,
   addr,
+  blockHashOf,
   createTestDatabase,
   deploy,
   diffStates,
@@ -186,5 +187,60 @@ describe('rule 5: vault metrics', () => {
     await h.deliver([late, { ...t1, removed: true }]);
     await h.drained();
     expect(diffStates(expectedState(all), await readState(db.url))).toEqual([]);
+  });
+});
+
+// Contract version 2 (§3): a log belongs to its block. A re-organisation that re-includes a
+// transaction (a sibling block at the same height, or a later block) makes another event, in
+// effect at its own position, whatever the order of the old block's removal and the new copy.
+describe('re-inclusion: the same transaction in a block of another hash', () => {
+  const moved = <E extends AnyEvent>(e: E, blockNumber = e.blockNumber, branch = 1, logIndex = e.logIndex): E =>
+    ({ ...e, blockNumber, blockHash: blockHashOf(blockNumber, branch), logIndex, blockTimestamp: e.blockTimestamp + (blockNumber - e.blockNumber) * 12 });
+  const gone = <E extends AnyEvent>(e: E): E => ({ ...e, removed: true });
+
+  it('a re-included vault deploy keeps the vault ACTIVE, its trades and deposits counting, new copy before or after the removal', async () => {
+    const d = deploy(30, 40, { blockNumber: 5, logIndex: 0 });
+    const dep = follower(30, 41, 'DEPOSIT', 10_000n, { blockNumber: 6, logIndex: 0 });
+    const t = trade(30, 2_500n, { blockNumber: 6, logIndex: 1 });
+    // The whole of blocks 5 and 6 re-organised: the deploy and the deposit in sibling blocks,
+    // the trade one block later with another log index.
+    const again = [moved(d), moved(dep), moved(t, 7, 1, 4)];
+    const first = [d, dep, t];
+    await h.deliver(first);
+    await h.drained();
+    const { state } = await run([...again.slice(0, 2), ...first.map(gone), again[2]!]);
+    const all = [...first, ...again.slice(0, 2), ...first.map(gone), again[2]!];
+    expect(diffStates(expectedState(all), state)).toEqual([]);
+    expect(state.vaults.get(`1:${addr(30)}`)).toMatchObject({ status: 'ACTIVE', tvl: 12_500n });
+    expect([...state.trades]).toEqual([`1:${blockHashOf(7, 1)}:4`]);
+    expect(state.subscriptions.get(`1:${addr(30)}:${addr(41)}`)).toBe(10_000n);
+  });
+
+  it('a re-included withdrawal counts once: in transit both copies, at rest the new block\'s', async () => {
+    const d = deploy(31, 42, { blockNumber: 1, logIndex: 0 });
+    const dep = follower(31, 43, 'DEPOSIT', 9_000n, { blockNumber: 2, logIndex: 0 });
+    const w = follower(31, 43, 'WITHDRAW', 4_000n, { blockNumber: 8, logIndex: 2 });
+    const sibling = moved(w);
+    const before = [d, dep, w, sibling];
+    await h.deliver(before);
+    await h.drained();
+    // In transit (the old block's removal not there yet) both blocks' withdrawals count.
+    expect(diffStates(expectedState(before), await readState(db.url))).toEqual([]);
+    expect((await readState(db.url)).subscriptions.get(`1:${addr(31)}:${addr(43)}`)).toBe(1_000n);
+    await h.deliver([gone(w), gone(w)]);
+    await h.drained();
+    const state = await readState(db.url);
+    expect(diffStates(expectedState([...before, gone(w)]), state)).toEqual([]);
+    expect(state.subscriptions.get(`1:${addr(31)}:${addr(43)}`)).toBe(5_000n);
+  });
+
+  it('a removal of the old block delivered first does not retract the new block\'s copy (sibling block, same position)', async () => {
+    const d = deploy(32, 44, { blockNumber: 1, logIndex: 0 });
+    const dep = follower(32, 45, 'DEPOSIT', 1_000n, { blockNumber: 2, logIndex: 0 });
+    const t = trade(32, 100n, { blockNumber: 3, logIndex: 0 });
+    const { state, diff } = await run([d, dep, gone(t), moved(t), t]);
+    expect(diff).toEqual([]);
+    expect([...state.trades]).toEqual([`1:${blockHashOf(3, 1)}:0`]);
+    expect(state.vaults.get(`1:${addr(32)}`)).toMatchObject({ tvl: 1_100n });
   });
 });

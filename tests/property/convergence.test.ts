@@ -10,21 +10,22 @@ import { vaultWorker } from '@vaults/vault-worker';
 import { historyArb } from './histories';
 
 // Random histories delivered through the real queues (shuffled, duplicated, with removals and
-// re-inclusions in sibling or later blocks) to
-// two replicas of each worker running with concurrency > 1 and small group-commit batches; the
-// drained database must equal the reference model, the vault series bucket by bucket included
-// (small buckets and checkpoints, so that histories span several buckets and late events resume
-// from checkpoints). PROPERTY_RUNS / PROPERTY_SEED / PROPERTY_MAX_EVENTS raise it locally.
+// re-inclusions in other blocks) to two replicas of each worker running with concurrency > 1 and
+// small group-commit batches, one replica set restarted part-way in some histories; the drained
+// database must equal the reference model, the vault series bucket by bucket included (small
+// buckets and checkpoints, so that histories span several buckets and late events resume from
+// checkpoints). PROPERTY_RUNS / PROPERTY_SEED / PROPERTY_MAX_EVENTS raise it locally.
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261127);
 const MAX_EVENTS = Number(process.env.PROPERTY_MAX_EVENTS ?? 50);
-// Histories' events are one second apart (tests/property/histories.ts).
+// Histories' events are about a second apart (tests/property/histories.ts).
 const BUCKET_SECONDS = 7;
 
 let db: TestDatabase;
 let h: Harness;
-const totals = { histories: 0, delivered: 0 };
+const totals = { histories: 0, delivered: 0, reincluded: 0, restarts: 0 };
+const defs = [vaultWorker, tradeWorker, followerWorker, snapshotWorker];
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -39,14 +40,15 @@ beforeAll(async () => {
     SERIES_BUCKET_SECONDS: String(BUCKET_SECONDS),
     SNAPSHOT_CHECKPOINT_EVERY: '3',
   });
-  const defs = [vaultWorker, tradeWorker, followerWorker, snapshotWorker];
   await h.start([...defs, ...defs]); // two replicas of each
 });
 
 afterAll(async () => {
   await h.close();
   await db.drop();
-  process.stdout.write(`property test: ${totals.histories} histories, ${totals.delivered} deliveries (seed ${SEED})\n`);
+  process.stdout.write(
+    `property test: ${totals.histories} histories, ${totals.delivered} deliveries, ${totals.reincluded} re-included events, ${totals.restarts} restarts (seed ${SEED})\n`,
+  );
 });
 
 async function reset(): Promise<void> {
@@ -57,14 +59,26 @@ async function reset(): Promise<void> {
   await c.end();
 }
 
-it('drained state and series equal the reference model for random delivery orders, duplicates, removals and re-inclusions', async () => {
+/** Stops the oldest replica of each worker (gracefully, its active jobs finished) and starts a new one. */
+async function restartOneReplicaSet(): Promise<void> {
+  for (const s of h.services.splice(0, defs.length)) await s.close();
+  await h.start(defs);
+}
+
+it('drained state and series equal the reference model for random delivery orders, duplicates, removals, re-inclusions and restarts', async () => {
   await fc.assert(
-    fc.asyncProperty(historyArb(MAX_EVENTS), async ({ delivered }) => {
+    fc.asyncProperty(historyArb(MAX_EVENTS), async ({ delivered, reincluded, restartAt }) => {
       await reset();
-      await h.deliver(delivered);
+      await h.deliver(delivered.slice(0, restartAt));
+      if (restartAt < delivered.length) {
+        await restartOneReplicaSet();
+        totals.restarts += 1;
+      }
+      await h.deliver(delivered.slice(restartAt));
       await h.drained();
       totals.histories += 1;
       totals.delivered += delivered.length;
+      totals.reincluded += reincluded;
       expect(diffStates(expectedState(delivered), await readState(db.url))).toEqual([]);
       expect(diffSeries(expectedSeries(delivered, BUCKET_SECONDS), await readSeries(db.url))).toEqual([]);
     }),

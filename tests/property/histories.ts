@@ -3,13 +3,18 @@ import { addr, blockHashOf, txh, type AnyEvent, type DeployEv, type FollowerEv, 
 
 // Random histories for the property test: a few vaults (some deployed twice, some deploys
 // removed, some never deployed), deposits and withdrawals of a few followers, trades with
-// profits and losses (some near the 2^255 edge), removals, duplicate deliveries, and
-// re-inclusions (a re-organisation removes a trade or follower event and the chain includes its
-// transaction again: in a sibling block at the same height, or in a later block; contract
-// version 2: another identity); then delivered in a random order.
+// profits and losses (some near the 2^255 edge), removals, re-inclusions (a re-organisation
+// drops the event's block and the same transaction comes back in a sibling block at the same
+// height, or in a later block with the same or another log index: contract version 2 makes it
+// another event) and duplicate deliveries; then delivered in a random order, so the new block's
+// copy arrives before the old block's removal as often as after it.
 
 export interface History {
   events: AnyEvent[];
+  /** How many events came back in another block. */
+  reincluded: number;
+  /** Where the test restarts one replica of each worker: after this many deliveries (none when past the end). */
+  restartAt: number;
   /** What the queues receive: events, duplicates and removal copies, shuffled. */
   delivered: AnyEvent[];
 }
@@ -59,51 +64,62 @@ export const historyArb = (maxEvents: number): fc.Arbitrary<History> =>
         drafts: fc.array(draftArb(vaults), { minLength: 1, maxLength: maxEvents }),
         vaults: fc.constant(vaults),
         leaders: fc.array(fc.nat(3), { minLength: vaults + 1, maxLength: vaults + 1 }),
-        // Per event: [removed?, removal before the event?, duplicates].
-        fates: fc.array(fc.tuple(fc.nat(9), fc.boolean(), fc.nat(2)), { minLength: maxEvents + 4, maxLength: maxEvents + 4 }),
+        // Per event: [removed?, removal before the event?, duplicates, re-included where? (0-2; else not)].
+        fates: fc.array(fc.tuple(fc.nat(9), fc.boolean(), fc.nat(2), fc.nat(9)), { minLength: maxEvents + 4, maxLength: maxEvents + 4 }),
         order: fc.array(fc.nat(1_000_000), { minLength: 3 * (maxEvents + 4), maxLength: 3 * (maxEvents + 4) }),
         positions: fc.array(fc.nat(1_000_000), { minLength: maxEvents + 4, maxLength: maxEvents + 4 }),
-        // Per event: 0 re-included in a sibling block, 1 in a later block, otherwise not.
-        reinclusions: fc.array(fc.nat(15), { minLength: maxEvents + 4, maxLength: maxEvents + 4 }),
+        // One history in four restarts a replica set part-way through the deliveries.
+        restart: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.double({ min: 0.1, max: 0.9, noNaN: true }) }),
       }),
     )
-    .map(({ drafts, vaults, leaders, fates, order, positions, reinclusions }) => {
+    .map(({ drafts, vaults, leaders, fates, order, positions, restart }) => {
       const all: Draft[] = [];
       for (let v = 0; v < vaults; v++) all.push({ type: 'deploy', vault: v, leader: leaders[v]! });
       all.push(...drafts);
       // Distinct positions, in a random order relative to generation order.
       const pos = all.map((_, i) => ({ i, k: positions[i] ?? i })).sort((a, b) => a.k - b.k || a.i - b.i);
       const positionOf = new Map(pos.map((p, rank) => [p.i, rank]));
-      const built = all.map((d, i) => build(d, i, positionOf.get(i)!));
-      const reincluded = reinclude(built, reinclusions);
-      const events = [...built, ...reincluded.map((r) => r.again)];
+      const events = all.map((d, i) => build(d, i, positionOf.get(i)!));
       const delivered: AnyEvent[] = [];
+      let reincluded = 0;
       events.forEach((e, i) => {
-        const [removedRoll, removalFirst, dups] = fates[i % fates.length] ?? [9, false, 0];
+        const [removedRoll, removalFirst, dups, moveRoll] = fates[i] ?? [9, false, 0, 9];
+        const moved = reinclusion(e, i, moveRoll);
+        if (moved) {
+          // The old block is dropped (its removal), the new block's copy is delivered, duplicated,
+          // and sometimes dropped again.
+          reincluded += 1;
+          delivered.push(e, { ...e, removed: true }, ...Array.from({ length: 1 + dups }, () => moved));
+          if (removedRoll < 2) delivered.push({ ...moved, removed: true });
+          return;
+        }
         const copies: AnyEvent[] = Array.from({ length: 1 + dups }, () => e);
-        // A re-included event's first inclusion is always removed (its block left the chain).
-        if (removedRoll < 2 || reincluded.some((r) => r.original === e)) copies[removalFirst ? 'unshift' : 'push']({ ...e, removed: true });
+        if (removedRoll < 2) copies[removalFirst ? 'unshift' : 'push']({ ...e, removed: true });
         delivered.push(...copies);
       });
       const shuffled = delivered.map((e, i) => ({ e, k: order[i] ?? i })).sort((a, b) => a.k - b.k).map((x) => x.e);
-      return { events, delivered: shuffled };
+      const restartAt = restart === null ? shuffled.length : Math.floor(restart * shuffled.length);
+      return { events, delivered: shuffled, reincluded, restartAt };
     });
 
-/** The re-included copies: same transaction and content, in a sibling block (same height and log index) or after every other event. */
-function reinclude(events: AnyEvent[], rolls: number[]): { original: AnyEvent; again: AnyEvent }[] {
-  const endBlock = Math.max(...events.map((e) => e.blockNumber)) + 1;
-  const endTime = Math.max(...events.map((e) => e.blockTimestamp)) + 1;
-  const out: { original: AnyEvent; again: AnyEvent }[] = [];
-  events.forEach((e, i) => {
-    const roll = rolls[i] ?? 15;
-    if (e.type === 'deploy' || roll > 1) return;
-    const k = out.length;
-    const again: AnyEvent = roll === 0
-      ? { ...e, blockHash: blockHashOf(e.blockNumber, 1) }
-      : { ...e, blockNumber: endBlock + k, logIndex: 0, blockHash: blockHashOf(endBlock + k), blockTimestamp: endTime + k };
-    out.push({ original: e, again });
-  });
-  return out;
+/**
+ * The same transaction in another block: 0, a sibling block at the same height (branch 1: one
+ * sibling per height, holding every event re-included there); 1, a later block with the same
+ * log index; 2, a later block with another log index (later blocks of a branch of their own per
+ * event, so no two re-included events share an identity); otherwise not re-included.
+ */
+function reinclusion(e: AnyEvent, i: number, roll: number): AnyEvent | undefined {
+  const later = e.blockNumber + 1 + (i % 3);
+  switch (roll) {
+    case 0:
+      return { ...e, blockHash: blockHashOf(e.blockNumber, 1) };
+    case 1:
+      return { ...e, blockNumber: later, blockHash: blockHashOf(later, 1000 + i), blockTimestamp: e.blockTimestamp + 12 };
+    case 2:
+      return { ...e, blockNumber: later, blockHash: blockHashOf(later, 1000 + i), logIndex: e.logIndex + 4, blockTimestamp: e.blockTimestamp + 12 };
+    default:
+      return undefined;
+  }
 }
 
 function build(d: Draft, i: number, rank: number): AnyEvent {

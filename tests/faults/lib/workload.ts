@@ -67,6 +67,15 @@ export function generate(o: WorkloadOptions): Workload {
   let clock = 0; // a global order of "when" each event happens, to interleave vaults
 
   const timeline: { t: number; e: AnyEvent }[] = [];
+  // Log indexes taken per (chain, block): an event's identity is (chainId, blockHash, logIndex)
+  // (contract version 2), and vaults share blocks.
+  const taken = new Set<string>();
+  const freeLogIndex = (chainId: number, b: number) => {
+    let l = int(r, 0, 400);
+    while (taken.has(`${chainId}:${b}:${l}`)) l += 1;
+    taken.add(`${chainId}:${b}:${l}`);
+    return l;
+  };
   for (let v = 0; v < o.vaults; v++) {
     const chainId = pick(r, chains);
     const vaultAddress = randomAddress(r);
@@ -75,7 +84,7 @@ export function generate(o: WorkloadOptions): Workload {
     const base = (b: number) => ({
       chainId,
       txHash: mixCase(r, randomHash(r)),
-      logIndex: int(r, 0, 400),
+      logIndex: freeLogIndex(chainId, b),
       blockNumber: b,
       blockHash: '0x' + blockHashOf(b).slice(2).toUpperCase(), // upper case: stored lower-cased
       blockTimestamp: 1_700_000_000 + b * 12,
@@ -153,5 +162,5 @@ export function generate(o: WorkloadOptions): Workload {
   return { events, deliveries };
 }
 
-/** Only the lower-case-insensitive identity matters for duplicates: "chain:hash:log". */
-export const identityOf = (e: AnyEvent) => `${e.chainId}:${e.txHash.toLowerCase()}:${e.logIndex}`;
+/** Only the lower-case-insensitive identity matters for duplicates: "chain:blockHash:log". */
+export const identityOf = (e: AnyEvent) => `${e.chainId}:${e.blockHash.toLowerCase()}:${e.logIndex}`;
