@@ -8,6 +8,7 @@ import type { LatencyResult } from './latency';
 import type { PipelineResult } from './pipeline';
 import type { Settings } from './settings';
 import type { SnapshotCostRow } from './snapshot-cost';
+import { snapshotCostTable } from './snapshot-cost-table';
 import type { SqlProfile } from './sql-profile';
 import type { Verification } from './verify';
 
@@ -149,10 +150,7 @@ export function render(r: BenchResult): string {
   }
   lines.push('');
   lines.push('Snapshot cost by history (one vault; incremental = median of 25 runs after 10 new trades each, sizes interleaved):');
-  lines.push(table(
-    ['history', 'full ms', 'full us/trade', 'incremental ms', 'incr us/new trade', 'events read'],
-    r.snapshotCost.map((c) => [fmtK(c.history), c.fullMs.toFixed(1), c.fullUsPerTrade.toFixed(1), c.incrementalMs.toFixed(2), c.incrementalUsPerNewTrade.toFixed(1), c.eventsReadPerIncremental]),
-  ));
+  lines.push(snapshotCostTable(r.snapshotCost));
   lines.push('');
   lines.push(`Peak RSS (VmHWM): ${Object.entries(r.peakRssMb).map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(', ')}; no-op worker ${Math.max(...r.ceiling.map((c) => c.peakRssMb)).toFixed(0)} MB`);
   lines.push(`RSS once ready, before load: ${Object.entries(r.readyRssMb).map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(', ')}`);

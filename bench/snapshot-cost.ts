@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { createDatabase } from '@vaults/shared';
+import { createDatabase, markRecomputeFrom } from '@vaults/shared';
 import { advanceSnapshot } from '@vaults/snapshot-worker';
 import { median } from './stats';
 
@@ -8,6 +8,10 @@ import { median } from './stats';
 // snapshot from the origin, then rounds of a few new trades, each followed by the incremental
 // snapshot the worker would run (advanceSnapshot in one transaction of @vaults/shared's
 // createDatabase, as the snapshot worker calls it). Incremental cost per new trade should not depend on the history.
+// The fold keeps the vault series (hourly buckets; trades are 1 s apart, so 100k trades span 28
+// buckets): each row also counts the series rows an incremental run writes, and ends with two
+// late trades, one far back (after the first trade: the fold resumes from the origin) and one
+// recent (in the last checkpoint interval), each with its snapshot's time, events read and rows.
 
 const NEW_TRADES = 10;
 const ROUNDS = 25;
@@ -22,6 +26,18 @@ export interface SnapshotCostRow {
   incrementalMs: number;
   incrementalUsPerNewTrade: number;
   eventsReadPerIncremental: number;
+  /** Median VaultSeries rows an incremental run writes. */
+  seriesRowsPerIncremental: number;
+  /** The snapshot after one late trade right after the first trade. */
+  lateFarBack: LateEventCost;
+  /** The snapshot after one late trade 5 trades before the end. */
+  lateRecent: LateEventCost;
+}
+
+export interface LateEventCost {
+  ms: number;
+  eventsRead: number;
+  seriesRows: number;
 }
 
 export async function measureSnapshotCost(pg: Client, databaseUrl: string, histories: number[]): Promise<SnapshotCostRow[]> {
@@ -29,7 +45,7 @@ export async function measureSnapshotCost(pg: Client, databaseUrl: string, histo
   const snapshot = async (vaultId: number) => {
     const s = performance.now();
     const r = await db.transaction((tx) => advanceSnapshot(tx, vaultId, CHECKPOINT_EVERY));
-    return { ms: performance.now() - s, read: r.eventsRead, folded: r.eventsFolded };
+    return { ms: performance.now() - s, read: r.eventsRead, folded: r.eventsFolded, seriesRows: r.seriesRowsWritten };
   };
   try {
     // Warm-up (connections, JIT), so that the first size measured does not pay for it.
@@ -37,7 +53,7 @@ export async function measureSnapshotCost(pg: Client, databaseUrl: string, histo
     await insertTrades(pg, warm, 1, 100);
     for (let i = 0; i < 5; i++) await snapshot(warm);
 
-    const vaults: { history: number; vaultId: number; insertSeconds: number; fullMs: number; incremental: { ms: number; read: number }[] }[] = [];
+    const vaults: { history: number; vaultId: number; insertSeconds: number; fullMs: number; incremental: { ms: number; read: number; seriesRows: number }[] }[] = [];
     for (const [i, history] of histories.entries()) {
       const vaultId = await createVault(pg, 0x5c000000 + i);
       const t0 = Date.now();
@@ -55,6 +71,18 @@ export async function measureSnapshotCost(pg: Client, databaseUrl: string, histo
         v.incremental.push(await snapshot(v.vaultId));
       }
     }
+    const late = async (vaultId: number, block: number): Promise<LateEventCost> => {
+      await insertTrades(pg, vaultId, block, 1, 1);
+      // What the trade writer does after inserting at or before the folded position.
+      await db.transaction((tx) => markRecomputeFrom(tx, [{ vaultId, blockNumber: block, logIndex: 1 }]));
+      const r = await snapshot(vaultId);
+      return { ms: round(r.ms), eventsRead: r.read, seriesRows: r.seriesRows };
+    };
+    const lateCosts = new Map<number, { farBack: LateEventCost; recent: LateEventCost }>();
+    for (const v of vaults) {
+      const last = v.history + ROUNDS * NEW_TRADES;
+      lateCosts.set(v.vaultId, { farBack: await late(v.vaultId, 1), recent: await late(v.vaultId, last - 5) });
+    }
     return vaults.map((v) => {
       const incMs = median(v.incremental.map((x) => x.ms));
       return {
@@ -65,6 +93,9 @@ export async function measureSnapshotCost(pg: Client, databaseUrl: string, histo
         incrementalMs: round(incMs),
         incrementalUsPerNewTrade: round((incMs * 1000) / NEW_TRADES),
         eventsReadPerIncremental: median(v.incremental.map((x) => x.read)),
+        seriesRowsPerIncremental: median(v.incremental.map((x) => x.seriesRows)),
+        lateFarBack: lateCosts.get(v.vaultId)!.farBack,
+        lateRecent: lateCosts.get(v.vaultId)!.recent,
       };
     });
   } finally {
@@ -88,16 +119,16 @@ async function createVault(pg: Client, n: number): Promise<number> {
   return vault!.id;
 }
 
-/** `count` trades at blocks from..from+count-1, pnl spread over -1000..1000. */
-async function insertTrades(pg: Client, vaultId: number, from: number, count: number): Promise<void> {
+/** `count` trades at blocks from..from+count-1 (at `logIndex`: 1 puts a late one beside an earlier trade), pnl spread over -1000..1000. */
+async function insertTrades(pg: Client, vaultId: number, from: number, count: number, logIndex = 0): Promise<void> {
   await pg.query(
     `INSERT INTO "Trade" ("chainId", "blockHash", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp",
                           "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
-     SELECT 1, '0xc0ffee' || lpad(to_hex($1::bigint * 100000000 + g), 58, '0'), '0xc0ffee' || lpad(to_hex($1::bigint * 100000000 + g), 58, '0'), 0, $1, g, 1700000000 + g,
+     SELECT 1, '0xc0ffee' || lpad(to_hex($1::bigint * 100000000 + g), 58, '0'), '0xc0ffee' || lpad(to_hex($1::bigint * 100000000 + g), 58, '0'), $4::bigint, $1, g, 1700000000 + g,
             '0x00000000000000000000000000000000000000aa', '0x00000000000000000000000000000000000000bb',
             1000000, 990000, ((g * 7919) % 2001) - 1000
        FROM generate_series($2::bigint, $3::bigint) AS g`,
-    [vaultId, from, from + count - 1],
+    [vaultId, from, from + count - 1, logIndex],
   );
 }
 

@@ -12,7 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { waitUntil } from '@vaults/testkit';
 import { Anvil, DevChain, Stack, deployVaults, newSession, storedCursor, tradeBlocks, txHashOf } from '@vaults/indexer/devchain';
 import { migrate } from '../migrate';
+import { spreadChainTime } from './chain-time';
 import { formatLeaderboard, readLeaderboard, verify } from './report';
+import { showSeriesChart } from './series-chart';
 import { checkPostgres, checkRedis, dropDemoDatabase } from './system';
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
@@ -40,6 +42,7 @@ async function main(): Promise<number> {
   try {
     say(`[demo:chain] anvil on ${anvil.url}; compiling and deploying the reference contracts (solc-js)`);
     const chain = await new DevChain(anvil.url).init();
+    await spreadChainTime(chain.url);
     await chain.deployFactory();
     const session = newSession(await deployVaults(chain, vaultCount), 42);
     await tradeBlocks(chain, session, Math.floor(blocks / 2), 5);
@@ -92,6 +95,7 @@ async function main(): Promise<number> {
     say();
     say(formatLeaderboard(await readLeaderboard(databaseUrl)));
     say();
+    await showSeriesChart(databaseUrl, 'demo-chain', say);
     const canonical = await chain.canonicalEvents();
     const diffs = await verify(databaseUrl, canonical);
     if (diffs.length === 0) say(`✔ database = reference model of the final chain's ${canonical.length} logs (the re-included trade and deposit live once, in their new blocks)`);

@@ -28,8 +28,10 @@ export interface StreamOptions {
   vaults: number;
   followers: number;
   trades: number;
-  /** Unix seconds of the last block (the run's start, so event lag reads as a replay of the last day). */
+  /** Unix seconds of the last block (the run's start, so event lag reads as a replay of history). */
   endTimestamp: number;
+  /** Seconds between two blocks (default 12, a day of history for 5,000 trades; the demo spreads them over weeks). */
+  blockSeconds?: number;
 }
 
 export type SendKind = 'event' | 'duplicate' | 'removal';
@@ -118,7 +120,7 @@ export function generateStream(opts: StreamOptions): DemoStream {
     if (rng.chance(0.6)) {
       const blocks = rng.int(1, 3);
       block += blocks;
-      timestamp += 12 * blocks;
+      timestamp += (opts.blockSeconds ?? 12) * blocks;
       logIndex = rng.int(0, 40);
     } else logIndex += rng.int(1, 5);
     return { chainId: CHAIN_ID, txHash: rng.hex(32), logIndex, blockNumber: block, blockHash: blockHashOf(block), blockTimestamp: timestamp };

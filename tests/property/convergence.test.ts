@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { Client } from 'pg';
-import { Harness, createTestDatabase, diffStates, expectedState, readState, uniqueQueueSuffix, type TestDatabase } from '@vaults/testkit';
+import {
+  Harness, createTestDatabase, diffSeries, diffStates, expectedSeries, expectedState, readSeries, readState, uniqueQueueSuffix, type TestDatabase,
+} from '@vaults/testkit';
 import { followerWorker } from '@vaults/follower-worker';
 import { snapshotWorker } from '@vaults/snapshot-worker';
 import { tradeWorker } from '@vaults/trade-worker';
@@ -10,12 +12,15 @@ import { historyArb } from './histories';
 // Random histories delivered through the real queues (shuffled, duplicated, with removals and
 // re-inclusions in other blocks) to two replicas of each worker running with concurrency > 1 and
 // small group-commit batches, one replica set restarted part-way in some histories; the drained
-// database must equal the reference model. PROPERTY_RUNS / PROPERTY_SEED /
-// PROPERTY_MAX_EVENTS raise it locally.
+// database must equal the reference model, the vault series bucket by bucket included (small
+// buckets and checkpoints, so that histories span several buckets and late events resume from
+// checkpoints). PROPERTY_RUNS / PROPERTY_SEED / PROPERTY_MAX_EVENTS raise it locally.
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 60);
 const SEED = Number(process.env.PROPERTY_SEED ?? 20261127);
 const MAX_EVENTS = Number(process.env.PROPERTY_MAX_EVENTS ?? 50);
+// Histories' events are about a second apart (tests/property/histories.ts).
+const BUCKET_SECONDS = 7;
 
 let db: TestDatabase;
 let h: Harness;
@@ -32,6 +37,8 @@ beforeAll(async () => {
     RETRY_MAX_ATTEMPTS: '25',
     RETRY_BASE_DELAY_MS: '10',
     RETRY_MAX_DELAY_MS: '100',
+    SERIES_BUCKET_SECONDS: String(BUCKET_SECONDS),
+    SNAPSHOT_CHECKPOINT_EVERY: '3',
   });
   await h.start([...defs, ...defs]); // two replicas of each
 });
@@ -48,7 +55,7 @@ async function reset(): Promise<void> {
   const c = new Client({ connectionString: db.url });
   await c.connect();
   await c.query(`TRUNCATE "Trade", "TradeEvent", "FollowerEvent", "FollowerSubscription", "VaultDeployEvent",
-                 "VaultMetricsState", "VaultCheckpoint", "Vault", "User" RESTART IDENTITY CASCADE`);
+                 "VaultMetricsState", "VaultCheckpoint", "VaultSeries", "VaultSeriesCheckpoint", "Vault", "User" RESTART IDENTITY CASCADE`);
   await c.end();
 }
 
@@ -58,7 +65,7 @@ async function restartOneReplicaSet(): Promise<void> {
   await h.start(defs);
 }
 
-it('drained state equals the reference model for random delivery orders, duplicates, removals, re-inclusions and restarts', async () => {
+it('drained state and series equal the reference model for random delivery orders, duplicates, removals, re-inclusions and restarts', async () => {
   await fc.assert(
     fc.asyncProperty(historyArb(MAX_EVENTS), async ({ delivered, reincluded, restartAt }) => {
       await reset();
@@ -73,6 +80,7 @@ it('drained state equals the reference model for random delivery orders, duplica
       totals.delivered += delivered.length;
       totals.reincluded += reincluded;
       expect(diffStates(expectedState(delivered), await readState(db.url))).toEqual([]);
+      expect(diffSeries(expectedSeries(delivered, BUCKET_SECONDS), await readSeries(db.url))).toEqual([]);
     }),
     { numRuns: RUNS, seed: SEED, endOnFailure: true },
   );

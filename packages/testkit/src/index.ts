@@ -6,3 +6,5 @@ export * from './events';
 export * from './prng';
 export * from './local-cluster';
 export * from './noise';
+export * from './reference-series';
+export * from './read-series';

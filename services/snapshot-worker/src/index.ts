@@ -2,3 +2,4 @@
 export { snapshotWorker } from './service';
 export { advanceSnapshot, snapshotVault, SNAPSHOT_PAGE_SIZE, type SnapshotResult } from './store';
 export * from './share-price';
+export { DEFAULT_SERIES_BUCKET_SECONDS, type SeriesRow } from './series';

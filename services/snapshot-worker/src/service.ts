@@ -11,7 +11,7 @@ export const SNAPSHOT_LOCK_TRIES = 5;
 /** The short back-off between tries: 25-50 ms, then doubling, at most 400 ms. */
 const BUSY_RETRY = { maxAttempts: SNAPSHOT_LOCK_TRIES, baseDelayMs: 50, maxDelayMs: 400 };
 
-/** CalculateSnapshot: bring the vault's TVL, ROI and drawdown up to date (incrementally). */
+/** CalculateSnapshot: bring the vault's TVL, ROI, drawdown and series up to date (incrementally). */
 export const snapshotWorker = defineService({
   name: 'snapshot-worker',
   queue: 'snapshot',
@@ -22,7 +22,7 @@ export const snapshotWorker = defineService({
       // The vault's look-up is the transaction's first statement (it takes the lock too). The
       // last try waits before the runner's own retry budget could run out.
       const wait = attempt >= Math.min(SNAPSHOT_LOCK_TRIES, config.retry.maxAttempts);
-      const result = await db.transaction((tx) => snapshotVault(tx, request.chainId, request.vaultAddress, config.snapshotCheckpointEvery, { wait }));
+      const result = await db.transaction((tx) => snapshotVault(tx, request.chainId, request.vaultAddress, config.snapshotCheckpointEvery, { wait, bucketSeconds: config.seriesBucketSeconds }));
       // A busy try is not a snapshot transaction: left out of its duration.
       if (result === LOCK_BUSY) throw new RetryLaterError(`vault ${request.vaultAddress}: writers hold its lock`, retryDelayMs(attempt, BUSY_RETRY));
       stop();

@@ -1,7 +1,8 @@
 import {
-  LOCK_BUSY, finishFold, lockVaultForSnapshot, lockVaultForSnapshotByAddress, startFold, tryLockVaultForSnapshotByAddress,
+  LOCK_BUSY, ORIGIN, finishFold, lockVaultForSnapshot, lockVaultForSnapshotByAddress, startFold, tryLockVaultForSnapshotByAddress,
   type FoldPoint, type FoldStart, type PublishedMetrics, type SnapshotLock, type Tx,
 } from '@vaults/shared';
+import { DEFAULT_SERIES_BUCKET_SECONDS, SeriesFold } from './series';
 import { applyEvent, metricsOf, type LedgerEvent, type SharePriceState } from './share-price';
 
 // The snapshot: fold a vault's events (non-removed trades and follower events, in position
@@ -10,7 +11,10 @@ import { applyEvent, metricsOf, type LedgerEvent, type SharePriceState } from '.
 // writer changed there: the lock protocol, packages/shared/src/vault-events/lock-protocol.ts).
 // Statements: the lock (with the vault's look-up), startFold (the state; and the checkpoint to
 // resume from, on a recompute), the event pages, and finishFold (any checkpoints; the state and
-// the Vault row in one), which a run that found nothing to change leaves out.
+// the Vault row in one), which a run that found nothing to change leaves out. The same fold
+// keeps the vault's series (series.ts): its resume point (one statement, sent with the first
+// page), the balances before the run of the followers a page names (one per such page) and the
+// buckets from the resume point on (one, with any series checkpoints two, sent with finishFold's).
 
 /** Events read per statement (a parameter of advanceSnapshot, so tests can make pages small). */
 export const SNAPSHOT_PAGE_SIZE = 5000;
@@ -25,6 +29,8 @@ export interface SnapshotResult {
   resumedFrom: FoldStart['resumedFrom'];
   /** False when nothing changed: no new event, no recompute, the Vault row already right; nothing was written. */
   wrote: boolean;
+  /** VaultSeries rows written (the buckets from the resume point on). */
+  seriesRowsWritten: number;
   tvl: string;
   roi: number;
   drawdown: number;
@@ -32,33 +38,61 @@ export interface SnapshotResult {
 
 type VaultSnapshot = SnapshotResult & { vaultId: number };
 
+/** How a run takes the lock and how wide the series buckets are. */
+export interface SnapshotRunOptions {
+  /** false: try the lock and return LOCK_BUSY when writers hold it (rule 5). */
+  wait?: boolean;
+  bucketSeconds?: number;
+}
+
 /**
  * The snapshot worker's run: the vault by address (look-up and lock in one statement); undefined
  * when unknown. `wait: false` tries the lock and returns LOCK_BUSY when it is held (rule 5).
  */
-export function snapshotVault(tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, opts?: { wait: true }): Promise<VaultSnapshot | undefined>;
-export function snapshotVault(tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, opts: { wait: boolean }): Promise<VaultSnapshot | typeof LOCK_BUSY | undefined>;
+export function snapshotVault(tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, opts?: SnapshotRunOptions & { wait?: true }): Promise<VaultSnapshot | undefined>;
+export function snapshotVault(tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, opts: SnapshotRunOptions): Promise<VaultSnapshot | typeof LOCK_BUSY | undefined>;
 export async function snapshotVault(
-  tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, { wait }: { wait: boolean } = { wait: true },
+  tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, { wait = true, bucketSeconds = DEFAULT_SERIES_BUCKET_SECONDS }: SnapshotRunOptions = {},
 ): Promise<VaultSnapshot | typeof LOCK_BUSY | undefined> {
   const lock = wait ? await lockVaultForSnapshotByAddress(tx, chainId, vaultAddress) : await tryLockVaultForSnapshotByAddress(tx, chainId, vaultAddress);
   if (lock === LOCK_BUSY) return lock;
-  return lock && { vaultId: lock.vaultId, ...(await foldLocked(tx, lock, checkpointEvery, SNAPSHOT_PAGE_SIZE)) };
+  return lock && { vaultId: lock.vaultId, ...(await foldLocked(tx, lock, checkpointEvery, SNAPSHOT_PAGE_SIZE, bucketSeconds)) };
 }
 
 /** The same run for a vault id (tests, bench). */
-export async function advanceSnapshot(tx: Tx, vaultId: number, checkpointEvery: number, pageSize = SNAPSHOT_PAGE_SIZE): Promise<SnapshotResult> {
-  return foldLocked(tx, await lockVaultForSnapshot(tx, vaultId), checkpointEvery, pageSize);
+export async function advanceSnapshot(
+  tx: Tx, vaultId: number, checkpointEvery: number, pageSize = SNAPSHOT_PAGE_SIZE, bucketSeconds = DEFAULT_SERIES_BUCKET_SECONDS,
+): Promise<SnapshotResult> {
+  return foldLocked(tx, await lockVaultForSnapshot(tx, vaultId), checkpointEvery, pageSize, bucketSeconds);
 }
 
-async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, pageSize: number): Promise<SnapshotResult> {
-  const start = await startFold(tx, lock);
+async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, pageSize: number, bucketSeconds: number): Promise<SnapshotResult> {
+  let start = await startFold(tx, lock);
+  let series: SeriesFold | undefined;
   const checkpoints: FoldPoint[] = [];
   let state: FoldPoint = start.point;
   let eventsRead = 0;
   for (;;) {
-    const page = await readEventsAfter(tx, lock.vaultId, state, pageSize);
-    state = foldPage(state, page, checkpointEvery, checkpoints);
+    // The series' resume point is read with the first page, pipelined (one round trip for both);
+    // a run that resumed from the state and finds nothing new does not use it.
+    const [page, started] = await Promise.all([
+      readEventsAfter(tx, lock.vaultId, state, pageSize),
+      series ? series : SeriesFold.start(tx, lock.vaultId, start, bucketSeconds),
+    ]);
+    if (!series && (page.length || start.resumedFrom !== 'state')) {
+      series = started;
+      if (!series) {
+        // No series where the metrics resume (folded without it): both start again from the origin.
+        start = { point: { ...ORIGIN }, resumedFrom: 'origin' };
+        state = start.point;
+        series = (await SeriesFold.start(tx, lock.vaultId, start, bucketSeconds))!;
+        continue;
+      }
+    }
+    if (page.length) {
+      await series!.preparePage(tx, page);
+      state = foldPage(state, page, checkpointEvery, checkpoints, series!);
+    }
     eventsRead += page.length;
     if (page.length < pageSize) break;
   }
@@ -68,8 +102,12 @@ async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, p
   // state is what finishFold would write (no recompute-from position), and the Vault row is
   // checked, not assumed (a new vault's defaults are the metrics of no events).
   const unchanged = start.resumedFrom === 'state' && eventsRead === 0 && samePublished(lock.published, metrics);
-  if (!unchanged) await finishFold(tx, lock, state, checkpoints, metrics);
-  return { eventsFolded: Number(state.eventsFolded), eventsRead, resumedFrom: start.resumedFrom, wrote: !unchanged, ...metrics };
+  let seriesRowsWritten = 0;
+  if (!unchanged) {
+    // Independent statements (other tables): pipelined, one round trip.
+    [, seriesRowsWritten] = await Promise.all([finishFold(tx, lock, state, checkpoints, metrics), series ? series.finish(tx) : 0]);
+  }
+  return { eventsFolded: Number(state.eventsFolded), eventsRead, resumedFrom: start.resumedFrom, wrote: !unchanged, seriesRowsWritten, ...metrics };
 }
 
 /**
@@ -78,13 +116,18 @@ async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, p
  * number); positions are built where they are needed, at checkpoints and at the page's end. (A
  * whole FoldPoint rebuilt per event cost ~20x more CPU: 1.1 s against 55 ms for 100k events.)
  */
-function foldPage(from: FoldPoint, page: EventRow[], every: number, checkpoints: FoldPoint[]): FoldPoint {
-  if (!page.length) return from;
+function foldPage(from: FoldPoint, page: EventRow[], every: number, checkpoints: FoldPoint[], series: SeriesFold): FoldPoint {
   let s: SharePriceState = { equity: from.equity, sharePrice: from.sharePrice, peak: from.peak, maxDrawdown: from.maxDrawdown };
   let folded = Number(from.eventsFolded);
   for (const e of page) {
-    s = applyEvent(s, toLedgerEvent(e));
-    if (++folded % every === 0) checkpoints.push(pointAt(s, e, folded));
+    const ev = toLedgerEvent(e);
+    s = applyEvent(s, ev);
+    series.step(e, ev, s, ++folded);
+    if (folded % every === 0) {
+      const cp = pointAt(s, e, folded);
+      checkpoints.push(cp);
+      series.checkpoint(cp);
+    }
   }
   return pointAt(s, page[page.length - 1]!, folded);
 }
@@ -112,6 +155,9 @@ interface EventRow {
   logIndex: string;
   blockHash: string;
   source: number;
+  blockTimestamp: string;
+  /** A follower event's follower (the series' follower count); null for a trade. */
+  userId: number | null;
 }
 
 /**
@@ -126,12 +172,13 @@ function readEventsAfter(tx: Tx, vaultId: number, p: Position, pageSize: number)
   // logIndex) index; the full key decides among rows at the bound.
   return tx.query<EventRow>`
     SELECT * FROM (
-      SELECT 'TRADE' AS kind, "pnl"::text AS value, "blockNumber", "logIndex", COALESCE("blockHash", 'v1:' || "txHash") AS "blockHash", 1 AS source
+      SELECT 'TRADE' AS kind, "pnl"::text AS value, "blockNumber", "logIndex", COALESCE("blockHash", 'v1:' || "txHash") AS "blockHash", 1 AS source,
+             "blockTimestamp", NULL::int AS "userId"
         FROM "Trade"
        WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") >= (${b}::bigint, ${l}::bigint)
          AND ("blockNumber", "logIndex", COALESCE("blockHash", 'v1:' || "txHash"), 1) > (${b}::bigint, ${l}::bigint, ${p.blockHash}, ${p.source}::int)
       UNION ALL
-      SELECT "action"::text AS kind, "amount"::text AS value, "blockNumber", "logIndex", "blockHash", 0 AS source
+      SELECT "action"::text AS kind, "amount"::text AS value, "blockNumber", "logIndex", "blockHash", 0 AS source, "blockTimestamp", "userId"
         FROM "FollowerEvent"
        WHERE "vaultId" = ${vaultId}::int AND NOT "removed" AND ("blockNumber", "logIndex") >= (${b}::bigint, ${l}::bigint)
          AND ("blockNumber", "logIndex", "blockHash", 0) > (${b}::bigint, ${l}::bigint, ${p.blockHash}, ${p.source}::int)

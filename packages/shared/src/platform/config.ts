@@ -58,6 +58,9 @@ export function configSchema(defaults: ServiceDefaults) {
       RETRY_BASE_DELAY_MS: intFrom(1, 3_600_000).default(1000),
       RETRY_MAX_DELAY_MS: intFrom(1, 86_400_000).default(60_000),
       SNAPSHOT_CHECKPOINT_EVERY: intFrom(1, 10_000_000).default(1000),
+      // The vault series' bucket of chain time (docs/CONTRACT.md §9.1). Changing it on a database
+      // with a series needs every vault recomputed from the origin (see the series migration).
+      SERIES_BUCKET_SECONDS: intFrom(1, 31_536_000).default(3600),
       LOCK_DURATION_MS: intFrom(1000, 3_600_000).default(30_000),
       MAX_STALLED_COUNT: intFrom(0, 1000).default(10),
     })
@@ -83,6 +86,7 @@ export function configSchema(defaults: ServiceDefaults) {
         maxDelayMs: env.RETRY_MAX_DELAY_MS,
       },
       snapshotCheckpointEvery: env.SNAPSHOT_CHECKPOINT_EVERY,
+      seriesBucketSeconds: env.SERIES_BUCKET_SECONDS,
       lockDurationMs: env.LOCK_DURATION_MS,
       maxStalledCount: env.MAX_STALLED_COUNT,
     }));

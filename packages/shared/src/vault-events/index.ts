@@ -1,7 +1,7 @@
 // The vault-event domain: the ledger write use cases (recordTrades, recordFollowerEvents,
 // recordDeploy), the rule that copies agree, the lock protocol (writers, snapshot, recompute-from
 // position), the fold's stored state and checkpoints, and the pipeline a trade or follower job
-// goes through. Imports the contract and the platform; the services import it.
+// goes through, and the readers of the vault series. Imports the contract and the platform; the services import it.
 export * from './ledger';
 export * from './lock-protocol';
 export * from './fold-state';
@@ -10,3 +10,4 @@ export * from './pipeline';
 export * from './record-trades';
 export * from './record-follower-events';
 export * from './record-deploy';
+export * from './series-reader';
