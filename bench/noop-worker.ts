@@ -25,12 +25,14 @@ worker.on('completed', (job) => {
   }
 });
 worker.on('error', (err) => process.stderr.write(`noop worker error: ${err.message}\n`));
-process.on('message', async (msg: { type: string }) => {
-  if (msg.type !== 'stop') return;
+process.on('message', (msg: { type: string }) => {
+  if (msg.type === 'stop') void stop();
+});
+async function stop(): Promise<void> {
   await worker.close();
   connection.disconnect();
   process.exit(0);
-});
+}
 void worker.waitUntilReady().then(() => {
   loop.enable();
   process.send!({ type: 'ready' });

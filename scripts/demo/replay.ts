@@ -118,6 +118,7 @@ export async function replay(producer: Producer, stream: DemoStream, status: Sta
         chunk.map((s) => {
           if (!s.delayMs) return sendOne(s);
           lagging.push(new Promise((r) => setTimeout(r, s.delayMs)).then(() => sendOne(s)));
+          return Promise.resolve();
         }),
       );
     }

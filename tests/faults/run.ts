@@ -57,7 +57,7 @@ async function main(): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       for (const w of LIVE_PROCESSES) w.kill('SIGKILL');
-      Promise.allSettled([redis.destroy(), pg.destroy(), noise.stop()]).finally(() => process.exit(130));
+      void Promise.allSettled([redis.destroy(), pg.destroy(), noise.stop()]).finally(() => process.exit(130));
     });
   }
   const rows: Row[] = [];

@@ -28,7 +28,10 @@ function startBoard(env: Record<string, string>): Board {
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);
-      for (const w of waiters.splice(0)) (w.pred(line) ? w.resolve(line) : waiters.push(w));
+      for (const w of waiters.splice(0)) {
+        if (w.pred(line)) w.resolve(line);
+        else waiters.push(w);
+      }
     });
   }
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -24,7 +24,9 @@ beforeAll(async () => {
   const events = [];
   for (const v of [1, 2]) {
     events.push(deploy(v, 100 + v), follower(v, 200, 'DEPOSIT', 1_000_000n, { blockNumber: 5 }), follower(v, 201, 'DEPOSIT', 500_000n, { blockNumber: 6 }));
-    for (let i = 0; i < 12; i++) events.push(trade(v, BigInt((i % 3 === 0 ? -1 : 1) * (1000 + 137 * i * v)), { blockNumber: 10 + i, logIndex: i }));
+    // One log per (block, log index): the identity is (chainId, blockHash, logIndex), so the two
+    // vaults' trades of one block need their own log indexes.
+    for (let i = 0; i < 12; i++) events.push(trade(v, BigInt((i % 3 === 0 ? -1 : 1) * (1000 + 137 * i * v)), { blockNumber: 10 + i, logIndex: 100 * v + i }));
   }
   await h.deliver(events);
   await h.drained();

@@ -13,7 +13,8 @@ export class FlakyRpc {
 
   static async start(target: string, failures: number): Promise<FlakyRpc> {
     let self: FlakyRpc | undefined;
-    const server = createServer(async (req, res) => {
+    // A request that fails (a body that is not JSON...) closes its connection, never the test process.
+    const server = createServer((req, res) => void (async () => {
       let body = '';
       for await (const chunk of req) body += chunk;
       if (self!.failed < failures) {
@@ -27,7 +28,7 @@ export class FlakyRpc {
       } catch {
         res.destroy();
       }
-    });
+    })().catch(() => res.destroy()));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     self = new FlakyRpc(server, `http://127.0.0.1:${(server.address() as { port: number }).port}`);
     return self;

@@ -32,6 +32,7 @@ export function packageVersion(name: string): string {
 
 export function generateStrictSchema(): Json {
   // Loaded here only: the generator pulls in the TypeScript compiler.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily on purpose (above)
   const { createGenerator } = require('ts-json-schema-generator') as typeof import('ts-json-schema-generator');
   const generated = createGenerator({
     path: KINDS,

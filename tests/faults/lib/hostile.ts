@@ -62,7 +62,7 @@ const common: Maker[] = [
   (e) => ({ kind: '__proto__ key', data: withKey(e, '__proto__', { txHash: e.txHash }, 'txHash'), field: 'txHash' }),
   (e) => ({ kind: 'constructor key', data: withKey(e, 'constructor', { prototype: { vaultAddress: e.vaultAddress } }, 'vaultAddress'), field: 'vaultAddress' }),
   (e) => ({ kind: 'not an object', data: [e], field: '(payload)' }),
-  (e) => ({ kind: 'not an object', data: 'TradeExecuted', field: '(payload)' }),
+  (_e) => ({ kind: 'not an object', data: 'TradeExecuted', field: '(payload)' }),
   (e, name) => ({ kind: 'unknown job name', data: e, field: 'unknown job name', name: `${name}V2` }),
 ];
 

@@ -29,9 +29,15 @@ export async function compare(databaseUrl: string, delivered: AnyEvent[]): Promi
   let doubled = 0;
   let wrong = 0;
   let found = 0;
-  for (const u of expected.users) actual.users.has(u) ? found++ : lost++;
+  for (const u of expected.users) {
+    if (actual.users.has(u)) found++;
+    else lost++;
+  }
   for (const u of actual.users) if (!expected.users.has(u)) doubled++;
-  for (const t of expected.trades) actual.trades.has(t) ? found++ : lost++;
+  for (const t of expected.trades) {
+    if (actual.trades.has(t)) found++;
+    else lost++;
+  }
   for (const t of actual.trades) if (!expected.trades.has(t)) doubled++;
   for (const [k, amount] of expected.subscriptions) {
     const a = actual.subscriptions.get(k);

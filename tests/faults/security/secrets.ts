@@ -5,7 +5,7 @@ import { checkRow, type Infra, type Row } from '../lib/scenario';
 import { RedisServer } from '../lib/servers';
 import { sleep } from '../lib/util';
 import { generate } from '../lib/workload';
-import { FAULT_DEFAULTS, Fleet, ROOT, type WorkerProcess } from '../lib/workers';
+import { Fleet, ROOT, type WorkerProcess } from '../lib/workers';
 import { toJob } from '@vaults/testkit';
 
 export const SECRET_ROLE = 'faults_secret_role';

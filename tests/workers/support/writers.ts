@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import {
-  createDatabase, recordDeploy, recordFollowerEvents, recordTrades, txOn,
+  createDatabase, recordDeploy, recordFollowerEvents, recordTrades,
   type Database, type FollowerEvent, type TradeExecuted, type Tx,
 } from '@vaults/shared';
 import { createTestDatabase, deploy, type TestDatabase } from '@vaults/testkit';

@@ -46,7 +46,8 @@ export class LimitProxy {
       }
       return answer;
     };
-    const server = createServer(async (req, res) => {
+    // A request that fails (a body that is not JSON...) closes its connection, never the test process.
+    const server = createServer((req, res) => void (async () => {
       let body = '';
       for await (const chunk of req) body += chunk;
       const parsed = JSON.parse(body) as RpcRequest | RpcRequest[];
@@ -66,7 +67,7 @@ export class LimitProxy {
       const out = list.map((r) => (tooBig(r) ? limitError(r) : lagged(r, byId.get(r.id))));
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(Array.isArray(parsed) ? out : out[0]));
-    });
+    })().catch(() => res.destroy()));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     proxy = new LimitProxy(server, (server.address() as { port: number }).port);
     return proxy;
