@@ -37,7 +37,7 @@ export class WriterLock {
     client.on('error', () => undefined); // reported through `lost` below, or a failed query
     await client.connect();
     try {
-      await client.query(`SET idle_session_timeout = ${Math.floor(this.timeoutMs)}`);
+      await client.query("SELECT set_config('idle_session_timeout', $1, false)", [String(Math.floor(this.timeoutMs))]);
       const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS ok', [
         LOCK_NAMESPACE,
         this.streamId,

@@ -61,7 +61,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
 
 /** Takes Prisma's migration lock, waiting at most timeoutMs (Postgres' lock_timeout applies to advisory locks). */
 async function takeMigrationLock(client: Client, timeoutMs: number): Promise<void> {
-  await client.query(`SET lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+  await client.query("SELECT set_config('lock_timeout', $1, false)", [String(Math.max(1, Math.round(timeoutMs)))]);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);
   } catch (err) {
