@@ -156,8 +156,12 @@ export class DevChain {
    * or the raw bytes of a signed one (the same transaction again: same hash).
    */
   async reorg(depth: number, txs: [Record<string, string> | Hex, number][] = []): Promise<void> {
+    // A new coinbase for the new branch: a sibling block that holds the same transactions, mined
+    // within the same second, would otherwise be the very same block (same hash, no re-organisation).
+    await this.rpc('anvil_setCoinbase', [`0x${(++this.branches).toString(16).padStart(40, '0')}`]);
     await this.rpc('anvil_reorg', [depth, txs]);
   }
+  private branches = 0xc0ffee00;
 
   snapshot(): Promise<string> {
     return this.rpc<string>('evm_snapshot');
