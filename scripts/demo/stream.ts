@@ -66,6 +66,9 @@ type Action = { t: 'deposit'; f: number; v: number } | { t: 'trade'; v: number }
 
 export function generateStream(opts: StreamOptions): DemoStream {
   const rng = new Rng(opts.seed);
+  // Each stream its own block hashes: two streams replayed into one database (the containers
+  // suite's second stream, an upgrade) are two branches, not conflicting copies of one block's logs.
+  const branch = [...opts.seed].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
   const V = opts.vaults;
 
   // --- who
@@ -123,7 +126,7 @@ export function generateStream(opts: StreamOptions): DemoStream {
       timestamp += (opts.blockSeconds ?? 12) * blocks;
       logIndex = rng.int(0, 40);
     } else logIndex += rng.int(1, 5);
-    return { chainId: CHAIN_ID, txHash: rng.hex(32), logIndex, blockNumber: block, blockHash: blockHashOf(block), blockTimestamp: timestamp };
+    return { chainId: CHAIN_ID, txHash: rng.hex(32), logIndex, blockNumber: block, blockHash: blockHashOf(block, branch), blockTimestamp: timestamp };
   };
   const history: AnyEvent[] = [];
   const equity = vaults.map(() => 0n);

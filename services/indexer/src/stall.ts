@@ -18,7 +18,11 @@ export class Stall {
   ticks = 0;
 
   constructor(private readonly metrics: IndexerMetrics) {
-    for (const r of STALL_REASONS) metrics.stalled.set({ reason: r }, 0);
+    // Every reason exported from the start, so rate() and increase() see the first stall.
+    for (const r of STALL_REASONS) {
+      metrics.stalled.set({ reason: r }, 0);
+      metrics.stalledTicks.inc({ reason: r }, 0);
+    }
   }
 
   /** One more tick without progress; returns how many in a row. */
