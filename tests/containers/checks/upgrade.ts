@@ -129,6 +129,10 @@ export async function upgradeChecks(previous: Release & { commit: string }): Pro
       containers.push(...fresh.names);
       const exits = await Promise.all(oldFleet.names.map((n) => stopContainer(n, GRACE_SECONDS)));
       expectThat(exits.every((e) => e.exitCode === 0), `old workers exited ${exits.map((e) => e.exitCode).join(', ')}`);
+      // The operator's step after a release that adds derived state (docs/UPGRADING.md): one
+      // snapshot per vault (`vaults-ops resnapshot --all`), so vaults without new events get it too.
+      const vaults = streams.flatMap((st) => st.sends.map((x) => x.event)).filter((e) => e.type === 'deploy');
+      await producer.calculateSnapshots(vaults.map((e) => ({ chainId: e.chainId, vaultAddress: e.vaultAddress })));
       const jobs = await send('upgrade-2');
       const diffs = await verify(databaseUrl, streams.flatMap((s) => s.sends.map((x) => x.event)));
       expectThat(diffs.length === 0, diffs.slice(0, 10).join('\n'));
