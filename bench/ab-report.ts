@@ -1,11 +1,11 @@
-import { isSystemGroup, issue13Targets, systemCpuMs } from './cost-targets';
+import { isSystemGroup, tradeCostTargets, systemCpuMs } from './cost-targets';
 import { table, type Target } from './table';
 import type { Verification } from './verify';
 
 // The before/after comparison of one run: per process, the CPU ms per event of the baseline
 // commit and of the current code, measured in the same run against the same ceiling, their
 // ratio, the total over services + Postgres + Redis, events/s and x ceiling per side, and
-// issue 13's targets on the current side. Pure: main.ts hands it the measured rows.
+// the trade cost targets on the current side. Pure: main.ts hands it the measured rows.
 
 export interface AbPipeline {
   kind: string;
@@ -70,7 +70,7 @@ export function compare(ref: string, baseline: AbSide, current: AbSide, ceilingP
   });
   const trades = current.pipelines.find((p) => p.kind === 'trades');
   const targets: Target[] = [
-    ...(trades ? issue13Targets(trades, ceilingPerSecond) : []),
+    ...(trades ? tradeCostTargets(trades, ceilingPerSecond) : []),
     ...([['current', current], ['baseline', baseline]] as const).map(([label, side]) => ({
       name: `${label} database = reference model`, goal: 'exact',
       measured: side.verification.ok ? 'exact' : `${side.verification.differences} differences`, pass: side.verification.ok,

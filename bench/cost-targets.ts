@@ -1,6 +1,6 @@
 import type { Target } from './table';
 
-// Issue 13's targets, judged on the trade pipeline of the code under test: CPU per trade summed
+// The trade pipeline's cost targets, judged on the trade pipeline of the code under test: CPU per trade summed
 // over the services, Postgres and Redis (the bench's own process, which only enqueues and
 // counts, left out) and the trade rate against the no-op ceiling of the same run.
 
@@ -20,7 +20,7 @@ export function systemCpuMs(cpuMsPerEvent: Record<string, number>): number {
   return Math.round(sum * 1000) / 1000;
 }
 
-export function issue13Targets(trades: { cpuMsPerEvent: Record<string, number>; perSecond: number }, ceiling: number): Target[] {
+export function tradeCostTargets(trades: { cpuMsPerEvent: Record<string, number>; perSecond: number }, ceiling: number): Target[] {
   const cpu = systemCpuMs(trades.cpuMsPerEvent);
   const ratio = trades.perSecond / ceiling;
   return [

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AbComparison } from './ab-report';
 import type { CeilingResult, RateResult } from './ceiling';
-import { issue13Targets } from './cost-targets';
+import { tradeCostTargets } from './cost-targets';
 import { table, type Target } from './table';
 import type { LatencyResult } from './latency';
 import type { PipelineResult } from './pipeline';
@@ -55,7 +55,7 @@ export function targets(r: BenchResult): Target[] {
   const cost = r.snapshotCost;
   const flat = cost.length > 1 ? cost[cost.length - 1]!.incrementalUsPerNewTrade / cost[0]!.incrementalUsPerNewTrade : NaN;
   const out: Target[] = [
-    ...issue13Targets(pipe('trades'), ceilingRate(r)),
+    ...tradeCostTargets(pipe('trades'), ceilingRate(r)),
     { name: 'follower events vs ceiling', goal: '>= 0.30x', measured: `${ratio('followers').toFixed(2)}x`, pass: ratio('followers') >= 0.3 },
     {
       name: 'snapshot runs per trade (load)', goal: `<= ${MAX_SNAPSHOT_RUNS_PER_TRADE}`,

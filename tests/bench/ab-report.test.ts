@@ -1,5 +1,5 @@
 import { compare, pair, renderAb, type AbSide } from '../../bench/ab-report';
-import { issue13Targets, systemCpuMs } from '../../bench/cost-targets';
+import { tradeCostTargets, systemCpuMs } from '../../bench/cost-targets';
 
 // The before/after table of one bench run and issue 13's targets (pure: measured rows in, text out).
 
@@ -32,15 +32,15 @@ describe('systemCpuMs', () => {
   });
 });
 
-describe('issue13Targets', () => {
+describe('tradeCostTargets', () => {
   it('passes at 0.30 CPU ms per trade and 0.6x the ceiling, misses above / below', () => {
-    const at = (cpu: number, perSecond: number) => issue13Targets({ cpuMsPerEvent: { 'trade-worker': cpu, bench: 1 }, perSecond }, 1000).map((t) => t.pass);
+    const at = (cpu: number, perSecond: number) => tradeCostTargets({ cpuMsPerEvent: { 'trade-worker': cpu, bench: 1 }, perSecond }, 1000).map((t) => t.pass);
     expect(at(0.3, 600)).toEqual([true, true]);
     expect(at(0.301, 599)).toEqual([false, false]);
   });
 
   it('says what it measured', () => {
-    expect(issue13Targets({ cpuMsPerEvent: { postgres: 0.2, redis: 0.12 }, perSecond: 2500 }, 10_000)).toEqual([
+    expect(tradeCostTargets({ cpuMsPerEvent: { postgres: 0.2, redis: 0.12 }, perSecond: 2500 }, 10_000)).toEqual([
       { name: 'CPU ms per trade (services+PG+Redis)', goal: '<= 0.30', measured: '0.320', pass: false },
       { name: 'trade events vs ceiling', goal: '>= 0.60x', measured: '0.25x', pass: false },
     ]);
