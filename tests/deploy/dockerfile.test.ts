@@ -31,6 +31,14 @@ it('images run a current Node LTS (22 or 24), the one the containers suite build
   expect(Number(/>=\s*(\d+)/.exec(engines)?.[1])).toBeGreaterThanOrEqual(22);
 });
 
+it('CI and dev shells run the same Node as the images: .ci/run sources scripts/use-node.sh, which yields .node-version; @types/node has its major', () => {
+  expect(readFileSync(join(ROOT, '.ci', 'run'), 'utf8')).toMatch(/^\s*\. scripts\/use-node\.sh\s*$/m);
+  const printed = execFileSync('bash', ['-c', '. scripts/use-node.sh 2>/dev/null && node --version'], { cwd: ROOT, encoding: 'utf8' });
+  expect(printed.trim()).toBe(`v${NODE_VERSION}`);
+  const types: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).devDependencies['@types/node'];
+  expect(types.split('.')[0]).toBe(NODE_VERSION.split('.')[0]);
+});
+
 it('every COPY from the build context names a path that exists and is not ignored', () => {
   const sources = stages.flatMap((s) =>
     all(s, 'COPY')

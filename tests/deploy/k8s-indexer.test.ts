@@ -30,7 +30,7 @@ it('runs two replicas: one indexes, one stands by on the writer lock', () => {
 it('its configuration is accepted by the indexer config schema (secrets stand-ins)', () => {
   const env = resolvedEnv();
   expect(Object.keys(env)).toEqual(expect.arrayContaining(['RPC_URL', 'DATABASE_URL', 'REDIS_URL', 'FACTORY_ADDRESS', 'START_BLOCK']));
-  const secrets = { RPC_URL: 'https://node.example', DATABASE_URL: 'postgresql://u@db/vaults', REDIS_URL: 'redis://redis:6379' };
+  const secrets = { RPC_URL: 'https://node.example', DATABASE_URL: 'postgresql://u@db/vaults', DIRECT_DATABASE_URL: 'postgresql://u@db-direct/vaults', REDIS_URL: 'redis://redis:6379' };
   const config = loadIndexerConfig({ ...env, ...secrets });
   const port = container.ports.find((p: Obj) => p.name === 'metrics').containerPort;
   expect(config.metricsPort).toBe(port);

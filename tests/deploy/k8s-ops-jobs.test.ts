@@ -33,3 +33,13 @@ it('reads the environment the services read, never the migration credentials, lo
     expect(pod.securityContext).toEqual(job.spec.template.spec.securityContext);
   }
 });
+
+it('the session-lock holders (the indexer, and `rewind`, which checks its writer lock) read DIRECT_DATABASE_URL from the Secret, optional (unset: DATABASE_URL)', () => {
+  const indexer = byKind(objects, 'Deployment').find((d) => d.metadata.name === 'indexer')!;
+  const rewind = templates.find((x) => x.metadata.name === 'vaults-ops-rewind')!;
+  const mains = [podContainers(podSpecOf(indexer)).find((c) => c.name === 'indexer'), podContainers(podSpecOf(rewind))[0]] as Obj[];
+  for (const c of mains) {
+    const direct = (c.env as Obj[]).find((e) => e.name === 'DIRECT_DATABASE_URL');
+    expect(direct?.valueFrom?.secretKeyRef).toEqual({ name: 'vaults-secrets', key: 'DIRECT_DATABASE_URL', optional: true });
+  }
+});
