@@ -11,6 +11,10 @@ describe('package boundaries (docs/ARCHITECTURE.md)', () => {
     expect(violation(at('packages/shared/src/contract/x.ts'), '../platform')).toMatch(/contract may import only itself/);
     expect(violation(at('packages/shared/src/platform/x.ts'), '../vault-events')).toMatch(/platform may import only contract/);
     expect(violation(at('packages/shared/src/vault-events/x.ts'), '../platform/db')).toMatch(/its index/);
+    expect(violation(at('packages/shared/src/vault-events/x.ts'), 'bullmq')).toMatch(/only packages\/shared\/src\/platform\/ knows BullMQ/);
+    expect(violation(at('packages/shared/src/contract/x.ts'), 'bullmq')).toMatch(/knows BullMQ/);
+    expect(violation(at('services/trade-worker/src/service.ts'), 'bullmq')).toMatch(/knows BullMQ/);
+    expect(violation(at('services/indexer/src/enqueue.ts'), 'bullmq')).toMatch(/knows BullMQ/);
     expect(specifiers(`import { a } from '@vaults/x/src/y';\nexport * from './z';\nconst m = require('../w');`)).toEqual(['@vaults/x/src/y', './z', '../w']);
   });
 
@@ -20,6 +24,9 @@ describe('package boundaries (docs/ARCHITECTURE.md)', () => {
     expect(violation(at('services/trade-worker/test/x.test.ts'), '../src/service')).toBeUndefined();
     expect(violation(at('packages/shared/src/vault-events/x.ts'), '../platform')).toBeUndefined();
     expect(violation(at('packages/shared/src/platform/x.ts'), '../generated/prisma/client')).toBeUndefined();
+    expect(violation(at('packages/shared/src/platform/worker-lanes.ts'), 'bullmq')).toBeUndefined();
+    expect(violation(at('services/ops/src/failed-jobs.ts'), 'bullmq')).toBeUndefined();
+    expect(violation(at('packages/shared/test/x.unit.test.ts'), 'bullmq')).toBeUndefined();
   });
 
   it('holds over the repository', () => {

@@ -7,6 +7,9 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 // 2. Inside @vaults/shared, the folders import each other only through their index and in one
 //    direction: contract imports nothing of the package; platform imports contract;
 //    vault-events imports contract and platform.
+// 3. BullMQ is known only to platform/ in @vaults/shared: no other folder of it, no worker service
+//    and not the indexer imports `bullmq` (they get a handler map and a Producer). The operations
+//    CLI and the queue dashboard read queues with it directly; tests, bench and scripts may too.
 
 export const ROOT = join(__dirname, '..', '..');
 const SKIP = new Set(['node_modules', 'dist', 'generated', '.build', 'bench-results']);
@@ -36,8 +39,14 @@ function declaredEntries(name: string): string[] {
   return [];
 }
 
+/** Source folders that must not import BullMQ (rule 3), relative to the repository root. */
+const WITHOUT_BULLMQ = [/^packages\/shared\/src\/(?!platform\/)/, /^services\/[a-z]+-worker\/src\//, /^services\/indexer\/src\//];
+
 /** Why this import breaks a rule, or undefined. `file` absolute, `spec` as written. */
 export function violation(file: string, spec: string): string | undefined {
+  if (/^bullmq(\/|$)/.test(spec) && WITHOUT_BULLMQ.some((re) => re.test(relative(ROOT, file).split(sep).join('/')))) {
+    return `imports ${spec}: only packages/shared/src/platform/ knows BullMQ (use the runner's handlers or the Producer)`;
+  }
   const m = /^(@vaults\/[^/]+)\/(.+)$/.exec(spec);
   if (m && !declaredEntries(m[1]!).includes(`./${m[2]}`)) return `imports ${spec}: another package's internals (use an entry its package.json "exports" declares)`;
   if (!spec.startsWith('.')) return undefined;
