@@ -101,7 +101,7 @@ export function renderAb(c: AbComparison): string {
       `CPU ms per event per process, the bench process left out; ceiling ${c.ceilingPerSecond.toFixed(0)}/s (mean of the two runs)`,
     table(head, rows),
     '',
-    'Targets (issue 13, current side):',
+    'Targets (trade cost, current side):',
     table(['target', 'goal', 'measured', ''], c.targets.map((t) => [t.name, t.goal, t.measured, t.pass ? 'PASS' : 'MISS'])),
   ].join('\n');
 }

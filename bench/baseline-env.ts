@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Which commit the bench compares against (the "before" of a before/after run). The default is
-// the one line of bench/baseline-ref (the main before issue 13's cost work), so every run of
+// the one line of bench/baseline-ref (the main before the trade cost work), so every run of
 // `pnpm bench` shows the same comparison; BENCH_BASELINE=<git ref> overrides it for one run,
 // BENCH_BASELINE=none skips the comparison (the current code alone, as before the A/B bench).
 

@@ -12,8 +12,7 @@ import { currentTree, type Tree } from './tree';
 
 /** The bundles of `tree`'s services (this checkout by default). */
 export async function compileWorkers(names: readonly string[], tree: Tree = currentTree()): Promise<Record<string, string>> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const esbuild = require('esbuild') as typeof import('esbuild');
+  const esbuild = await import('esbuild');
   const buildDir = join(tree.root, 'bench-results', '.build');
   mkdirSync(buildDir, { recursive: true });
   const link = join(buildDir, 'node_modules');

@@ -1,7 +1,7 @@
 import { isSystemGroup, systemCpuMs } from './cost-targets';
 import { table, type Target } from './table';
 
-// Cost in no-op jobs (issue 21): CPU per event divided by what one no-op BullMQ job cost in the
+// Cost in no-op jobs: CPU per event divided by what one no-op BullMQ job cost in the
 // same run (the no-op worker process plus redis-server, per job, mean of the two ceiling runs).
 // A ratio within one run holds on any machine, where milliseconds move 3x between machines and
 // with the neighbours. Pure: main.ts hands it the measured rows; tests/bench/noop-units.test.ts.
@@ -85,7 +85,7 @@ export function unitsTable(noop: NoopJob, current: UnitsPipeline[], baseline: Un
   });
 }
 
-/** Issue 21's goals, in no-op jobs and ms. */
+/** The cost goals, in no-op jobs and ms. */
 export const GOALS = {
   tradeTotal: 2.0,
   followerTotal: 2.0,
@@ -95,13 +95,13 @@ export const GOALS = {
   halfLoadP99Ms: { quiet: 100, busy: 250 },
 } as const;
 
-export interface Issue21Input {
+export interface NoopUnitInput {
   noop: NoopJob;
   pipelines: (UnitsPipeline & { eventLoopLagMs: Record<string, { p99: number; max: number }> })[];
   latency: { kind: string; targetRate: number; noise?: number; commit: { p99: number } }[];
 }
 
-export function issue21Targets({ noop, pipelines, latency }: Issue21Input): Target[] {
+export function noopUnitTargets({ noop, pipelines, latency }: NoopUnitInput): Target[] {
   const out: Target[] = [];
   const jobsTarget = (name: string, ms: number | undefined, goal: number) => {
     if (ms === undefined) return;
@@ -162,7 +162,7 @@ export function renderUnits(noop: NoopJob, kinds: UnitsKind[], targets: Target[]
     table(head, rows),
     ...extra,
     '',
-    'Targets (issue 21, current side, in no-op jobs of this run):',
+    'Targets (cost in no-op jobs, current side):',
     table(['target', 'goal', 'measured', ''], targets.map((t) => [t.name, t.goal, t.measured, t.pass ? 'PASS' : 'MISS'])),
   ].join('\n');
 }

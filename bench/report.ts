@@ -12,7 +12,7 @@ import { snapshotCostTable } from './snapshot-cost-table';
 import type { SqlProfile } from './sql-profile';
 import type { Verification } from './verify';
 
-// The table, the targets of issues 4 and 13 with PASS/MISS, and the JSON file.
+// The table, the throughput and memory targets with PASS/MISS, and the JSON file.
 
 export { table, type Target }; // where the other reports have always imported them from
 
@@ -66,7 +66,7 @@ export function targets(r: BenchResult): Target[] {
       measured: `${flat.toFixed(2)}x`, pass: flat <= 2,
     },
   ];
-  // The latency rows' goals are issue 21's, at half load (noop-units.ts: issue21Targets).
+  // The latency rows' goals are the no-op unit goals, at half load (noop-units.ts: noopUnitTargets).
   for (const [name, mb] of Object.entries(r.peakRssMb)) {
     out.push({ name: `peak RSS ${name}`, goal: '< 250 MB', measured: `${mb.toFixed(0)} MB`, pass: mb < 250 });
   }
@@ -155,7 +155,7 @@ export function render(r: BenchResult): string {
   lines.push(`Peak RSS (VmHWM): ${Object.entries(r.peakRssMb).map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(', ')}; no-op worker ${Math.max(...r.ceiling.map((c) => c.peakRssMb)).toFixed(0)} MB`);
   lines.push(`RSS once ready, before load: ${Object.entries(r.readyRssMb).map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(', ')}`);
   lines.push('');
-  lines.push('Targets (issues 4 and 13):');
+  lines.push('Targets (throughput, latency, memory):');
   lines.push(table(['target', 'goal', 'measured', ''], targets(r).map((t) => [t.name, t.goal, t.measured, t.pass ? 'PASS' : 'MISS'])));
   if (!r.verification.ok) lines.push(`  first differences: ${r.verification.sample.join('; ')}`);
   lines.push(`\n(total ${r.totalSeconds.toFixed(0)} s)`);

@@ -6,8 +6,8 @@ import { EventFactory } from './events';
 import { createVaults } from './sql-profile';
 
 // CPU per batch of the batch writers, client and server side: one connection (so one Postgres
-// backend, whose utime + stime /proc gives), batches run back to back. CPU time is what issue 13
-// counts, and it is less disturbed by a busy machine than wall time (coarse: 10 ms ticks, hence
+// backend, whose utime + stime /proc gives), batches run back to back. CPU time is what the cost
+// targets count, and it is less disturbed by a busy machine than wall time (coarse: 10 ms ticks, hence
 // many batches). Needs the Postgres server on this machine.
 
 export interface WriterCpu {

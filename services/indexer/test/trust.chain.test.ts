@@ -6,7 +6,7 @@ import { IndexerProcess } from './support/child';
 import { Rig } from './support/rig';
 import { RpcProxy } from './support/rpc-proxy';
 
-// What the indexer must not trust or leak (issue 18 items 5 and 8, issue 19 item 7): a node on
+// What the indexer must not trust or leak: a node on
 // another chain than the stream's (with and without CHAIN_ID), a provider's key in the RPC URL
 // through a 429, and a list of nodes whose first is down.
 
