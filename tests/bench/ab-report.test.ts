@@ -1,5 +1,5 @@
-import { compare, pair, renderAb, type AbSide } from '../../bench/ab-report';
-import { tradeCostTargets, systemCpuMs } from '../../bench/cost-targets';
+import { compare, pair, renderAb, type AbSide } from '../../bench/ab/ab-report';
+import { tradeCostTargets, systemCpuMs } from '../../bench/pipelines/cost-targets';
 
 // The before/after table of one bench run and the trade cost targets (pure: measured rows in, text out).
 

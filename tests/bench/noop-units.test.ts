@@ -1,4 +1,4 @@
-import { advisoryLockShare, halfRate, inNoopJobs, noopUnitTargets, loadLines, noopJob, ownCodeMs, renderUnits, unitsTable, type NoopJob } from '../../bench/noop-units';
+import { advisoryLockShare, halfRate, inNoopJobs, noopUnitTargets, loadLines, noopJob, ownCodeMs, renderUnits, unitsTable, type NoopJob } from '../../bench/pipelines/noop-units';
 
 // Cost in no-op jobs: the arithmetic, the targets and the report (pure: rows in, text out).
 
