@@ -10,6 +10,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 // 3. BullMQ is known only to platform/ in @vaults/shared: no other folder of it, no worker service
 //    and not the indexer imports `bullmq` (they get a handler map and a Producer). The operations
 //    CLI and the queue dashboard read queues with it directly; tests, bench and scripts may too.
+// 4. No arrow back up: nothing under packages/ or services/ imports scripts/, bench/ or tests/.
 
 export const ROOT = join(__dirname, '..', '..');
 const SKIP = new Set(['node_modules', 'dist', 'generated', '.build', 'bench-results']);
@@ -23,7 +24,7 @@ export function ownerOf(file: string): string {
 const SHARED_SRC = join('packages', 'shared', 'src');
 const ALLOWED: Record<string, string[]> = { contract: [], platform: ['contract'], 'vault-events': ['contract', 'platform'] };
 
-/** The subpaths a workspace package declares in its package.json "exports" (".", "./devchain"). */
+/** The subpaths a workspace package declares in its package.json "exports" (".", "./package.json"). */
 function declaredEntries(name: string): string[] {
   for (const dir of ['packages', 'services']) {
     for (const d of readdirSync(join(ROOT, dir))) {
@@ -55,6 +56,9 @@ export function violation(file: string, spec: string): string | undefined {
   const to = ownerOf(target);
   if (from !== to && (to.startsWith('packages/') || to.startsWith('services/'))) {
     return `imports ${spec}: a file of ${to} from outside it (use its entry)`;
+  }
+  if ((from.startsWith('packages/') || from.startsWith('services/')) && ['scripts', 'bench', 'tests'].includes(to)) {
+    return `imports ${spec}: ${to}/ from a package (move what both need into a package, e.g. @vaults/testkit)`;
   }
   const rel = relative(join(ROOT, SHARED_SRC), file).split(sep);
   const relTarget = relative(join(ROOT, SHARED_SRC), target).split(sep);

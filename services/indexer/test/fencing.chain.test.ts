@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { waitUntil } from '@vaults/testkit';
-import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
+import { deployVaults, newSession, tradeBlocks, type SessionState } from '@vaults/devchain';
 import type { RunningIndexer } from '../src/service';
 import { SlowProxy } from './support/chain-proxies';
 import { Rig } from './support/rig';

@@ -1,7 +1,7 @@
 import { waitUntil } from '@vaults/testkit';
 import { loadIndexerConfig } from '../src/config';
 import { RewindRefusedError, rewindStream } from '../src/rewind';
-import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
+import { deployVaults, newSession, tradeBlocks, type SessionState } from '@vaults/devchain';
 import { LimitProxy } from './support/limit-proxy';
 import { Rig } from './support/rig';
 

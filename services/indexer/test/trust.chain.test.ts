@@ -1,7 +1,6 @@
 import { Client } from 'pg';
 import { waitUntil } from '@vaults/testkit';
-import { freePort } from '../devchain/anvil';
-import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
+import { freePort, deployVaults, newSession, tradeBlocks, type SessionState } from '@vaults/devchain';
 import { IndexerProcess } from './support/child';
 import { Rig } from './support/rig';
 import { RpcProxy } from './support/rpc-proxy';

@@ -14,9 +14,7 @@ import { followerWorker } from '@vaults/follower-worker';
 import { snapshotWorker } from '@vaults/snapshot-worker';
 import { tradeWorker } from '@vaults/trade-worker';
 import { vaultWorker } from '@vaults/vault-worker';
-import { Anvil, type AnvilOptions } from '../../devchain/anvil';
-import { DevChain } from '../../devchain/chain';
-import { storedCursor } from '../../devchain/stack';
+import { Anvil, type AnvilOptions, DevChain, storedCursor } from '@vaults/devchain';
 import { startIndexer, type RunningIndexer } from '../../src/service';
 
 // One chain test's world: a fresh anvil with the factory deployed, a migrated database of its

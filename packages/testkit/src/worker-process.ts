@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SERVICES, serviceEntry, type ServiceName } from '@vaults/shared';
 
-// The worker services as separate processes, the way production runs them: used by `pnpm start`
-// and `pnpm demo`. Which services there are, and their ports, is the one list (SERVICES).
+// The worker services as separate processes, the way production runs them: used by `pnpm start`,
+// `pnpm demo` and the dev chain's stack (@vaults/devchain). Which services there are, and their ports, is the one list (SERVICES).
 
 export const WORKERS = SERVICES;
 
 export type WorkerName = ServiceName;
 
-export const REPO_ROOT = join(__dirname, '..');
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
 
 export interface WorkerProcess {
   name: string;

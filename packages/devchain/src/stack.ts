@@ -1,5 +1,4 @@
-import { Harness } from '@vaults/testkit';
-import { WORKERS, spawnWorker, type WorkerProcess } from '../../../scripts/workers';
+import { Harness, WORKERS, spawnWorker, type WorkerProcess } from '@vaults/testkit';
 import { freePort } from './anvil';
 import type { DevChain } from './chain';
 
