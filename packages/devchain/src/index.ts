@@ -6,3 +6,4 @@ export * from './chain';
 export * from './contracts';
 export * from './session';
 export * from './stack';
+export * from './workers';
