@@ -88,8 +88,13 @@ export function specifiers(text: string): string[] {
   return [...text.matchAll(re)].map((m) => (m[1] ?? m[2] ?? m[3] ?? m[4])!);
 }
 
+/** Every TypeScript source of the repository (generated code and dependencies left out). */
+export function repositorySources(): string[] {
+  return ['packages', 'services', 'tests', 'bench', 'scripts'].flatMap((d) => sources(join(ROOT, d)));
+}
+
 export function scanRepository(): { files: number; problems: string[] } {
-  const files = ['packages', 'services', 'tests', 'bench', 'scripts'].flatMap((d) => sources(join(ROOT, d)));
+  const files = repositorySources();
   const problems: string[] = [];
   for (const f of files) {
     for (const spec of specifiers(readFileSync(f, 'utf8'))) {

@@ -189,11 +189,13 @@ export class DevChain {
     const out: AnyEvent[] = [];
     for (const l of [...deploys, ...parsed]) {
       const base = { chainId, txHash: l.transactionHash!.toLowerCase(), logIndex: l.logIndex!, blockNumber: Number(l.blockNumber), blockHash: l.blockHash!.toLowerCase(), blockTimestamp: await ts(l.blockNumber!) };
-      const a = l.args as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-      const lc = (x: string) => x.toLowerCase();
-      if (l.eventName === 'VaultDeployed') out.push({ type: 'deploy', ...base, vaultAddress: lc(a.vault), leader: lc(a.leader), name: a.name, baseAsset: lc(a.baseAsset) });
-      else if (l.eventName === 'TradeExecuted') out.push({ type: 'trade', ...base, vaultAddress: lc(l.address), tokenIn: lc(a.tokenIn), tokenOut: lc(a.tokenOut), amountIn: String(a.amountIn), amountOut: String(a.amountOut), pnl: String(a.pnl) });
-      else out.push({ type: 'follower', ...base, vaultAddress: lc(l.address), followerAddress: lc(a.follower), amount: String(a.amount), action: l.eventName === 'FollowerSubscribed' ? 'DEPOSIT' : 'WITHDRAW' });
+      // An event's argument as the reference model's string (addresses lower-cased, integers in decimal).
+      const arg = (name: string) => String(l.args[name]);
+      const addr = (name: string) => arg(name).toLowerCase();
+      const vaultAddress = l.address.toLowerCase();
+      if (l.eventName === 'VaultDeployed') out.push({ type: 'deploy', ...base, vaultAddress: addr('vault'), leader: addr('leader'), name: arg('name'), baseAsset: addr('baseAsset') });
+      else if (l.eventName === 'TradeExecuted') out.push({ type: 'trade', ...base, vaultAddress, tokenIn: addr('tokenIn'), tokenOut: addr('tokenOut'), amountIn: arg('amountIn'), amountOut: arg('amountOut'), pnl: arg('pnl') });
+      else out.push({ type: 'follower', ...base, vaultAddress, followerAddress: addr('follower'), amount: arg('amount'), action: l.eventName === 'FollowerSubscribed' ? 'DEPOSIT' : 'WITHDRAW' });
     }
     return out;
   }
