@@ -1,26 +1,26 @@
 // pnpm bench: the no-op ceiling, both pipelines end to end with the real worker processes, a
-// steady-rate latency run, snapshot cost by history size; a table, PASS/MISS per target of
-// issues 4 and 13, the capacity model, and bench-results/<timestamp>.json. BENCH_MODE=quick (default) | full.
-// The pipelines run twice, interleaved: on BENCH_BASELINE's commit (default bench/baseline-ref,
+// steady-rate latency run, snapshot cost by history size; a table, PASS/MISS per target
+// (docs/BENCHMARK.md), the capacity model, and bench-results/<timestamp>.json. BENCH_MODE=quick (default) | full.
+// The pipelines run twice, interleaved: on BENCH_BASELINE's commit (default bench/ab/baseline-ref,
 // in a temporary worktree, tree.ts) and on this checkout; a before/after table compares them.
 // BENCH_REDIS=cluster: the pipelines on a standalone Redis and on a 3-master cluster instead.
 // See docs/BENCHMARK.md.
 import { cpus } from 'node:os';
-import { compare, renderAb } from './ab-report';
-import { measureCeiling, measureProducer } from './ceiling';
-import { EventFactory } from './events';
-import { runLatencyPhases } from './latency';
-import { machineBusyCores } from './probes';
-import { ceilingRate, render, targets, writeJson, type BenchResult } from './report';
-import { renderCapacity } from './capacity';
-import { compareRedis } from './redis-compare';
-import { killAll, WORKERS } from './processes';
-import { loadSettings } from './settings';
-import { Side } from './side';
-import { measureSnapshotCost } from './snapshot-cost';
-import { halfRate, issue21Targets, loadLines, noopJob, renderUnits, unitsTable } from './noop-units';
-import { profileSql } from './sql-profile';
-import { checkoutTree, currentTree, type Tree } from './tree';
+import { compare, renderAb } from './ab/ab-report';
+import { measureCeiling, measureProducer } from './pipelines/ceiling';
+import { EventFactory } from './lib/events';
+import { runLatencyPhases } from './pipelines/latency';
+import { machineBusyCores } from './lib/probes';
+import { ceilingRate, render, targets, writeJson, type BenchResult } from './pipelines/report';
+import { renderCapacity } from './capacity/capacity';
+import { compareRedis } from './redis/redis-compare';
+import { killAll, WORKERS } from './lib/processes';
+import { loadSettings } from './lib/settings';
+import { Side } from './ab/side';
+import { measureSnapshotCost } from './snapshot/snapshot-cost';
+import { halfRate, noopUnitTargets, loadLines, noopJob, renderUnits, unitsTable } from './pipelines/noop-units';
+import { profileSql } from './sql/sql-profile';
+import { checkoutTree, currentTree, type Tree } from './ab/tree';
 
 export const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
@@ -28,7 +28,7 @@ async function main(): Promise<number> {
   // All four workers, always: the reference-model check needs the snapshots (tune.ts varies this).
   const settings = { ...loadSettings(), workers: [...WORKERS] };
   if (process.env.BENCH_REDIS === 'cluster') {
-    // Standalone vs Redis Cluster, same run, own servers (bench/redis-compare.ts).
+    // Standalone vs Redis Cluster, same run, own servers (bench/redis/redis-compare.ts).
     const { text, ok } = await compareRedis(settings, log);
     process.stdout.write(text + '\n');
     return ok ? 0 : 1;
@@ -83,7 +83,7 @@ async function main(): Promise<number> {
     log('ceiling again');
     const ceilingAfter = await measureCeiling(s, ceilingEvents, settings.chunk, settings.ceilingConcurrency);
     // Steady-rate latency: the current code only (its workers started again after the baseline's run).
-    // Steady-rate latency at half of each pipeline's end-to-end rate of this run (issue 21).
+    // Steady-rate latency at half of each pipeline's end-to-end rate of this run.
     const rates = { trades: halfRate(perSecondOf(current, 'trades')), followers: halfRate(perSecondOf(current, 'followers')) };
     const latency = await runLatencyPhases(await current.up(), settings, rates, log);
     await current.down();
@@ -122,7 +122,7 @@ async function main(): Promise<number> {
   const ab = result.ab ? `\n\n${renderAb(result.ab)}` : '';
   const noop = noopJob(result.ceiling);
   const units = unitsTable(noop, result.pipelines, result.baselinePipelines);
-  const unitTargets = issue21Targets({ noop, pipelines: result.pipelines, latency: result.latency });
+  const unitTargets = noopUnitTargets({ noop, pipelines: result.pipelines, latency: result.latency });
   const unitText = renderUnits(noop, units, unitTargets, ['', ...loadLines(result.pipelines, result.baselinePipelines, result.ceiling.map((c) => c.eventLoopLagMs))]);
   process.stdout.write(render(result) + '\n\n' + renderCapacity(result.pipelines.map((p) => ({ kind: p.kind, costs: p.cpuMsPerEvent })), undefined, noop.ms) + ab + '\n\n' + unitText + '\n');
   log(`wrote ${writeJson({ ...result, targets: targets(result), noopJob: noop, units, unitTargets }, result.startedAt)}`);

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { INDEXER } from '@vaults/shared';
-import { WORKERS } from './workers';
+import { WORKERS } from '@vaults/testkit';
 
 // The sidecar ports of `pnpm start`. Each worker has its own default (9101-9104, the indexer 9105
 // when RPC_URL is set); PORT_OFFSET=n moves them all (a second `pnpm start` beside the first:

@@ -10,7 +10,7 @@ import { watchLauncher } from './lifeline';
 import { migrate } from './migrate';
 import { checkPorts, planPorts, PortError } from './ports';
 import { Supervised } from './supervisor';
-import { WORKERS } from './workers';
+import { WORKERS } from '@vaults/testkit';
 
 const say = (line: string) => process.stdout.write(`[start] ${line}\n`);
 

@@ -1,4 +1,4 @@
-import { spawnWorker, type WorkerProcess } from './workers';
+import { spawnWorker, type WorkerProcess } from '@vaults/testkit';
 
 // What a platform does for its pods, for the four workers of `pnpm start`: a worker that exits
 // while the supervisor is not stopping is started again after a back-off that doubles with each

@@ -1,5 +1,5 @@
 // pnpm demo:chain: the whole path from a real chain to the leaderboard.
-//   1. a local anvil with the reference contracts (services/indexer/contracts), compiled by solc-js;
+//   1. a local anvil with the reference contracts (packages/devchain/contracts), compiled by solc-js;
 //   2. a generated trading session (DEMO_CHAIN_VAULTS vaults, DEMO_CHAIN_BLOCKS blocks of
 //      deposits, withdrawals and trades), half mined before the indexer starts (a backfill), half
 //      while it follows the head, then a re-organisation of depth 2 that re-includes the dropped
@@ -10,7 +10,7 @@
 //      of the final canonical chain's logs.
 import { randomBytes } from 'node:crypto';
 import { waitUntil } from '@vaults/testkit';
-import { Anvil, DevChain, Stack, deployVaults, newSession, storedCursor, tradeBlocks, txHashOf } from '@vaults/indexer/devchain';
+import { Anvil, DevChain, Stack, deployVaults, newSession, storedCursor, tradeBlocks, txHashOf } from '@vaults/devchain';
 import { migrate } from '../migrate';
 import { spreadChainTime } from './chain-time';
 import { formatLeaderboard, readLeaderboard, verify } from './report';

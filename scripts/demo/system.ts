@@ -1,12 +1,12 @@
 import { createServer } from 'node:net';
 import { Client } from 'pg';
 import { createRedis, redactUrl } from '@vaults/shared';
-import { spawnWorker, WORKERS, type WorkerProcess } from '../workers';
+import { spawnWorker, WORKERS, type WorkerProcess } from '@vaults/testkit';
 
 export { WORKERS };
 
 // Bringing the local system up and down: checks that fail with a clear message, a fresh demo
-// database, and the four workers as separate processes (scripts/workers.ts, as `pnpm start`).
+// database, and the four workers as separate processes (spawnWorker of @vaults/testkit, as `pnpm start`).
 
 
 export class DemoError extends Error {

@@ -7,6 +7,10 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 // 2. Inside @vaults/shared, the folders import each other only through their index and in one
 //    direction: contract imports nothing of the package; platform imports contract;
 //    vault-events imports contract and platform.
+// 3. BullMQ is known only to platform/ in @vaults/shared: no other folder of it, no worker service
+//    and not the indexer imports `bullmq` (they get a handler map and a Producer). The operations
+//    CLI and the queue dashboard read queues with it directly; tests, bench and scripts may too.
+// 4. No arrow back up: nothing under packages/ or services/ imports scripts/, bench/ or tests/.
 
 export const ROOT = join(__dirname, '..', '..');
 const SKIP = new Set(['node_modules', 'dist', 'generated', '.build', 'bench-results']);
@@ -20,7 +24,7 @@ export function ownerOf(file: string): string {
 const SHARED_SRC = join('packages', 'shared', 'src');
 const ALLOWED: Record<string, string[]> = { contract: [], platform: ['contract'], 'vault-events': ['contract', 'platform'] };
 
-/** The subpaths a workspace package declares in its package.json "exports" (".", "./devchain"). */
+/** The subpaths a workspace package declares in its package.json "exports" (".", "./package.json"). */
 function declaredEntries(name: string): string[] {
   for (const dir of ['packages', 'services']) {
     for (const d of readdirSync(join(ROOT, dir))) {
@@ -36,8 +40,14 @@ function declaredEntries(name: string): string[] {
   return [];
 }
 
+/** Source folders that must not import BullMQ (rule 3), relative to the repository root. */
+const WITHOUT_BULLMQ = [/^packages\/shared\/src\/(?!platform\/)/, /^services\/[a-z]+-worker\/src\//, /^services\/indexer\/src\//];
+
 /** Why this import breaks a rule, or undefined. `file` absolute, `spec` as written. */
 export function violation(file: string, spec: string): string | undefined {
+  if (/^bullmq(\/|$)/.test(spec) && WITHOUT_BULLMQ.some((re) => re.test(relative(ROOT, file).split(sep).join('/')))) {
+    return `imports ${spec}: only packages/shared/src/platform/ knows BullMQ (use the runner's handlers or the Producer)`;
+  }
   const m = /^(@vaults\/[^/]+)\/(.+)$/.exec(spec);
   if (m && !declaredEntries(m[1]!).includes(`./${m[2]}`)) return `imports ${spec}: another package's internals (use an entry its package.json "exports" declares)`;
   if (!spec.startsWith('.')) return undefined;
@@ -46,6 +56,9 @@ export function violation(file: string, spec: string): string | undefined {
   const to = ownerOf(target);
   if (from !== to && (to.startsWith('packages/') || to.startsWith('services/'))) {
     return `imports ${spec}: a file of ${to} from outside it (use its entry)`;
+  }
+  if ((from.startsWith('packages/') || from.startsWith('services/')) && ['scripts', 'bench', 'tests'].includes(to)) {
+    return `imports ${spec}: ${to}/ from a package (move what both need into a package, e.g. @vaults/testkit)`;
   }
   const rel = relative(join(ROOT, SHARED_SRC), file).split(sep);
   const relTarget = relative(join(ROOT, SHARED_SRC), target).split(sep);
@@ -75,8 +88,13 @@ export function specifiers(text: string): string[] {
   return [...text.matchAll(re)].map((m) => (m[1] ?? m[2] ?? m[3] ?? m[4])!);
 }
 
+/** Every TypeScript source of the repository (generated code and dependencies left out). */
+export function repositorySources(): string[] {
+  return ['packages', 'services', 'tests', 'bench', 'scripts'].flatMap((d) => sources(join(ROOT, d)));
+}
+
 export function scanRepository(): { files: number; problems: string[] } {
-  const files = ['packages', 'services', 'tests', 'bench', 'scripts'].flatMap((d) => sources(join(ROOT, d)));
+  const files = repositorySources();
   const problems: string[] = [];
   for (const f of files) {
     for (const spec of specifiers(readFileSync(f, 'utf8'))) {

@@ -1,7 +1,7 @@
-import { compare, pair, renderAb, type AbSide } from '../../bench/ab-report';
-import { tradeCostTargets, systemCpuMs } from '../../bench/cost-targets';
+import { compare, pair, renderAb, type AbSide } from '../../bench/ab/ab-report';
+import { tradeCostTargets, systemCpuMs } from '../../bench/pipelines/cost-targets';
 
-// The before/after table of one bench run and issue 13's targets (pure: measured rows in, text out).
+// The before/after table of one bench run and the trade cost targets (pure: measured rows in, text out).
 
 const ok = { ok: true, differences: 0, sample: [] };
 const side = (commit: string, trades: Record<string, number>, followers: Record<string, number>, perSecond: [number, number]): AbSide => ({
@@ -67,7 +67,7 @@ describe('compare', () => {
     ]);
   });
 
-  it("judges issue 13's targets on the current side and checks both databases", () => {
+  it("judges the trade cost targets on the current side and checks both databases", () => {
     expect(c.targets.map((t) => [t.name, t.measured, t.pass])).toEqual([
       ['CPU ms per trade (services+PG+Redis)', '0.280', true],
       ['trade events vs ceiling', '0.72x', true],
@@ -95,7 +95,7 @@ describe('renderAb', () => {
       '| events/s                  |            2000 |           3600 |            1.80x |               1800 |              2400 |            1.33x |',
       '| x ceiling                 |            0.40 |           0.72 |            1.80x |               0.36 |              0.48 |            1.33x |',
       '',
-      'Targets (issue 13, current side):',
+      'Targets (trade cost, current side):',
       '| target                               |     goal | measured |      |',
       '|--------------------------------------|---------:|---------:|-----:|',
       '| CPU ms per trade (services+PG+Redis) |  <= 0.30 |    0.280 | PASS |',

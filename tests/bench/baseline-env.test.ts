@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { BASELINE_REF_FILE, baselineRef } from '../../bench/baseline-env';
-import { loadSettings } from '../../bench/settings';
+import { BASELINE_REF_FILE, baselineRef } from '../../bench/ab/baseline-env';
+import { loadSettings } from '../../bench/lib/settings';
 
-// BENCH_BASELINE: which commit `pnpm bench` compares against (bench/baseline-ref by default).
+// BENCH_BASELINE: which commit `pnpm bench` compares against (bench/ab/baseline-ref by default).
 
 describe('baselineRef', () => {
   const file = (text: string) => () => text;
 
-  it('defaults to the first line of bench/baseline-ref that is not a comment', () => {
-    expect(baselineRef({}, file('# main before issue 13\n\n  295c1e2  \nabc\n'))).toBe('295c1e2');
+  it('defaults to the first line of bench/ab/baseline-ref that is not a comment', () => {
+    expect(baselineRef({}, file('# main before the cost work\n\n  295c1e2  \nabc\n'))).toBe('295c1e2');
   });
 
   it('an empty BENCH_BASELINE is the default too', () => {

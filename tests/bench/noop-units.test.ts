@@ -1,6 +1,6 @@
-import { advisoryLockShare, halfRate, inNoopJobs, issue21Targets, loadLines, noopJob, ownCodeMs, renderUnits, unitsTable, type NoopJob } from '../../bench/noop-units';
+import { advisoryLockShare, halfRate, inNoopJobs, noopUnitTargets, loadLines, noopJob, ownCodeMs, renderUnits, unitsTable, type NoopJob } from '../../bench/pipelines/noop-units';
 
-// Cost in no-op jobs (issue 21): the arithmetic, the targets and the report (pure: rows in, text out).
+// Cost in no-op jobs: the arithmetic, the targets and the report (pure: rows in, text out).
 
 const noop: NoopJob = { ms: 0.4, worker: 0.15, redis: 0.25 };
 const trades = { kind: 'trades', cpuMsPerEvent: { 'trade-worker': 0.27, 'snapshot-worker': 0.04, postgres: 0.16, redis: 0.3, bench: 0.5, total: 1.27, others: 2 } };
@@ -45,12 +45,12 @@ describe('unitsTable', () => {
   });
 });
 
-describe('issue21Targets', () => {
+describe('noopUnitTargets', () => {
   const latency = [
     { kind: 'trades', targetRate: 1200, commit: { p99: 99 } },
     { kind: 'trades', targetRate: 1200, noise: 1, commit: { p99: 250 } },
   ];
-  const targets = issue21Targets({ noop, pipelines: [{ ...trades, eventLoopLagMs: lag(20) }, { ...followers, eventLoopLagMs: lag(20.5) }], latency });
+  const targets = noopUnitTargets({ noop, pipelines: [{ ...trades, eventLoopLagMs: lag(20) }, { ...followers, eventLoopLagMs: lag(20.5) }], latency });
 
   it('judges every goal at its bound: totals and Postgres in no-op jobs, own code, event loop, half-load latency', () => {
     expect(targets.map((t) => [t.name, t.goal, t.measured, t.pass])).toEqual([
@@ -66,7 +66,7 @@ describe('issue21Targets', () => {
   });
 
   it('misses Postgres and own code just above their bounds', () => {
-    const above = issue21Targets({ noop, pipelines: [{ kind: 'trades', cpuMsPerEvent: { 'trade-worker': 0.271, postgres: 0.161 }, eventLoopLagMs: {} }], latency: [] });
+    const above = noopUnitTargets({ noop, pipelines: [{ kind: 'trades', cpuMsPerEvent: { 'trade-worker': 0.271, postgres: 0.161 }, eventLoopLagMs: {} }], latency: [] });
     expect(above.filter((t) => /Postgres|own code/.test(t.name)).map((t) => t.pass)).toEqual([false, false]);
   });
 });

@@ -1,4 +1,4 @@
-import { treeEnv } from '../../bench/tree';
+import { treeEnv } from '../../bench/ab/tree';
 
 // A baseline worker must resolve the baseline worktree's packages, not this checkout's: the
 // NODE_PATH that pnpm's bin shims set is moved to the baseline's root.

@@ -7,7 +7,7 @@ import { ROOT, baseObjects, byKind, imageRepo, podContainers, workerNames, type 
 import { localMetricsPort } from './support/services';
 import { INDEXER } from '@vaults/shared';
 import { chainSchema, loadIndexerConfig } from '@vaults/indexer';
-import { DEVCHAIN_FACTORY } from '@vaults/indexer/devchain';
+import { DEVCHAIN_FACTORY } from '@vaults/devchain';
 
 // docker/compose.yaml cannot be run here (no Docker engine), so it is read: every service it
 // builds is a real workspace package built by a real Dockerfile stage, its environment is what
@@ -22,9 +22,9 @@ const INFRA = ['postgres', 'redis'];
 const envOf = (name: string) => composeEnv(services[name]!);
 
 const CHAIN = ['anvil', 'chain-setup', 'indexer'];
-/** What services/indexer/devchain/cli.ts reads (anvil and chain-setup run it). */
+/** What packages/devchain/src/cli.ts reads (anvil and chain-setup run it). */
 const DEVCHAIN_ENV = new Set(
-  [...readFileSync(join(ROOT, 'services', 'indexer', 'devchain', 'cli.ts'), 'utf8').matchAll(/process\.env\.(\w+)|num\('(\w+)'/g)].map((m) => (m[1] ?? m[2])!),
+  [...readFileSync(join(ROOT, 'packages', 'devchain', 'src', 'cli.ts'), 'utf8').matchAll(/process\.env\.(\w+)|num\('(\w+)'/g)].map((m) => (m[1] ?? m[2])!),
 );
 const INDEXER_ENV = new Set([...WORKER_ENV, ...objectKeys(chainSchema)]);
 const knownEnv = (name: string) =>

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { QUEUES, SERVICES as SERVICE_LIST, createRedis, laneSizes, type Redis } from '@vaults/shared';
 
 import { TEST_REDIS_URL, createTestDatabase, waitUntil, type TestDatabase } from '@vaults/testkit';
-import { Anvil, DevChain, deployVaults, newSession, tradeBlocks } from '@vaults/indexer/devchain';
+import { Anvil, DevChain, deployVaults, newSession, tradeBlocks } from '@vaults/devchain';
 import { planPorts } from '../../scripts/ports';
 import { restartDelayMs } from '../../scripts/supervisor';
 import { Launch, alive, gone } from './launch';

@@ -7,8 +7,8 @@ import { followerWorker } from '@vaults/follower-worker';
 import { snapshotWorker } from '@vaults/snapshot-worker';
 import { tradeWorker } from '@vaults/trade-worker';
 import { vaultWorker } from '@vaults/vault-worker';
-import { checkoutTree, evalIn, type Tree } from '../../bench/tree';
-import { createTreeDatabase } from '../../bench/tree-run';
+import { checkoutTree, evalIn, type Tree } from '../../bench/ab/tree';
+import { createTreeDatabase } from '../../bench/ab/tree-run';
 import { upgradeHistory } from './history';
 
 // pnpm test:upgrade — the upgrade from contract version 1, for real (docs/DEPLOYMENT.md,

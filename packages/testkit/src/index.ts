@@ -8,3 +8,4 @@ export * from './local-cluster';
 export * from './noise';
 export * from './reference-series';
 export * from './read-series';
+export * from './worker-process';

@@ -9,10 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { createTestDatabase, diffStates, expectedState, readState, waitUntil, type AnyEvent } from '@vaults/testkit';
-import { Anvil } from '../devchain/anvil';
-import { DevChain } from '../devchain/chain';
-import { deployVaults } from '../devchain/session';
-import { Stack, storedCursor } from '../devchain/stack';
+import { Anvil, DevChain, deployVaults, Stack, storedCursor } from '@vaults/devchain';
 
 const LOGS = Number(process.env.BENCH_INDEXER_LOGS ?? 50_000);
 const PER_TX = 100;

@@ -1,4 +1,4 @@
-// pnpm bench:ponder: backfill beside Ponder (issue 21). One local anvil chain, built as
+// pnpm bench:ponder: backfill beside Ponder. One local anvil chain, built as
 // `pnpm bench:indexer` builds it (backfill.ts: BENCH_INDEXER_LOGS trade logs, default 50,000);
 // then BENCH_PONDER_ROUNDS rounds (default 3) alternating the order (ours first, then Ponder
 // first, ...), each run on a fresh database:

@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, waitUntil, type AnyEvent } from '@vaults/testkit';
-import { freePort } from '../devchain/anvil';
-import type { DevChain } from '../devchain/chain';
+import { freePort, type DevChain } from '@vaults/devchain';
 import { diffPonderTables, expectedPonderTables, type PonderTables } from './ponder-tables';
 
 // One Ponder backfill of the bench chain (bench/ponder: its own package.json and install, not a

@@ -44,9 +44,9 @@ export class Indexer {
   /** Ticks in a row without progress, and why (back-off, metric, readiness). */
   readonly stall: Stall;
 
-  constructor(private readonly d: IndexerDeps) {
-    this.range = new AdaptiveRange(d.cfg.initialBlockRange, d.cfg.maxBlockRange);
-    this.stall = new Stall(d.metrics);
+  constructor(private readonly deps: IndexerDeps) {
+    this.range = new AdaptiveRange(deps.cfg.initialBlockRange, deps.cfg.maxBlockRange);
+    this.stall = new Stall(deps.metrics);
   }
 
   /** null until init() has loaded the stored state. */
@@ -55,11 +55,11 @@ export class Indexer {
   }
 
   async init(): Promise<void> {
-    this.state = await this.d.store.load(this.d.chainId, this.d.cfg.startBlock);
+    this.state = await this.deps.store.load(this.deps.chainId, this.deps.cfg.startBlock);
     this.vaults = new Set(this.state.vaults);
-    this.d.metrics.cursorBlock.set(this.state.cursor);
-    this.d.metrics.vaults.set(this.vaults.size);
-    this.d.log.info({ cursor: this.state.cursor, vaults: this.vaults.size, recentBlocks: this.state.blocks.length }, 'resuming from the stored cursor');
+    this.deps.metrics.cursorBlock.set(this.state.cursor);
+    this.deps.metrics.vaults.set(this.vaults.size);
+    this.deps.log.info({ cursor: this.state.cursor, vaults: this.vaults.size, recentBlocks: this.state.blocks.length }, 'resuming from the stored cursor');
     if (!this.reconciled) {
       await this.reconcile();
       this.reconciled = true;
@@ -72,7 +72,7 @@ export class Indexer {
    * those whose block is no longer on the chain, then forget them all (the range is read again).
    */
   private async reconcile(): Promise<void> {
-    const { store, chain, log } = this.d;
+    const { store, chain, log } = this.deps;
     const pending = await store.sentLogsAfter(this.state.cursor);
     if (!pending.length) return;
     const head = await chain.blockNumber();
@@ -83,7 +83,7 @@ export class Indexer {
     for (const n of numbers) onChain.set(n, (await chain.block(n))?.hash?.toLowerCase());
     const dropped = pending.filter((l) => onChain.get(l.blockNumber) !== l.blockHash.toLowerCase());
     await store.assertWriter();
-    await enqueueAll(this.d.producer, dropped.map(asRemoval), this.d.cfg.enqueueChunkSize, this.d.metrics);
+    await enqueueAll(this.deps.producer, dropped.map(asRemoval), this.deps.cfg.enqueueChunkSize, this.deps.metrics);
     await store.rewind(this.state.cursor, this.state.cursorHash);
     log.warn(
       { cursor: this.state.cursor, recorded: pending.length, removals: dropped.length },
@@ -93,8 +93,8 @@ export class Indexer {
 
   /** One step. True when there is more to do at once (behind the head, or just rewound). */
   async tick(): Promise<boolean> {
-    const { cfg, metrics } = this.d;
-    const head = await this.d.chain.blockNumber();
+    const { cfg, metrics } = this.deps;
+    const head = await this.deps.chain.blockNumber();
     metrics.headBlock.set(head);
     metrics.blocksBehind.set(Math.max(0, head - this.state.cursor));
     const check = await this.checkReorg(head);
@@ -115,7 +115,7 @@ export class Indexer {
     } catch (err) {
       if (err instanceof RangeTooLargeError) {
         if (!this.range.shrink()) throw err;
-        this.d.log.info({ from, to: asked, next: this.range.current, err }, 'block range too large for the node; shrinking');
+        this.deps.log.info({ from, to: asked, next: this.range.current, err }, 'block range too large for the node; shrinking');
         return true;
       }
       if (err instanceof ChainMovedError) return this.stuck('chain_moved', `chain moved while reading blocks ${from}-${asked}: ${err.message}`);
@@ -137,7 +137,7 @@ export class Indexer {
   /** No progress this tick: the first time, try again at once (the chain moved under a read). */
   private stuck(reason: StallReason, message: string): boolean {
     const n = this.stall.record(reason, message);
-    if (n === 1 || n % 20 === 0) this.d.log.info({ reason, ticks: n, err: message }, 'no progress this tick; backing off');
+    if (n === 1 || n % 20 === 0) this.deps.log.info({ reason, ticks: n, err: message }, 'no progress this tick; backing off');
     return n === 1 && reason === 'chain_moved';
   }
 
@@ -153,7 +153,7 @@ export class Indexer {
     if (!top || top.number !== this.state.cursor) {
       if (!this.state.cursorHash) return 'ok'; // before the start: nothing that can change
       if (head < this.state.cursor) return 'lagging';
-      const onChain = await this.d.chain.block(this.state.cursor);
+      const onChain = await this.deps.chain.block(this.state.cursor);
       if (!onChain) throw new Error(`the node reports head ${head} but has no block ${this.state.cursor}; retrying`);
       if (onChain.hash?.toLowerCase() === this.state.cursorHash.toLowerCase()) this.clearDeepReorg();
       else this.raiseDeepReorg(this.state.cursor);
@@ -161,14 +161,14 @@ export class Indexer {
     }
     const probe = head < top.number ? this.state.blocks.filter((b) => b.number <= head).at(-1) : top;
     if (probe) {
-      const onChain = await this.d.chain.block(probe.number);
+      const onChain = await this.deps.chain.block(probe.number);
       if (!onChain) throw new Error(`the node reports head ${head} but has no block ${probe.number}; retrying`);
       if (onChain.hash === probe.hash) {
         this.clearDeepReorg();
         return probe === top ? 'ok' : 'lagging';
       }
     }
-    const ancestor = await findCommonAncestor(this.state.blocks, (n) => this.d.chain.block(n));
+    const ancestor = await findCommonAncestor(this.state.blocks, (n) => this.deps.chain.block(n));
     if (!ancestor) {
       this.raiseDeepReorg(this.state.blocks[0]!.number);
       return 'ok';
@@ -178,12 +178,12 @@ export class Indexer {
   }
 
   private async rewind(ancestor: Ancestor): Promise<void> {
-    const { store, metrics, log } = this.d;
+    const { store, metrics, log } = this.deps;
     const depth = this.state.cursor - ancestor.number;
     const dropped = await store.sentLogsAfter(ancestor.number);
     // Removals first, cursor after: a crash in between finds the same mismatch and sends them again.
     await store.assertWriter();
-    await enqueueAll(this.d.producer, dropped.map(asRemoval), this.d.cfg.enqueueChunkSize, metrics);
+    await enqueueAll(this.deps.producer, dropped.map(asRemoval), this.deps.cfg.enqueueChunkSize, metrics);
     await store.rewind(ancestor.number, ancestor.hash);
     metrics.reorgs.inc();
     metrics.reorgDepth.observe(depth);
@@ -197,27 +197,27 @@ export class Indexer {
   private raiseDeepReorg(oldestKnown: number): void {
     const deep = { cursor: this.state.cursor, oldestKnown };
     if (!this.deepReorg) {
-      this.d.log.error(
-        { ...deep, window: this.d.cfg.reorgWindow },
+      this.deps.log.error(
+        { ...deep, window: this.deps.cfg.reorgWindow },
         're-organisation deeper than REORG_WINDOW: no stored block is on the chain any more; indexing halted (recovery: docs/INDEXER.md)',
       );
     }
     this.deepReorg = deep;
-    this.d.metrics.deepReorg.set(1);
+    this.deps.metrics.deepReorg.set(1);
   }
 
   private clearDeepReorg(): void {
-    if (this.deepReorg) this.d.log.warn('the stored blocks are on the chain again; indexing resumes');
+    if (this.deepReorg) this.deps.log.warn('the stored blocks are on the chain again; indexing resumes');
     this.deepReorg = null;
-    this.d.metrics.deepReorg.set(0);
+    this.deps.metrics.deepReorg.set(0);
   }
 
   /** Indexes [from, asked], or less (incomplete logs, or more than MAX_LOGS_PER_RANGE logs); returns where it ended. */
   private async indexRange(from: number, asked: number, head: number): Promise<{ to: number; cutByLogs: boolean }> {
-    const { cfg, mapping, store } = this.d;
+    const { cfg, mapping, store } = this.deps;
     const finalBelow = head - cfg.reorgWindow + 1;
     const t0 = Date.now();
-    const read = await readRange(this.d, { from, to: asked, head, cursorHash: this.state.cursorHash }, this.vaults);
+    const read = await readRange(this.deps, { from, to: asked, head, cursorHash: this.state.cursorHash }, this.vaults);
     const { to, logs, headers, newVaults, cutByLogs } = read;
     const t1 = Date.now();
 
@@ -226,16 +226,16 @@ export class Indexer {
       if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop(); // decoding and validating 10,000 logs takes a while
       const n = Number(l.blockNumber);
       const ts = l.blockTimestamp != null ? Number(l.blockTimestamp) : Number(headers.get(n)!.timestamp);
-      const e = mapping.toEvent(l, { chainId: this.d.chainId, blockTimestamp: ts });
+      const e = mapping.toEvent(l, { chainId: this.deps.chainId, blockTimestamp: ts });
       if (!e) {
-        this.d.metrics.logsSkipped.inc({ reason: 'not_an_event' });
+        this.deps.metrics.logsSkipped.inc({ reason: 'not_an_event' });
         continue;
       }
       const problem = payloadProblem(e);
       if (problem) {
         // Sending it would only fill a failed set; stopping would halt every vault. Say it loudly.
-        this.d.metrics.logsSkipped.inc({ reason: 'invalid_payload' });
-        this.d.log.error({ txHash: l.transactionHash, logIndex: l.logIndex, blockNumber: n, problem }, 'log skipped: the contract rejects its payload');
+        this.deps.metrics.logsSkipped.inc({ reason: 'invalid_payload' });
+        this.deps.log.error({ txHash: l.transactionHash, logIndex: l.logIndex, blockNumber: n, problem }, 'log skipped: the contract rejects its payload');
         continue;
       }
       events.push(e);
@@ -254,7 +254,7 @@ export class Indexer {
     // Recorded before they are sent, under the writer's epoch: a writer that lost the lock stops
     // here, and what a writer sends and then cannot commit is reconciled by the next (init).
     await store.recordSends(sent);
-    await enqueueAll(this.d.producer, events, cfg.enqueueChunkSize, this.d.metrics);
+    await enqueueAll(this.deps.producer, events, cfg.enqueueChunkSize, this.deps.metrics);
     const t2 = Date.now();
 
     const recent: StoredBlock[] = [...headers.values()]
@@ -264,14 +264,14 @@ export class Indexer {
     const toHash = headers.get(to)!.hash!;
     await store.commitRange({ toBlock: to, toHash, blocks: recent, vaults: newVaults, logs: sent, finalBelow, logsBelow });
 
-    this.d.log.debug({ from, to, asked, logs: logs.length, headers: headers.size, readMs: t1 - t0, enqueueMs: t2 - t1, commitMs: Date.now() - t2 }, 'range indexed');
+    this.deps.log.debug({ from, to, asked, logs: logs.length, headers: headers.size, readMs: t1 - t0, enqueueMs: t2 - t1, commitMs: Date.now() - t2 }, 'range indexed');
     for (const v of newVaults) this.vaults.add(v.address);
     this.state.cursor = to;
     this.state.cursorHash = toHash;
     this.state.blocks = [...this.state.blocks.filter((b) => b.number >= finalBelow && b.number < from), ...recent];
-    this.d.metrics.blocksIndexed.inc(to - from + 1);
-    this.d.metrics.cursorBlock.set(to);
-    this.d.metrics.vaults.set(this.vaults.size);
+    this.deps.metrics.blocksIndexed.inc(to - from + 1);
+    this.deps.metrics.cursorBlock.set(to);
+    this.deps.metrics.vaults.set(this.vaults.size);
     return { to, cutByLogs };
   }
 }

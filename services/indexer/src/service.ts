@@ -13,7 +13,7 @@ import { Wakeup } from './wakeup';
 // Wiring: config, connections, the sidecar, and the leader loop (standby until the writer lock
 // is ours, then tick until stopped or the lock is lost).
 
-export interface StartOptions {
+export interface IndexerStartOptions {
   env?: NodeJS.ProcessEnv;
   /** Appended to queue names: tests and benchmarks get queues of their own. */
   queueSuffix?: string;
@@ -29,7 +29,7 @@ export interface RunningIndexer {
   close(): Promise<void>;
 }
 
-export async function startIndexer(opts: StartOptions = {}): Promise<RunningIndexer> {
+export async function startIndexer(opts: IndexerStartOptions = {}): Promise<RunningIndexer> {
   const config = loadIndexerConfig(opts.env ?? process.env);
   const cfg = config.chain;
   const log = createLogger('indexer', config.logLevel);

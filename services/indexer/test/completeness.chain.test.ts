@@ -1,5 +1,5 @@
 import { waitUntil } from '@vaults/testkit';
-import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
+import { deployVaults, newSession, tradeBlocks, type SessionState } from '@vaults/devchain';
 import { BalancerProxy } from './support/chain-proxies';
 import { Rig } from './support/rig';
 

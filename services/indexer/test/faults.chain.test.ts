@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitUntil } from '@vaults/testkit';
-import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
+import { deployVaults, newSession, tradeBlocks, type SessionState } from '@vaults/devchain';
 import { LimitProxy } from './support/limit-proxy';
 import { Rig } from './support/rig';
 

@@ -1,12 +1,12 @@
 import { Client } from 'pg';
 import { waitUntil } from '@vaults/testkit';
-import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
+import { deployVaults, newSession, tradeBlocks, type SessionState } from '@vaults/devchain';
 import type { RunningIndexer } from '../src/service';
 import { SlowProxy } from './support/chain-proxies';
 import { Rig } from './support/rig';
 import { TcpProxy } from './support/tcp-proxy';
 
-// A writer that lost the lock can neither enqueue nor commit. The split brain of issue 18: the
+// A writer that lost the lock can neither enqueue nor commit. The split brain: the
 // leader's range is in flight behind a slow node; a 1-block re-organisation replaces its block;
 // its lock session is killed (pg_terminate_backend); the standby takes over and indexes the new
 // branch; then the old leader's answer arrives. It must send nothing and commit nothing, whether

@@ -1,5 +1,5 @@
 import type { Hex } from 'viem';
-import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
+import { deployVaults, newSession, tradeBlocks, type SessionState } from '@vaults/devchain';
 import { Rig } from './support/rig';
 
 // Re-organisations as real chains make them: the dropped blocks' *signed transactions* come back

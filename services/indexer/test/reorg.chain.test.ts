@@ -1,6 +1,6 @@
 import { loadIndexerConfig } from '../src/config';
 import { rewindStream } from '../src/rewind';
-import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
+import { deployVaults, newSession, tradeBlocks, type SessionState } from '@vaults/devchain';
 import { Rig } from './support/rig';
 
 // Re-organisations with anvil_reorg while the indexer follows the head: the dropped blocks'

@@ -1,11 +1,11 @@
 import { waitUntil } from '@vaults/testkit';
 import { loadIndexerConfig } from '../src/config';
 import { RewindRefusedError, rewindStream } from '../src/rewind';
-import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
+import { deployVaults, newSession, tradeBlocks, type SessionState } from '@vaults/devchain';
 import { LimitProxy } from './support/limit-proxy';
 import { Rig } from './support/rig';
 
-// `rewind` checks the node before it retracts anything (issue 18 items 3 and 4): a node behind
+// `rewind` checks the node before it retracts anything: a node behind
 // the stored blocks is refused (a block it has not seen yet is not a dropped block), and so is a
 // target block that is not on the node's chain with the hash the indexer stored (above the fork
 // of a re-organisation deeper than the window), with the highest block it can rewind to instead.

@@ -1,4 +1,4 @@
-import { deployVaults, newSession, tradeBlocks } from '../devchain/session';
+import { deployVaults, newSession, tradeBlocks } from '@vaults/devchain';
 import { Rig } from './support/rig';
 
 // A scripted trading session on a real anvil, indexed while it happens and processed by the four

@@ -1,7 +1,7 @@
 import { waitUntil } from '@vaults/testkit';
 import { loadIndexerConfig } from '../src/config';
 import { RewindRefusedError, rewindStream } from '../src/rewind';
-import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
+import { deployVaults, newSession, tradeBlocks, type SessionState } from '@vaults/devchain';
 import { Rig } from './support/rig';
 
 // No hot loop: a re-organisation deeper than the window under a cursor that is already final

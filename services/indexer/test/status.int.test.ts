@@ -5,7 +5,7 @@ import { startIndexer, type RunningIndexer } from '../src/service';
 import { RpcProxy } from './support/rpc-proxy';
 
 // status() is read by tests, logs and the ops CLI at any time: it must answer between taking the
-// writer lock and the end of the indexer's init() (issue 18 item 9: it threw a TypeError there).
+// writer lock and the end of the indexer's init() (it once threw a TypeError there).
 // The window is held open deterministically: a transaction of the test locks a table init() reads.
 
 let db: TestDatabase;

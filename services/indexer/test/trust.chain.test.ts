@@ -1,12 +1,11 @@
 import { Client } from 'pg';
 import { waitUntil } from '@vaults/testkit';
-import { freePort } from '../devchain/anvil';
-import { deployVaults, newSession, tradeBlocks, type SessionState } from '../devchain/session';
+import { freePort, deployVaults, newSession, tradeBlocks, type SessionState } from '@vaults/devchain';
 import { IndexerProcess } from './support/child';
 import { Rig } from './support/rig';
 import { RpcProxy } from './support/rpc-proxy';
 
-// What the indexer must not trust or leak (issue 18 items 5 and 8, issue 19 item 7): a node on
+// What the indexer must not trust or leak: a node on
 // another chain than the stream's (with and without CHAIN_ID), a provider's key in the RPC URL
 // through a 429, and a list of nodes whose first is down.
 

@@ -114,7 +114,7 @@ async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, p
  * The point after a page of events, with a checkpoint pushed at every multiple of `every` events
  * folded. Per event only the share-price state moves (a small object of its own, counted with a
  * number); positions are built where they are needed, at checkpoints and at the page's end. (A
- * whole FoldPoint rebuilt per event cost ~20x more CPU: 1.1 s against 55 ms for 100k events.)
+ * whole FoldPoint rebuilt per event costs far more CPU: docs/BENCHMARK.md, "Why the code is as it is".)
  */
 function foldPage(from: FoldPoint, page: EventRow[], every: number, checkpoints: FoldPoint[], series: SeriesFold): FoldPoint {
   let s: SharePriceState = { equity: from.equity, sharePrice: from.sharePrice, peak: from.peak, maxDrawdown: from.maxDrawdown };

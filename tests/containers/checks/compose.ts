@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Producer, createRedis } from '@vaults/shared';
-import { DEVCHAIN_FACTORY, DevChain } from '@vaults/indexer/devchain';
+import { DEVCHAIN_FACTORY, DevChain } from '@vaults/devchain';
 import type { AnyEvent } from '@vaults/testkit';
 import { replay, Status } from '../../../scripts/demo/replay';
 import { verify } from '../../../scripts/demo/report';

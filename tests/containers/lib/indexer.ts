@@ -1,5 +1,5 @@
 import { Producer, createRedis } from '@vaults/shared';
-import { Anvil, DevChain, deployVaults, newSession, tradeBlocks } from '@vaults/indexer/devchain';
+import { Anvil, DevChain, deployVaults, newSession, tradeBlocks } from '@vaults/devchain';
 import { freePort } from '../../faults/lib/util';
 import { FlakyRpc } from './flaky-rpc';
 import { onInterrupt } from './cleanup';

@@ -7,8 +7,8 @@ export { Prisma, PrismaClient } from '../generated/prisma/client';
 
 // Two clients, each for what it is good at. Prisma owns the schema and migrations and is the
 // client for readers (the API, tests that read state): createPrisma. The workers' hot paths run
-// parameterised SQL on node-postgres (createDatabase), measured by `pnpm bench` at about half the
-// client time per batch of a Prisma interactive transaction; they never construct a PrismaClient.
+// parameterised SQL on node-postgres (createDatabase), cheaper per batch than a Prisma interactive
+// transaction (docs/BENCHMARK.md, "Why the code is as it is"); they never construct a PrismaClient.
 
 /**
  * Parameterised SQL as tagged templates: `${v}` becomes `$n` with v a bound parameter, never
@@ -101,10 +101,10 @@ export function txOn(client: Pick<PoolClient, 'query'>): Tx {
 }
 
 function sqlOn(client: Pick<PoolClient, 'query'>): Sql {
-  // Unnamed statements, parsed and planned per execution. Named (prepared) ones were measured
-  // (recordTrades, batches of 40, same run): Postgres CPU per batch 4.00 ms against 4.13, within
-  // noise, while a prepared `RETURNING *` fails with "cached plan must not change result type"
-  // on every pooled connection after a migration adds a column: not worth it.
+  // Unnamed statements, parsed and planned per execution. Named (prepared) ones saved no
+  // measurable Postgres CPU (docs/BENCHMARK.md, "Why the code is as it is"), while a prepared
+  // `RETURNING *` fails with "cached plan must not change result type" on every pooled
+  // connection after a migration adds a column: not worth it.
   const toQuery = (strings: TemplateStringsArray, values: unknown[]) => ({
     text: strings.reduce((text, s, i) => (i === 0 ? s : `${text}$${i}${s}`), ''),
     values,

@@ -1,7 +1,8 @@
 // The platform: what every service runs on and none of it knows vault events. Connections
 // (Redis, Postgres), configuration, logging, metrics, the sidecar, retries, group commit, the
-// producer and the runner (the only code that knows BullMQ, Fastify and shutdown). Imports only
-// the contract.
+// producer and the runner (Fastify and shutdown). BullMQ is known only here (the runner, the
+// job processor, the worker lanes, the producer): no other folder of @vaults/shared and no worker
+// service imports it (tests/architecture checks it). Imports only the contract.
 export * from './config';
 export * from './redact';
 export * from './logger';
@@ -13,6 +14,7 @@ export * from './producer';
 export * from './retry';
 export * from './batcher';
 export * from './sidecar';
+export * from './service-definition';
 export * from './runner';
 export * from './job-processor';
 export * from './services';

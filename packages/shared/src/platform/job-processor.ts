@@ -5,7 +5,7 @@ import { LazyJobContext, type Logger } from './logger';
 import { jobLabelSets, type FailReason, type Metrics, type RetryCause } from './metrics';
 import { redactSecrets, redactedMessage } from './redact';
 import { retryDelayMs } from './retry';
-import type { Handler, ServiceDefinition } from './runner';
+import type { Handler, ServiceDefinition } from './service-definition';
 
 // What happens to one job, between BullMQ handing it over and BullMQ hearing the result: the
 // payload validated against its job name's schema, the handler called, and every outcome

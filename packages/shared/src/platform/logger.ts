@@ -94,7 +94,7 @@ export function jobLogger(
 /**
  * A job's context whose child logger (queue, job id, event identity) is made on first use: most
  * jobs never log, and a pino child per job (bindings serialised, redaction) was ~2.5% of the trade
- * worker's CPU (bench/worker-cpu.ts profile). The lines are the same as with a child made up front.
+ * worker's CPU (bench/worker/worker-cpu.ts profile). The lines are the same as with a child made up front.
  */
 export class LazyJobContext {
   private child: Logger | undefined;

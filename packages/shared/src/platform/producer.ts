@@ -95,9 +95,9 @@ export class Producer {
 
   /**
    * calculateSnapshot for several vaults (the requests of one tick): one add per vault, all
-   * written at once. Not `addBulk`: measured (bench/worker-cpu-parts.ts), its ioredis pipeline cost
-   * the trade worker ~40% more CPU per request than separate adds and Redis no less (Redis reads
-   * the adds of one tick together either way). Each add applies its job's deduplication,
+   * written at once. Not `addBulk`: its ioredis pipeline costs the trade worker more CPU per
+   * request than separate adds and Redis no less (Redis reads the adds of one tick together either
+   * way; docs/BENCHMARK.md, "Why the code is as it is"). Each add applies its job's deduplication,
    * keepLastIfActive included. The vaults should be distinct: a second request of one vault in
    * one call is a second add, deduplicated.
    */

@@ -1,59 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config';
-import { createDatabase, type Database } from './db';
+import { createDatabase } from './db';
 import { createLogger, processLogger, type Logger } from './logger';
-import { createMetrics, initJobCounters, type Metrics } from './metrics';
+import { createMetrics, initJobCounters } from './metrics';
 import { Producer } from './producer';
-import { QUEUES, queueName, type JobNameOf, type QueueKey, type JobPayload } from '../contract';
+import { QUEUES, queueName, type QueueKey } from '../contract';
 import { createRedis, redisTlsOptions, type Redis } from './redis';
 import { isCluster, queuePrefix } from './redis-cluster';
 import { createSidecar } from './sidecar';
 import { createJobProcessor } from './job-processor';
-import { serviceInfo, type ServiceName } from './services';
+import { serviceInfo } from './services';
+import type { ServiceDefinition } from './service-definition';
 import { WorkerLanes } from './worker-lanes';
 
-// The one place that knows BullMQ, Fastify and shutdown. A service hands it a definition:
-// its queue, a handler per job name (typed from the queue catalog), and how to build its
-// dependencies. What happens to one job (validation, dispatch, fail or retry) is its part in
-// job-processor.ts; the lanes of BullMQ workers in worker-lanes.ts.
-
-export interface JobContext {
-  log: Logger;
-  jobId: string | undefined;
-  /** This run of the job: 1 first, then one more per retry (BullMQ's attemptsStarted). */
-  attempt: number;
-}
-
-
-/** A handler of one job name: its payload is the output of that job name's schema. */
-export type Handler<P, Deps> = (payload: P, deps: Deps, ctx: JobContext) => Promise<void>;
-
-/**
- * Exactly one handler per job name of the queue, each typed by its schema: a missing handler,
- * a handler for a job name the queue does not have (in an object literal) or a handler whose
- * payload type does not match is a compile error; checkHandlers repeats the first two at start-up.
- */
-export type Handlers<K extends QueueKey, Deps> = { [N in JobNameOf<K>]: Handler<JobPayload<K, N>, Deps> };
-
-export interface Infra {
-  config: Config;
-  /** The database: node-postgres transactions and single statements (no Prisma client). */
-  db: Database;
-  log: Logger;
-  metrics: Metrics;
-  /** Enqueues follow-up jobs (snapshots) on this service's queues (same prefix and suffix). */
-  producer: Producer;
-}
-
-export interface ServiceDefinition<K extends QueueKey, Deps> {
-  /** One of SERVICES (services.ts), which gives its default port and concurrency. */
-  name: ServiceName;
-  queue: K;
-  handlers: Handlers<K, Deps>;
-  createDeps(infra: Infra): Deps;
-  /** Flush and close what createDeps opened; runs after the worker has stopped. */
-  closeDeps?(deps: Deps): Promise<void>;
-}
+// Starts a service and stops it: connections, the sidecar (Fastify), the worker lanes and
+// shutdown. A service hands it a definition (service-definition.ts): its queue, a handler per job
+// name (typed from the queue catalog), and how to build its dependencies. What happens to one job
+// (validation, dispatch, fail or retry) is job-processor.ts; the lanes of BullMQ Workers are
+// worker-lanes.ts. BullMQ is known only inside platform/ (tests/architecture checks it).
 
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
@@ -70,15 +34,6 @@ export interface RunningService {
   /** The sidecar's bound port (useful when METRICS_PORT=0). */
   port: number;
   close(): Promise<void>;
-}
-
-/** Any service definition (the runner and the harness do not care which queue). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the deps type is the service's own business
-export type AnyServiceDefinition = ServiceDefinition<QueueKey, any>;
-
-/** A service definition, checked against the catalog (see Handlers); returns it unchanged. */
-export function defineService<K extends QueueKey, Deps>(def: ServiceDefinition<K, Deps>): ServiceDefinition<K, Deps> {
-  return def;
 }
 
 /** Start-up fails if a job name of the queue has no handler, or a handler names no job. */
@@ -127,9 +82,9 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
   });
   const deps = def.createDeps({ config, db, log, metrics, producer });
 
-  const process1 = createJobProcessor({ def, deps, config, log, metrics, queue });
+  const processJob = createJobProcessor({ def, deps, config, log, metrics, queue });
 
-  const worker = new WorkerLanes(queue, process1, {
+  const worker = new WorkerLanes(queue, processJob, {
     connection: workerRedis,
     prefix: queuePrefix(config.queuePrefix, queue, isCluster(workerRedis)),
     concurrency: config.concurrency,

@@ -32,6 +32,3 @@ export function serviceInfo(name: string): ServiceInfo | undefined {
 export function serviceEntry(name: string): string {
   return `services/${name}/src/main.ts`;
 }
-
-/** The start command of a service in its image (working directory: the service's package). */
-export const IMAGE_START_COMMAND = ['node', 'dist/main.js'] as const;

@@ -2,11 +2,10 @@ import { Worker, type Processor, type WorkerOptions } from 'bullmq';
 
 // Why lanes. A BullMQ Worker fetches jobs one after another (one Redis round trip each) until it
 // holds `concurrency` of them or the queue is empty, and only then starts the first; each job's
-// lock starts ticking at its fetch but is renewed only once its processing has started. Measured
-// in the fault suite beside a busy core (FAULTS_NOISE=1), where a round trip to its fsync-always
-// Redis took 40 ms and up to 400 ms: with concurrency 400 a job waited up to 2.8 s unstarted, so
-// a 3 s lock expired and the job was taken over as stalled and run again (48 to 740 stalled jobs
-// per scenario); and every burst pays concurrency x round trip before any work starts. Several
+// lock starts ticking at its fetch but is renewed only once its processing has started. With a
+// high concurrency and a slow Redis, a job can wait unstarted longer than its lock and be taken
+// over as stalled and run again; and every burst pays concurrency x round trip before any work
+// starts (measured in the fault suite: docs/BENCHMARK.md, "Why the code is as it is"). Several
 // Workers on one queue, each of at most LANE_CONCURRENCY jobs, fetch in parallel: a job waits at
 // most LANE_CONCURRENCY round trips before it starts and its lock is renewed.
 

@@ -1,10 +1,11 @@
 import type { Tx } from '../platform';
 
-// The lock protocol of vault events, in one place. Every advisory-lock key space, the rule
-// between the writers and the snapshot and the recompute-from mark live here (the fold's stored
-// state and checkpoints, rules 2 and 3 on the snapshot's side, in fold-state.ts); callers name what they do (lockVaultsForWrite, lockVaultForSnapshot, ...) and never
-// build a lock key themselves (one exception, documented below: the follower ledger statement
-// takes the balance locks itself, to save a round trip).
+// The lock protocol of vault events, in one place: every advisory-lock key space, the rule
+// between the writers and the snapshot, and the recompute-from mark. The snapshot's side of rules
+// 2 and 3 (the fold's stored state and its checkpoints) is in fold-state.ts. Callers name what
+// they do (lockVaultsForWrite, lockVaultForSnapshot, ...) and never build a lock key themselves
+// (one exception, documented below: the follower ledger statement takes the balance locks
+// itself, to save a round trip).
 //
 // 1. Writers of trades and follower events hold VAULT_METRICS shared on each vault of their
 //    batch until commit; the snapshot holds it exclusively while it folds. So writers never wait

@@ -1,6 +1,6 @@
 import { parseAbi } from 'viem';
 
-// The events of services/indexer/contracts/VaultFactory.sol that the app indexes, as their
+// The events of packages/devchain/contracts/VaultFactory.sol that the app indexes, as their
 // Solidity declarations (this app has its own install: it does not import the workspace's solc build).
 
 export const factoryAbi = parseAbi(['event VaultDeployed(address indexed vault, address indexed leader, address baseAsset, string name)']);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from '../../devchain/anvil';
+import { freePort } from '@vaults/devchain';
 
 // The indexer as a child process (node --import tsx src/main.ts), as it runs in production, so a
 // test can kill -9 it. Its output is kept for the failure message.

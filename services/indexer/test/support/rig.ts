@@ -10,13 +10,7 @@ import {
   type AnyEvent,
   type TestDatabase,
 } from '@vaults/testkit';
-import { followerWorker } from '@vaults/follower-worker';
-import { snapshotWorker } from '@vaults/snapshot-worker';
-import { tradeWorker } from '@vaults/trade-worker';
-import { vaultWorker } from '@vaults/vault-worker';
-import { Anvil, type AnvilOptions } from '../../devchain/anvil';
-import { DevChain } from '../../devchain/chain';
-import { storedCursor } from '../../devchain/stack';
+import { ALL_WORKERS, Anvil, type AnvilOptions, DevChain, storedCursor } from '@vaults/devchain';
 import { startIndexer, type RunningIndexer } from '../../src/service';
 
 // One chain test's world: a fresh anvil with the factory deployed, a migrated database of its
@@ -43,7 +37,7 @@ export class Rig {
     const db = await createTestDatabase('vaults_chain');
     const prefix = `chain-${randomBytes(4).toString('hex')}`;
     const harness = new Harness(db.url, '', { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: '20' });
-    await harness.start([vaultWorker, tradeWorker, followerWorker, snapshotWorker]);
+    await harness.start([...ALL_WORKERS]);
     return new Rig(anvil, chain, db, prefix, harness);
   }
 

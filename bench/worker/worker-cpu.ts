@@ -1,0 +1,184 @@
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { queueName, type QueueKey } from '@vaults/shared';
+import { compileWorkers } from '../lib/compile';
+import { baselineRef } from '../ab/baseline-env';
+import { checkoutTree, currentTree, CURRENT_ROOT, type Tree } from '../ab/tree';
+import { report } from './cpuprofile-summary';
+import { enqueueBurst } from '../lib/enqueue';
+import { EventFactory } from '../lib/events';
+import { cpuSeconds, memoryMb } from '../lib/probes';
+import { startWorkers, stopWorkers, type WorkerProcess } from '../lib/processes';
+import { monitorPrefix, perEvent, scriptNames, total } from './redis-monitor';
+import { openSession, type Session } from '../lib/session';
+import { LocalRedis } from '@vaults/testkit';
+import { median, pollUntil } from '../lib/stats';
+
+// The trade worker's own cost per trade, before and after a change, in one run: the services of
+// a baseline commit (BENCH_BASELINE, default bench/ab/baseline-ref, checked out in a temporary
+// worktree as `pnpm bench` does) and of this one, each as compiled
+// JavaScript (trade worker + snapshot worker) on a queue prefix of its own, over one database
+// whose vaults are deployed once. Rounds alternate the two, so the machine's noise falls on both.
+//   tsx bench/worker/worker-cpu.ts
+// Redis is a redis-server of this run's own (WORKER_CPU_SHARED_REDIS=1: the machine's), so its CPU
+// and command/read counters per trade are this run's alone.
+// WORKER_CPU_TRADES (per round, default 20000), WORKER_CPU_ROUNDS (default 3), WORKER_CPU_VAULTS
+// (300), WORKER_CPU_MONITOR (trades of the MONITOR round that counts Redis commands exactly,
+// default 2000; 0 skips it), WORKER_CPU_PROFILE=1 (--cpu-prof in every worker; profiles and
+// their summaries under bench-results/cpu-prof), WORKER_CPU_CUR_NODE_ARGS (node flags for this
+// checkout's workers only, e.g. a GC setting against BENCH_BASELINE=HEAD (the same code)).
+
+const env = process.env;
+const TRADES = Number(env.WORKER_CPU_TRADES ?? 20_000);
+const ROUNDS = Number(env.WORKER_CPU_ROUNDS ?? 3);
+const VAULTS = Number(env.WORKER_CPU_VAULTS ?? 300);
+const MONITORED = Number(env.WORKER_CPU_MONITOR ?? 2000);
+const PROFILE = env.WORKER_CPU_PROFILE === '1';
+const PROFILE_DIR = join(CURRENT_ROOT, 'bench-results', 'cpu-prof');
+const WORKERS = ['trade-worker', 'snapshot-worker'] as const;
+
+interface Variant {
+  tag: string;
+  prefix: string;
+  procs: WorkerProcess[];
+  queues: Map<QueueKey, Queue>;
+  cpu: Record<string, number[]>;
+}
+
+async function main() {
+  // A redis-server of our own: its CPU and its INFO counters are this run's alone.
+  const redis = env.WORKER_CPU_SHARED_REDIS === '1' ? undefined : await LocalRedis.start();
+  const s = await openSession(redis ? { redisUrl: redis.url(), redisPids: () => [redis.proc.pid!] } : {});
+  const log = (m: string) => process.stderr.write(`[worker-cpu] ${m}\n`);
+  const variants: Variant[] = [];
+  let baseline: Tree | undefined;
+  try {
+    const ref = baselineRef(env);
+    if (!ref) throw new Error('worker-cpu.ts compares two trees: BENCH_BASELINE=none is not an option here');
+    baseline = checkoutTree(ref, log);
+    const factory = new EventFactory(VAULTS, 100);
+    await deployVaults(s, factory, log);
+    for (const [tag, tree] of [['base', baseline], ['cur', currentTree()]] as const) {
+      variants.push(await startVariant(s, tag, tree));
+      log(`${tag}: ${tree.root} (${tree.commit}) started (${variants.at(-1)!.procs.map((p) => `${p.name} pid ${p.pid}`).join(', ')})`);
+    }
+    for (const v of variants) await runRound(s, v, factory, 1000); // warm-up (JIT, pools)
+    for (const v of variants) v.cpu = {};
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const v of r % 2 ? [...variants].reverse() : variants) {
+        const cost = await runRound(s, v, factory, TRADES);
+        for (const [k, ms] of Object.entries(cost)) (v.cpu[k] ??= []).push(ms);
+        log(`round ${r + 1} ${v.tag}: ${Object.entries(cost).map(([k, ms]) => `${k} ${ms.toFixed(4)}`).join(', ')} per trade (CPU ms; counts)`);
+      }
+    }
+    console.log(`\nPer trade (CPU ms of each process; Redis INFO counts), median of ${ROUNDS} rounds of ${TRADES} trades over ${VAULTS} vaults:`);
+    for (const v of variants) console.log(`  ${v.tag}: ${Object.entries(v.cpu).map(([k, xs]) => `${k} ${median(xs).toFixed(4)}`).join(', ')}`);
+    for (const v of variants) console.log(`  ${v.tag} peak RSS (VmHWM): ${v.procs.map((p) => `${p.name} ${Math.round(memoryMb(p.pid).peak)} MB`).join(', ')}`);
+    if (MONITORED > 0) {
+      for (const v of variants) {
+        const stop = await monitorPrefix(s.redis, v.prefix, scriptNames(s.redis));
+        await runRound(s, v, factory, MONITORED);
+        const c = await stop();
+        console.log(`\nRedis commands per trade, ${v.tag} (MONITOR, ${MONITORED} trades): ${(total(c.client) / MONITORED).toFixed(3)} sent, ${(total(c.lua) / MONITORED).toFixed(3)} run by scripts`);
+        console.log(`  sent: ${perEvent(c.client, MONITORED).join(', ')}`);
+        console.log(`  in scripts: ${perEvent(c.lua, MONITORED).join(', ')}`);
+      }
+    }
+  } finally {
+    for (const v of variants) await stopVariant(s, v);
+    await s.close();
+    await redis?.stop();
+    baseline?.remove();
+  }
+  if (!PROFILE) return;
+  for (const v of variants) {
+    const dir = join(PROFILE_DIR, v.tag);
+    for (const f of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+      const pid = Number(f.split('.')[3]);
+      console.log(`\n${v.tag} ${v.procs.find((p) => p.pid === pid)?.name ?? pid}: ${report(join(dir, f), 15)}`);
+    }
+  }
+}
+
+async function deployVaults(s: Session, factory: EventFactory, log: (m: string) => void) {
+  const compiled = await compileWorkers(['vault-worker']);
+  const [vw] = await startWorkers(['vault-worker'], { DATABASE_URL: s.db.url, REDIS_URL: s.redisUrl, QUEUE_PREFIX: s.prefix }, compiled);
+  try {
+    await enqueueBurst(s.queue('vault'), factory.deploys(), 1000);
+    await pollUntil(async () => (await count(s, 'Vault')) === VAULTS, 60_000, 'vaults');
+    log(`${VAULTS} vaults deployed`);
+  } finally {
+    await stopWorkers([vw!]);
+  }
+}
+
+async function startVariant(s: Session, tag: string, tree: Tree): Promise<Variant> {
+  const prefix = `${s.prefix}-${tag}`;
+  const compiled = await compileWorkers(WORKERS, tree);
+  if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
+  // Node names each profile CPU.<date>.<time>.<pid>...: the log line of the start names the pids.
+  const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, tag)}`] : [];
+  if (tag === 'cur') nodeArgs.push(...(env.WORKER_CPU_CUR_NODE_ARGS ?? '').split(' ').filter(Boolean));
+  const procs = await startWorkers(WORKERS, { DATABASE_URL: s.db.url, REDIS_URL: s.redisUrl, QUEUE_PREFIX: prefix }, compiled, tree, nodeArgs);
+  const queues = new Map<QueueKey, Queue>((['trade', 'snapshot'] as const).map((k) => [k, new Queue(queueName(k), { connection: s.redis, prefix })]));
+  return { tag, prefix, procs, queues, cpu: {} };
+}
+
+/** Enqueues `n` trades on the variant's queue and waits until they and their snapshots are done. */
+async function runRound(s: Session, v: Variant, factory: EventFactory, n: number): Promise<Record<string, number>> {
+  const trades = factory.trades(n);
+  const before = await count(s, 'Trade');
+  const cpu0 = cpuOf(s, v);
+  const redis0 = await redisCounters(s);
+  await enqueueBurst(v.queues.get('trade')!, trades, 1000);
+  await pollUntil(async () => (await count(s, 'Trade')) === before + n, 300_000, `${v.tag} trades`);
+  await pollUntil(async () => {
+    for (const q of v.queues.values()) {
+      const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      if (Object.values(c).some((x) => x > 0)) return false;
+    }
+    return true;
+  }, 300_000, `${v.tag} queues to drain`);
+  const cpu1 = cpuOf(s, v);
+  const redis1 = await redisCounters(s);
+  const perTrade = (a: Record<string, number>, b: Record<string, number>, scale: number) =>
+    Object.keys(b).map((k) => [k, ((b[k]! - a[k]!) * scale) / n] as const);
+  return Object.fromEntries([...perTrade(cpu0, cpu1, 1000), ...perTrade(redis0, redis1, 1)]);
+}
+
+/** CPU seconds so far of the variant's workers and of the Redis server (shared with others). */
+function cpuOf(s: Session, v: Variant): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of v.procs) out[p.name] = cpuSeconds(p.pid);
+  out.redis = (s.redisPids?.() ?? []).reduce((a, pid) => a + cpuSeconds(pid), 0);
+  return out;
+}
+
+/** Commands processed (script calls included) and read events (about one per round trip of a client). */
+async function redisCounters(s: Session): Promise<Record<string, number>> {
+  const info = await s.redis.info('stats');
+  const field = (k: string) => Number(new RegExp(`^${k}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
+  return { 'redis commands': field('total_commands_processed'), 'redis reads': field('total_reads_processed') };
+}
+
+async function count(s: Session, table: 'Trade' | 'Vault'): Promise<number> {
+  const { rows } = await s.pg.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}"`);
+  return rows[0]!.n;
+}
+
+async function stopVariant(s: Session, v: Variant) {
+  await stopWorkers(v.procs);
+  for (const q of v.queues.values()) await q.close().catch(() => undefined);
+  let cursor = '0';
+  do {
+    const [next, keys] = await (s.redis as import('ioredis').Redis).scan(cursor, 'MATCH', `${v.prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await s.redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+
+// Every relative link of the README and docs/ points at a file that exists: files move (bench/,
+// packages/), and a front door with dead links is worse than none.
+
+const ROOT = join(__dirname, '..', '..');
+
+/** The relative link targets of a markdown text (code blocks left out), without their #anchor. */
+export function relativeLinks(markdown: string): string[] {
+  const prose = markdown.replace(/```[\s\S]*?```/g, '');
+  return [...prose.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1]!)
+    .filter((t) => !/^[a-z]+:/i.test(t) && !t.startsWith('#'))
+    .map((t) => t.split('#')[0]!);
+}
+
+describe('links in the README and docs/', () => {
+  it('reads links, leaving out URLs, anchors and code blocks', () => {
+    expect(relativeLinks('[a](docs/A.md#x) [b](https://x.y) [c](#here)\n```\n[d](nowhere.md)\n```\n[e](../e.ts)')).toEqual(['docs/A.md', '../e.ts']);
+  });
+
+  it('point at files that exist', () => {
+    const docs = ['README.md', 'CHANGELOG.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+    const dead = docs.flatMap((doc) =>
+      relativeLinks(readFileSync(join(ROOT, doc), 'utf8'))
+        .filter((target) => !existsSync(join(ROOT, dirname(doc), target)))
+        .map((target) => `${doc}: ${target} (${relative(ROOT, join(ROOT, dirname(doc), target))} does not exist)`),
+    );
+    expect(dead).toEqual([]);
+  });
+});
