@@ -12,6 +12,7 @@ export * from './migrate';
 export * from './producer';
 export * from './retry';
 export * from './batcher';
+export * from './loop-budget';
 export * from './sidecar';
 export * from './runner';
 export * from './job-processor';
