@@ -103,46 +103,4 @@ describe('SnapshotRequests', () => {
     await Promise.all([first, second]);
     expect(sent).toEqual([[{ chainId: 1, vaultAddress: vault(1) }], [{ chainId: 1, vaultAddress: vault(1) }]]);
   });
-
-  it('while an add is on its way, the requests of later ticks wait for it and go out together', async () => {
-    const sent: string[][] = [];
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    const requests = new SnapshotRequests({
-      calculateSnapshots: async (rs) => {
-        sent.push(rs.map((r) => r.vaultAddress));
-        if (sent.length === 1) await held;
-        return [];
-      },
-    });
-    const tick = () => new Promise((r) => setImmediate(r));
-    const first = requests.request(1, vault(1));
-    await tick();
-    const later = [requests.request(1, vault(2))];
-    await tick();
-    await tick();
-    later.push(requests.request(1, vault(3)), requests.request(1, vault(2)));
-    await tick();
-    expect(sent).toEqual([[vault(1)]]);
-    release();
-    await Promise.all([first, ...later]);
-    expect(sent).toEqual([[vault(1)], [vault(2), vault(3)]]);
-  });
-
-  it('a failed add fails its own requests only; the next add still goes out', async () => {
-    const sent: string[][] = [];
-    const requests = new SnapshotRequests({
-      calculateSnapshots: async (rs) => {
-        sent.push(rs.map((r) => r.vaultAddress));
-        if (sent.length === 1) throw new Error('redis down');
-        return [];
-      },
-    });
-    const first = requests.request(1, vault(1));
-    await new Promise((r) => setImmediate(r));
-    const second = requests.request(1, vault(2));
-    await expect(first).rejects.toThrow('redis down');
-    await expect(second).resolves.toBeUndefined();
-    expect(sent).toEqual([[vault(1)], [vault(2)]]);
-  });
 });

@@ -61,23 +61,18 @@ export function vaultEventRecorder<E extends VaultEvent>(
 }
 
 /**
- * Asks for a vault's snapshot after an effect was committed. The requests of one moment make one
+ * Asks for a vault's snapshot after an effect was committed. The requests of one moment (one
+ * setImmediate tick: the jobs of a committed batch resume together) make one
  * `calculateSnapshots` call with one job per distinct vault: a batch of 40 trades over 30 vaults
- * sends 30 adds, a batch of 100 trades of one vault sends one. A moment is one setImmediate tick
- * (the jobs of a committed batch resume together) or, while the previous call is still on its way,
- * everything requested until it is acknowledged: at most one call is in flight, and under load the
- * batches that commit meanwhile share the next call, so a vault of several of them costs one add,
- * not one per batch (the adds were ~11% of the trade worker's CPU: bench/worker-cpu.ts profile). BullMQ's deduplication keeps at most one waiting snapshot per vault
- * in Redis, plus one queued behind a running one (keepLastIfActive). A request made after a call's
- * adds were sent always goes into the next call: the sent add's snapshot may already be running
- * and not see the newer commit. Each request settles when the adds that carry it have been
- * acknowledged by Redis (and fails with them).
+ * sends 30 adds, a batch of 100 trades of one vault sends one. BullMQ's deduplication keeps at
+ * most one waiting snapshot per vault in Redis, plus one queued behind a running one
+ * (keepLastIfActive). A request made after a tick's adds were sent always goes into the next
+ * tick's: the sent add's snapshot may already be running and not see the newer commit. Each
+ * request settles when the adds that carry it have been acknowledged by Redis.
  */
 export class SnapshotRequests {
-  /** The vaults of the call not sent yet, and the promise of its adds. */
+  /** The vaults of the tick not sent yet, and the promise of its add. */
   private next: { vaults: Map<string, CalculateSnapshotInput>; sent: Promise<void> } | undefined;
-  /** The latest call (sent or waiting to be): the next one goes out once it has settled. */
-  private latest: Promise<void> = Promise.resolve();
 
   constructor(private readonly producer: Pick<Producer, 'calculateSnapshots'>) {}
 
@@ -85,14 +80,12 @@ export class SnapshotRequests {
     let next = this.next;
     if (!next) {
       const vaults = new Map<string, CalculateSnapshotInput>();
-      const previous = this.latest.catch(() => undefined); // its own requesters hear its failure
-      const sent = Promise.all([previous, new Promise<void>((resolve) => setImmediate(resolve))]).then(async () => {
-        // From here on a request belongs to the next call: this one is on its way.
+      const sent = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        // From here on a request belongs to the next tick: this add is on its way.
         this.next = undefined;
         await this.producer.calculateSnapshots([...vaults.values()]);
       });
       next = this.next = { vaults, sent };
-      this.latest = sent;
     }
     const key = `${chainId}:${vaultAddress}`;
     if (!next.vaults.has(key)) next.vaults.set(key, { chainId, vaultAddress });
