@@ -1,5 +1,6 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 // A worker's event-loop delay with and without the time it waited for a CPU. Preloaded into a
 // bench worker (`node --require <compiled probe>`, bench/worker-cpu.ts): a timer every 10 ms (the
@@ -8,6 +9,8 @@ import { join } from 'node:path';
 // run-queue wait in ns). *total* is the delay prom-client sees; *own* = total - run-queue wait is
 // what our synchronous code held the loop (the delay a machine with a free core would show). On a
 // machine shared past its cores the two differ by 10x: the issue's 20 ms goal is about *own*.
+// It also records each garbage-collection pause (perf_hooks 'gc' entries): a part of *own* that
+// no yield of ours can shorten.
 // SIGUSR2 writes the delays since the last SIGUSR2 to LOOP_PROBE_DIR/<pid>-<n>.json and starts anew.
 
 const EVERY_MS = 10;
@@ -17,6 +20,8 @@ export interface LoopDelays {
   /** Delays of the timer's firings, ms, sorted: as prom-client measures them, and without run-queue waits. */
   total: number[];
   own: number[];
+  /** Garbage-collection pauses, ms, sorted. */
+  gc: number[];
 }
 
 /** One firing: how late, and how much of it the thread waited for a CPU (both ms). */
@@ -29,7 +34,10 @@ function runQueueWaitMs(): number {
 }
 
 function start(dir: string): void {
-  let delays: LoopDelays = { total: [], own: [] };
+  let delays: LoopDelays = { total: [], own: [], gc: [] };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) delays.gc.push(e.duration);
+  }).observe({ entryTypes: ['gc'] });
   let dumps = 0;
   let due = performance.now() + EVERY_MS;
   let waited = runQueueWaitMs();
@@ -45,8 +53,9 @@ function start(dir: string): void {
   };
   setTimeout(tick, EVERY_MS).unref();
   process.on('SIGUSR2', () => {
-    const out = { total: delays.total.sort((a, b) => a - b), own: delays.own.sort((a, b) => a - b) };
-    delays = { total: [], own: [] };
+    const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
+    const out: LoopDelays = { total: sorted(delays.total), own: sorted(delays.own), gc: sorted(delays.gc) };
+    delays = { total: [], own: [], gc: [] };
     const file = join(dir, `${process.pid}-${++dumps}.json`);
     writeFileSync(`${file}.tmp`, JSON.stringify(out));
     renameSync(`${file}.tmp`, file); // whole when it appears

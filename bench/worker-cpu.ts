@@ -16,6 +16,7 @@ import { openSession, type Session } from './session';
 import { LocalRedis } from '@vaults/testkit';
 import { median, percentiles, pollUntil } from './stats';
 import { noopJob, ownCodeMs, type NoopJob } from './noop-units';
+import type { LoopDelays } from './loop-probe';
 
 // The trade worker's own cost per trade, before and after a change, in one run: the services of
 // a baseline commit (BENCH_BASELINE, default bench/baseline-ref, checked out in a temporary
@@ -53,7 +54,7 @@ interface Variant {
   queues: Map<QueueKey, Queue>;
   cpu: Record<string, number[]>;
   /** Per worker, the loop probe's delays (ms) over the rounds' loaded part. */
-  loop: Record<string, { total: number[]; own: number[] }>;
+  loop: Record<string, LoopDelays>;
 }
 
 async function main() {
@@ -173,7 +174,10 @@ function printLoop(variants: Variant[]) {
     return `p50 ${p.p50.toFixed(1)} p99 ${p.p99.toFixed(1)} max ${p.max.toFixed(1)}`;
   };
   for (const v of variants) {
-    for (const [w, d] of Object.entries(v.loop)) console.log(`  ${v.tag} ${w}: total ${f(d.total)}; own ${f(d.own)} (${d.total.length} firings)`);
+    for (const [w, d] of Object.entries(v.loop)) {
+      const gcMs = d.gc.reduce((a, x) => a + x, 0);
+      console.log(`  ${v.tag} ${w}: total ${f(d.total)}; own ${f(d.own)} (${d.total.length} firings); GC pauses ${f(d.gc)}, ${d.gc.filter((x) => x > 10).length} > 10 ms, ${Math.round(gcMs)} ms in all`);
+    }
   }
 }
 
@@ -187,10 +191,9 @@ async function dumpLoop(v: Variant, keep: boolean) {
     process.kill(p.pid, 'SIGUSR2');
     await pollUntil(async () => existsSync(file), 10_000, `${p.name} loop probe`);
     if (!keep) continue;
-    const d = JSON.parse(readFileSync(file, 'utf8')) as { total: number[]; own: number[] };
-    const acc = (v.loop[p.name] ??= { total: [], own: [] });
-    for (const x of d.total) acc.total.push(x);
-    for (const x of d.own) acc.own.push(x);
+    const d = JSON.parse(readFileSync(file, 'utf8')) as LoopDelays;
+    const acc = (v.loop[p.name] ??= { total: [], own: [], gc: [] });
+    for (const k of ['total', 'own', 'gc'] as const) for (const x of d[k]) acc[k].push(x);
   }
 }
 const dumps = new Map<number, number>();
