@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '**/generated/**', '**/.turbo/**', 'coverage/**', 'services/indexer/bench/ponder/**'],
+    ignores: ['**/node_modules/**', '**/dist/**', '**/generated/**', '**/.turbo/**', 'coverage/**', 'services/indexer/bench/ponder/**', 'bench-results/**'],
   },
   ...tseslint.configs.recommended,
   {

@@ -43,3 +43,12 @@ export async function compileWorkers(names: readonly string[], tree: Tree = curr
   }
   return out;
 }
+
+/** The event-loop probe (loop-probe.ts) as JavaScript for `node --require`, in this checkout's build folder. */
+export async function compileProbe(): Promise<string> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const outfile = join(currentTree().root, 'bench-results', '.build', 'loop-probe.js');
+  await esbuild.build({ entryPoints: [join(__dirname, '..', 'worker', 'loop-probe.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'warning' });
+  return outfile;
+}

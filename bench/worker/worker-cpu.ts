@@ -1,11 +1,12 @@
-import { mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { queueName, type QueueKey } from '@vaults/shared';
-import { compileWorkers } from '../lib/compile';
+import { compileProbe, compileWorkers } from '../lib/compile';
 import { baselineRef } from '../ab/baseline-env';
 import { checkoutTree, currentTree, CURRENT_ROOT, type Tree } from '../ab/tree';
 import { report } from './cpuprofile-summary';
+import { measureCeiling } from '../pipelines/ceiling';
 import { enqueueBurst } from '../lib/enqueue';
 import { EventFactory } from '../lib/events';
 import { cpuSeconds, memoryMb } from '../lib/probes';
@@ -13,7 +14,9 @@ import { startWorkers, stopWorkers, type WorkerProcess } from '../lib/processes'
 import { monitorPrefix, perEvent, scriptNames, total } from './redis-monitor';
 import { openSession, type Session } from '../lib/session';
 import { LocalRedis } from '@vaults/testkit';
-import { median, pollUntil } from '../lib/stats';
+import { median, percentiles, pollUntil } from '../lib/stats';
+import { noopJob, ownCodeMs, type NoopJob } from '../pipelines/noop-units';
+import type { LoopDelays } from './loop-probe';
 
 // The trade worker's own cost per trade, before and after a change, in one run: the services of
 // a baseline commit (BENCH_BASELINE, default bench/ab/baseline-ref, checked out in a temporary
@@ -28,6 +31,10 @@ import { median, pollUntil } from '../lib/stats';
 // default 2000; 0 skips it), WORKER_CPU_PROFILE=1 (--cpu-prof in every worker; profiles and
 // their summaries under bench-results/cpu-prof), WORKER_CPU_CUR_NODE_ARGS (node flags for this
 // checkout's workers only, e.g. a GC setting against BENCH_BASELINE=HEAD (the same code)).
+// Also in the run: the no-op ceiling (bench/pipelines/ceiling.ts, once before and once after the rounds, as
+// `pnpm bench` measures it), so that every cost is printed in no-op jobs too (bench/pipelines/noop-units.ts);
+// and each worker's event-loop delay under load, with and without the time it waited for a CPU
+// (bench/worker/loop-probe.ts, preloaded into both versions' workers; WORKER_CPU_LOOP_PROBE=0 leaves it out).
 
 const env = process.env;
 const TRADES = Number(env.WORKER_CPU_TRADES ?? 20_000);
@@ -36,6 +43,8 @@ const VAULTS = Number(env.WORKER_CPU_VAULTS ?? 300);
 const MONITORED = Number(env.WORKER_CPU_MONITOR ?? 2000);
 const PROFILE = env.WORKER_CPU_PROFILE === '1';
 const PROFILE_DIR = join(CURRENT_ROOT, 'bench-results', 'cpu-prof');
+const LOOP_PROBE = env.WORKER_CPU_LOOP_PROBE !== '0';
+const LOOP_DIR = join(CURRENT_ROOT, 'bench-results', 'loop-probe');
 const WORKERS = ['trade-worker', 'snapshot-worker'] as const;
 
 interface Variant {
@@ -44,6 +53,8 @@ interface Variant {
   procs: WorkerProcess[];
   queues: Map<QueueKey, Queue>;
   cpu: Record<string, number[]>;
+  /** Per worker, the loop probe's delays (ms) over the rounds' loaded part. */
+  loop: Record<string, LoopDelays>;
 }
 
 async function main() {
@@ -59,12 +70,15 @@ async function main() {
     baseline = checkoutTree(ref, log);
     const factory = new EventFactory(VAULTS, 100);
     await deployVaults(s, factory, log);
+    const probe = LOOP_PROBE ? await compileProbe() : undefined;
     for (const [tag, tree] of [['base', baseline], ['cur', currentTree()]] as const) {
-      variants.push(await startVariant(s, tag, tree));
+      variants.push(await startVariant(s, tag, tree, probe));
       log(`${tag}: ${tree.root} (${tree.commit}) started (${variants.at(-1)!.procs.map((p) => `${p.name} pid ${p.pid}`).join(', ')})`);
     }
     for (const v of variants) await runRound(s, v, factory, 1000); // warm-up (JIT, pools)
     for (const v of variants) v.cpu = {};
+    for (const v of variants) v.loop = {};
+    const ceilings = [await ceiling(s, factory, log)];
     for (let r = 0; r < ROUNDS; r++) {
       for (const v of r % 2 ? [...variants].reverse() : variants) {
         const cost = await runRound(s, v, factory, TRADES);
@@ -75,6 +89,9 @@ async function main() {
     console.log(`\nPer trade (CPU ms of each process; Redis INFO counts), median of ${ROUNDS} rounds of ${TRADES} trades over ${VAULTS} vaults:`);
     for (const v of variants) console.log(`  ${v.tag}: ${Object.entries(v.cpu).map(([k, xs]) => `${k} ${median(xs).toFixed(4)}`).join(', ')}`);
     for (const v of variants) console.log(`  ${v.tag} peak RSS (VmHWM): ${v.procs.map((p) => `${p.name} ${Math.round(memoryMb(p.pid).peak)} MB`).join(', ')}`);
+    ceilings.push(await ceiling(s, factory, log));
+    printUnits(noopJob(ceilings), variants);
+    if (LOOP_PROBE) printLoop(variants);
     if (MONITORED > 0) {
       for (const v of variants) {
         const stop = await monitorPrefix(s.redis, v.prefix, scriptNames(s.redis));
@@ -113,17 +130,73 @@ async function deployVaults(s: Session, factory: EventFactory, log: (m: string) 
   }
 }
 
-async function startVariant(s: Session, tag: string, tree: Tree): Promise<Variant> {
+async function startVariant(s: Session, tag: string, tree: Tree, probe: string | undefined): Promise<Variant> {
   const prefix = `${s.prefix}-${tag}`;
   const compiled = await compileWorkers(WORKERS, tree);
   if (PROFILE) mkdirSync(PROFILE_DIR, { recursive: true });
   // Node names each profile CPU.<date>.<time>.<pid>...: the log line of the start names the pids.
   const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, tag)}`] : [];
   if (tag === 'cur') nodeArgs.push(...(env.WORKER_CPU_CUR_NODE_ARGS ?? '').split(' ').filter(Boolean));
-  const procs = await startWorkers(WORKERS, { DATABASE_URL: s.db.url, REDIS_URL: s.redisUrl, QUEUE_PREFIX: prefix }, compiled, tree, nodeArgs);
+  const probeEnv: Record<string, string> = {};
+  if (probe) {
+    nodeArgs.push('--require', probe);
+    probeEnv.LOOP_PROBE_DIR = join(LOOP_DIR, tag);
+    rmSync(probeEnv.LOOP_PROBE_DIR, { recursive: true, force: true });
+    mkdirSync(probeEnv.LOOP_PROBE_DIR, { recursive: true });
+  }
+  const procs = await startWorkers(WORKERS, { DATABASE_URL: s.db.url, REDIS_URL: s.redisUrl, QUEUE_PREFIX: prefix, ...probeEnv }, compiled, tree, nodeArgs);
   const queues = new Map<QueueKey, Queue>((['trade', 'snapshot'] as const).map((k) => [k, new Queue(queueName(k), { connection: s.redis, prefix })]));
-  return { tag, prefix, procs, queues, cpu: {} };
+  return { tag, prefix, procs, queues, cpu: {}, loop: {} };
 }
+
+/** The no-op ceiling as `pnpm bench` runs it (c=100, bench/pipelines/ceiling.ts), on this run's Redis. */
+async function ceiling(s: Session, factory: EventFactory, log: (m: string) => void) {
+  const c = await measureCeiling(s, factory.trades(TRADES), 1000, 100);
+  log(`no-op ceiling: ${c.perSecond}/s, no-op worker ${c.cpuMsPerEvent['noop-worker']} + redis ${c.cpuMsPerEvent.redis} CPU ms per job`);
+  return c;
+}
+
+/** Each version's CPU per trade in no-op jobs of this run, and the trade worker's own code above the no-op worker. */
+function printUnits(noop: NoopJob, variants: Variant[]) {
+  const u = (ms: number) => `${ms.toFixed(4)} ms = ${(ms / noop.ms).toFixed(2)}`;
+  console.log(`\nIn no-op jobs (1 no-op job = ${noop.ms.toFixed(4)} CPU ms: no-op worker ${noop.worker.toFixed(4)} + Redis ${noop.redis.toFixed(4)}, mean of 2 ceiling runs):`);
+  for (const v of variants) {
+    const ms = Object.fromEntries(Object.entries(v.cpu).map(([k, xs]) => [k, median(xs)]));
+    const own = ownCodeMs('trades', ms, noop)!;
+    console.log(`  ${v.tag}: ${WORKERS.map((w) => `${w} ${u(ms[w]!)}`).join(', ')}, redis ${u(ms.redis!)}; trade-worker own code ${u(own)}`);
+  }
+}
+
+function printLoop(variants: Variant[]) {
+  console.log('\nEvent-loop delay under load (ms, timer every 10 ms, loaded part of every round; own = without run-queue waits, bench/worker/loop-probe.ts):');
+  const f = (xs: number[]) => {
+    const p = percentiles(xs);
+    return `p50 ${p.p50.toFixed(1)} p99 ${p.p99.toFixed(1)} max ${p.max.toFixed(1)}`;
+  };
+  for (const v of variants) {
+    for (const [w, d] of Object.entries(v.loop)) {
+      const gcMs = d.gc.reduce((a, x) => a + x, 0);
+      console.log(`  ${v.tag} ${w}: total ${f(d.total)}; own ${f(d.own)} (${d.total.length} firings); GC pauses ${f(d.gc)}, ${d.gc.filter((x) => x > 10).length} > 10 ms, ${Math.round(gcMs)} ms in all`);
+    }
+  }
+}
+
+/** SIGUSR2 to each worker's loop probe: it writes its delays since the last one. `keep`: add them to the variant's. */
+async function dumpLoop(v: Variant, keep: boolean) {
+  if (!LOOP_PROBE) return;
+  for (const p of v.procs) {
+    const n = (dumps.get(p.pid) ?? 0) + 1;
+    dumps.set(p.pid, n);
+    const file = join(LOOP_DIR, v.tag, `${p.pid}-${n}.json`);
+    process.kill(p.pid, 'SIGUSR2');
+    await pollUntil(async () => existsSync(file), 10_000, `${p.name} loop probe`);
+    if (!keep) continue;
+    const d = JSON.parse(readFileSync(file, 'utf8')) as LoopDelays;
+    const acc = (v.loop[p.name] ??= { total: [], own: [], gc: [] });
+    for (const k of ['total', 'own', 'gc'] as const) for (const x of d[k]) acc[k].push(x);
+  }
+}
+const dumps = new Map<number, number>();
 
 /** Enqueues `n` trades on the variant's queue and waits until they and their snapshots are done. */
 async function runRound(s: Session, v: Variant, factory: EventFactory, n: number): Promise<Record<string, number>> {
@@ -131,8 +204,11 @@ async function runRound(s: Session, v: Variant, factory: EventFactory, n: number
   const before = await count(s, 'Trade');
   const cpu0 = cpuOf(s, v);
   const redis0 = await redisCounters(s);
+  await dumpLoop(v, false);
   await enqueueBurst(v.queues.get('trade')!, trades, 1000);
   await pollUntil(async () => (await count(s, 'Trade')) === before + n, 300_000, `${v.tag} trades`);
+  // The loaded part only: the trade worker idles from here on, which would dilute its delays.
+  await dumpLoop(v, true);
   await pollUntil(async () => {
     for (const q of v.queues.values()) {
       const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized');

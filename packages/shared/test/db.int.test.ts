@@ -63,3 +63,18 @@ it('statements issued together without awaiting run in order within the transact
   });
   expect(await values()).toEqual([6]);
 });
+
+it('writes BEGIN and the first statement to the socket together: one write, not two (then COMMIT)', async () => {
+  await db.sql.query`SELECT 1`; // a pooled connection, ready
+  const { Socket } = await import('node:net');
+  const writes = [jest.spyOn(Socket.prototype, '_write' as never), jest.spyOn(Socket.prototype, '_writev' as never)];
+  try {
+    await db.transaction(async (tx) => {
+      await tx.execute`INSERT INTO t VALUES (7)`;
+    });
+    expect(writes.reduce((n, w) => n + w.mock.calls.length, 0)).toBe(2);
+  } finally {
+    for (const w of writes) w.mockRestore();
+  }
+  expect(await values()).toEqual([7]);
+});

@@ -73,13 +73,24 @@ async function transactionOn<T>(pool: Pool, fn: (tx: Tx) => Promise<T>): Promise
   const onError = (err: Error) => (broken = err);
   client.on('error', onError);
   try {
-    // Not awaited before fn: BEGIN goes out with fn's first statement, in one write. Postgres runs
-    // them in order, so that statement is inside the transaction. BEGIN itself does not fail on a
-    // healthy connection (a nested BEGIN is only a warning); on a broken one every queued
-    // statement fails with it. It is awaited before COMMIT all the same.
-    const begin = client.query('BEGIN');
-    begin.catch(() => undefined);
-    const result = await fn(txOn(client));
+    // Not awaited before fn: BEGIN goes out with fn's first statement, in one write (the socket is
+    // corked until fn has issued what it issues at once: a write on a loopback socket to Postgres
+    // cost the trade worker ~2% of its CPU per BEGIN). Postgres runs them in order, so that
+    // statement is inside the transaction. BEGIN itself does not fail on a healthy connection (a
+    // nested BEGIN is only a warning); on a broken one every queued statement fails with it. It is
+    // awaited before COMMIT all the same.
+    const stream = client.connection.stream;
+    stream.cork();
+    let begin: Promise<unknown>;
+    let pending: Promise<T>;
+    try {
+      begin = client.query('BEGIN');
+      begin.catch(() => undefined);
+      pending = fn(txOn(client));
+    } finally {
+      stream.uncork();
+    }
+    const result = await pending;
     await begin;
     await client.query('COMMIT');
     return result;
