@@ -1,5 +1,4 @@
-import { LOCK_BUSY, RetryLaterError, defineService, retryDelayMs } from '@vaults/shared';
-import { snapshotVault } from './store';
+import { LOCK_BUSY, RetryLaterError, defineService, retryDelayMs, snapshotVault } from '@vaults/shared';
 
 /**
  * Runs of one job that try the vault's lock (and re-queue the job when writers hold it) before
