@@ -1,4 +1,4 @@
-import { LOCK_BUSY, RetryLaterError, defineService, retryDelayMs, snapshotVault } from '@vaults/shared';
+import { LOCK_BUSY, RetryLaterError, defineService, requestMarkedSnapshots, retryDelayMs, snapshotVault } from '@vaults/shared';
 
 /**
  * Runs of one job that try the vault's lock (and re-queue the job when writers hold it) before
@@ -15,6 +15,12 @@ export const snapshotWorker = defineService({
   name: 'snapshot-worker',
   queue: 'snapshot',
   createDeps: ({ db, config, metrics }) => ({ db, config, metrics }),
+  // Vaults marked to fold again (a migration that adds derived state marks them all) and without a
+  // new event would wait for one: asked for here, at every start (marked-vaults.ts).
+  onStarted: async ({ db }, { producer, log }) => {
+    const vaults = await requestMarkedSnapshots(db.sql, producer);
+    log.info({ vaults }, 'snapshots requested for the vaults marked to recompute');
+  },
   handlers: {
     CalculateSnapshot: async (request, { db, config, metrics }, { log, attempt }) => {
       const stop = metrics.dbTransactionDuration.startTimer({ operation: 'snapshot' });

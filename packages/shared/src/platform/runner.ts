@@ -51,6 +51,13 @@ export interface ServiceDefinition<K extends QueueKey, Deps> {
   queue: K;
   handlers: Handlers<K, Deps>;
   createDeps(infra: Infra): Deps;
+  /**
+   * At every start of every replica, once its worker takes jobs and before start-up returns: what
+   * a service asks of itself (the snapshot worker's requests for vaults marked to recompute). It
+   * must be idempotent across replicas; a failure is logged and start-up goes on (the next start
+   * tries again).
+   */
+  onStarted?(deps: Deps, infra: Infra): Promise<void>;
   /** Flush and close what createDeps opened; runs after the worker has stopped. */
   closeDeps?(deps: Deps): Promise<void>;
 }
@@ -125,7 +132,8 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
     queueSuffix: opts.queueSuffix,
     onError: onQueueError,
   });
-  const deps = def.createDeps({ config, db, log, metrics, producer });
+  const infra: Infra = { config, db, log, metrics, producer };
+  const deps = def.createDeps(infra);
 
   const process1 = createJobProcessor({ def, deps, config, log, metrics, queue });
 
@@ -185,6 +193,7 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
   db.ping().catch((err: Error) =>
     log.warn({ err }, 'database not usable at start-up; jobs will retry until it is'),
   );
+  await def.onStarted?.(deps, infra).catch((err: unknown) => log.warn({ err }, 'start-up step failed; the next start tries again'));
 
   let closed: Promise<void> | undefined;
   const close = () =>
