@@ -18,7 +18,7 @@ export const snapshotWorker = defineService({
   // Vaults marked to fold again (a migration that adds derived state marks them all) and without a
   // new event would wait for one: asked for here, at every start (marked-vaults.ts).
   onStarted: async ({ db }, { producer, log }) => {
-    const vaults = await requestMarkedSnapshots(db.sql, producer);
+    const vaults = await requestMarkedSnapshots(db, producer);
     log.info({ vaults }, 'snapshots requested for the vaults marked to recompute');
   },
   handlers: {

@@ -5,4 +5,4 @@
 export { advanceSnapshot, snapshotVault, SNAPSHOT_PAGE_SIZE, type SnapshotResult, type SnapshotRunOptions } from './fold';
 export * from './share-price';
 export { DEFAULT_SERIES_BUCKET_SECONDS, type SeriesRow } from './series';
-export { MARKED_VAULTS_CHUNK, requestMarkedSnapshots, type SnapshotRequester } from './marked-vaults';
+export { MARKED_VAULTS_CHUNK, markFromOrigin, requestMarkedSnapshots, type SnapshotRequester } from './marked-vaults';
