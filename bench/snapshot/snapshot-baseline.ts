@@ -1,5 +1,4 @@
-import { findVaultIds, type Database, type FoldPoint, type Tx } from '@vaults/shared';
-import { applyEvent, metricsOf, SNAPSHOT_PAGE_SIZE, type LedgerEvent } from '@vaults/snapshot-worker';
+import { findVaultIds, type Database, type FoldPoint, type Tx, applyEvent, metricsOf, SNAPSHOT_PAGE_SIZE, type LedgerEvent } from '@vaults/shared';
 
 // The CalculateSnapshot of commit 295c1e2, before its statements were merged: the vault look-up
 // outside the transaction, then lock, state upsert, state read, (recompute: checkpoint read and

@@ -1,6 +1,5 @@
 import type { Client } from 'pg';
-import { createDatabase, markRecomputeFrom } from '@vaults/shared';
-import { advanceSnapshot } from '@vaults/snapshot-worker';
+import { createDatabase, markRecomputeFrom, advanceSnapshot } from '@vaults/shared';
 import { median } from '../lib/stats';
 
 // Snapshot cost as one vault's history grows. For each size: a vault with one deposit and

@@ -1,6 +1,5 @@
-import { createDatabase, type Database, type FollowerEvent, type TradeExecuted, recordFollowerEvents, recordTrades, recordDeploy } from '@vaults/shared';
+import { createDatabase, type Database, type FollowerEvent, type TradeExecuted, recordFollowerEvents, recordTrades, recordDeploy, advanceSnapshot } from '@vaults/shared';
 import { createTestDatabase, deploy, follower, trade, type TestDatabase } from '@vaults/testkit';
-import { advanceSnapshot } from '@vaults/snapshot-worker';
 
 // The snapshot folds only what is new; a late or removed event sends it back to the newest
 // checkpoint before that event, not to the start.

@@ -1,6 +1,6 @@
-import { createDatabase, recordDeploy, recordFollowerEvents, recordTrades, type Database, type FollowerEvent, type TradeExecuted } from '@vaults/shared';
+import { createDatabase, recordDeploy, recordFollowerEvents, recordTrades, type Database, type FollowerEvent, type TradeExecuted, snapshotVault } from '@vaults/shared';
 import { Harness, addr, createTestDatabase, deploy, follower, trade, uniqueQueueSuffix, type TestDatabase } from '@vaults/testkit';
-import { snapshotVault, snapshotWorker } from '@vaults/snapshot-worker';
+import { snapshotWorker } from '@vaults/snapshot-worker';
 import { foldFromScratch, readVault } from './support/snapshot-fold';
 
 // The lock protocol's rule 5 (packages/shared/src/vault-events/lock-protocol.ts): a snapshot

@@ -1,7 +1,5 @@
-import { createDatabase, type Database, recordFollowerEvents, recordDeploy } from '@vaults/shared';
+import { createDatabase, type Database, recordFollowerEvents, recordDeploy, advanceSnapshot, SNAPSHOT_PAGE_SIZE, applyEvent, INITIAL_STATE, metricsOf, type LedgerEvent } from '@vaults/shared';
 import { blockHashOf, createTestDatabase, deploy, follower, trade, type TestDatabase } from '@vaults/testkit';
-import * as snapshotStore from '@vaults/snapshot-worker';
-import { applyEvent, INITIAL_STATE, metricsOf, type LedgerEvent } from '@vaults/snapshot-worker';
 
 // The snapshot reads a vault's events in pages. A trade and a follower event can share
 // (blockNumber, logIndex, blockHash) — one identity recorded on two ledgers, which only a producer
@@ -9,7 +7,7 @@ import { applyEvent, INITIAL_STATE, metricsOf, type LedgerEvent } from '@vaults/
 // leave — so that is no page key: a page ending between the two skipped the second. Each page
 // size below puts its boundary exactly on such a tie; the fold must read every event once.
 
-const DEFAULT_PAGE = (snapshotStore as { SNAPSHOT_PAGE_SIZE?: number }).SNAPSHOT_PAGE_SIZE ?? 5000;
+const DEFAULT_PAGE = SNAPSHOT_PAGE_SIZE;
 
 let db: TestDatabase;
 let database: Database;
@@ -47,7 +45,7 @@ it.each([2, 3, 7, DEFAULT_PAGE])('page size %i: a boundary on a tie skips nothin
     }
   });
 
-  const result = await database.transaction((tx) => snapshotStore.advanceSnapshot(tx, vaultId, 1000, pageSize));
+  const result = await database.transaction((tx) => advanceSnapshot(tx, vaultId, 1000, pageSize));
 
   const events: LedgerEvent[] = [
     ...[...before, tie].map((e): LedgerEvent => ({ kind: 'DEPOSIT', amount: BigInt(e.amount) })),
@@ -65,6 +63,6 @@ it.each([2, 3, 7, DEFAULT_PAGE])('page size %i: a boundary on a tie skips nothin
   expect(result.drawdown).toBeCloseTo(expected.drawdown, 12);
 
   // Nothing new: the next run reads nothing, and in particular not the trade at the tie again.
-  const again = await database.transaction((tx) => snapshotStore.advanceSnapshot(tx, vaultId, 1000, pageSize));
+  const again = await database.transaction((tx) => advanceSnapshot(tx, vaultId, 1000, pageSize));
   expect({ eventsRead: again.eventsRead, eventsFolded: again.eventsFolded }).toEqual({ eventsRead: 0, eventsFolded: events.length });
 });

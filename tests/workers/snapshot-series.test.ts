@@ -1,9 +1,8 @@
-import { createDatabase, recordDeploy, recordFollowerEvents, recordTrades, type Database } from '@vaults/shared';
+import { createDatabase, recordDeploy, recordFollowerEvents, recordTrades, type Database, advanceSnapshot } from '@vaults/shared';
 import {
   createTestDatabase, deploy, diffSeries, expectedSeries, follower, readSeries, trade,
   type AnyEvent, type FollowerEv, type TestDatabase, type TradeEv,
 } from '@vaults/testkit';
-import { advanceSnapshot } from '@vaults/snapshot-worker';
 
 // The vault series kept by the snapshot's fold (docs/CONTRACT.md §9.1), against the reference
 // model after each step: appends rewrite only the open bucket, a late event far back rewrites the

@@ -1,6 +1,5 @@
-import { createDatabase, recordDeploy, recordFollowerEvents, recordTrades, type Database, type FollowerEvent, type TradeExecuted } from '@vaults/shared';
+import { createDatabase, recordDeploy, recordFollowerEvents, recordTrades, type Database, type FollowerEvent, type TradeExecuted, advanceSnapshot, snapshotVault } from '@vaults/shared';
 import { addr, createTestDatabase, deploy, follower, trade, type TestDatabase } from '@vaults/testkit';
-import { advanceSnapshot, snapshotVault } from '@vaults/snapshot-worker';
 import { foldFromScratch, readCheckpoints, readState, readVault } from './support/snapshot-fold';
 
 // What the snapshot writes, against a fold from scratch: the snapshot merges its statements

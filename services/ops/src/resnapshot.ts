@@ -1,4 +1,4 @@
-import { QUEUES, lockVaultsForWrite, markRecomputeFrom, type WriteVault } from '@vaults/shared';
+import { QUEUES, markFromOrigin, type WriteVault } from '@vaults/shared';
 import { UsageError, type OpsContext } from './context';
 
 // vaults-ops resnapshot: ask the snapshot worker to bring one vault's (or every vault's) TVL, ROI
@@ -41,12 +41,7 @@ export async function resnapshot(ctx: OpsContext, opts: ResnapshotOptions): Prom
   for (let i = 0; i < vaults.length; i += CHUNK) {
     const chunk = vaults.slice(i, i + CHUNK);
     if (opts.recompute) {
-      recomputed += await ctx.db.transaction(async (tx) => {
-        const { vaults: locked } = await lockVaultsForWrite(tx, chunk);
-        // (-1, -1) sorts before every event's position: the fold resumes from the origin.
-        await markRecomputeFrom(tx, locked.map((v) => ({ vaultId: v.id, blockNumber: -1, logIndex: -1 })));
-        return locked.length;
-      });
+      recomputed += await markFromOrigin(ctx.db, chunk);
     }
     await ctx.producer.calculateSnapshots(chunk.map((v) => ({ chainId: v.chainId, vaultAddress: v.vaultAddress })));
     queued += chunk.length;

@@ -1,5 +1,4 @@
-import { LOCK_BUSY, RetryLaterError, defineService, retryDelayMs } from '@vaults/shared';
-import { snapshotVault } from './store';
+import { LOCK_BUSY, RetryLaterError, defineService, requestMarkedSnapshots, retryDelayMs, snapshotVault } from '@vaults/shared';
 
 /**
  * Runs of one job that try the vault's lock (and re-queue the job when writers hold it) before
@@ -16,6 +15,12 @@ export const snapshotWorker = defineService({
   name: 'snapshot-worker',
   queue: 'snapshot',
   createDeps: ({ db, config, metrics }) => ({ db, config, metrics }),
+  // Vaults marked to fold again (a migration that adds derived state marks them all) and without a
+  // new event would wait for one: asked for here, at every start (marked-vaults.ts).
+  onStarted: async ({ db }, { producer, log }) => {
+    const vaults = await requestMarkedSnapshots(db, producer);
+    log.info({ vaults }, 'snapshots requested for the vaults marked to recompute');
+  },
   handlers: {
     CalculateSnapshot: async (request, { db, config, metrics }, { log, attempt }) => {
       const stop = metrics.dbTransactionDuration.startTimer({ operation: 'snapshot' });

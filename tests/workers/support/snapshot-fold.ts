@@ -1,5 +1,4 @@
-import type { Database, FollowerEvent, TradeExecuted } from '@vaults/shared';
-import { applyEvent, INITIAL_STATE, metricsOf, type LedgerEvent, type SharePriceState } from '@vaults/snapshot-worker';
+import { type Database, type FollowerEvent, type TradeExecuted, applyEvent, INITIAL_STATE, metricsOf, type LedgerEvent, type SharePriceState } from '@vaults/shared';
 
 // The snapshot's rows as a fold from scratch would leave them (every live event, in position
 // order, with share-price.ts), and the same rows read from the database, in one shape (int8 and

@@ -10,7 +10,7 @@ import { isCluster, queuePrefix } from './redis-cluster';
 import { createSidecar } from './sidecar';
 import { createJobProcessor } from './job-processor';
 import { serviceInfo } from './services';
-import type { ServiceDefinition } from './service-definition';
+import type { Infra, ServiceDefinition } from './service-definition';
 import { WorkerLanes } from './worker-lanes';
 
 // Starts a service and stops it: connections, the sidecar (Fastify), the worker lanes and
@@ -80,7 +80,8 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
     queueSuffix: opts.queueSuffix,
     onError: onQueueError,
   });
-  const deps = def.createDeps({ config, db, log, metrics, producer });
+  const infra: Infra = { config, db, log, metrics, producer };
+  const deps = def.createDeps(infra);
 
   const processJob = createJobProcessor({ def, deps, config, log, metrics, queue });
 
@@ -140,6 +141,7 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
   db.ping().catch((err: Error) =>
     log.warn({ err }, 'database not usable at start-up; jobs will retry until it is'),
   );
+  await def.onStarted?.(deps, infra).catch((err: unknown) => log.warn({ err }, 'start-up step failed; the next start tries again'));
 
   let closed: Promise<void> | undefined;
   const close = () =>

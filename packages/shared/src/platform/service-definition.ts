@@ -42,6 +42,13 @@ export interface ServiceDefinition<K extends QueueKey, Deps> {
   queue: K;
   handlers: Handlers<K, Deps>;
   createDeps(infra: Infra): Deps;
+  /**
+   * At every start of every replica, once its worker takes jobs and before start-up returns: what
+   * a service asks of itself (the snapshot worker's requests for vaults marked to recompute). It
+   * must be idempotent across replicas; a failure is logged and start-up goes on (the next start
+   * tries again).
+   */
+  onStarted?(deps: Deps, infra: Infra): Promise<void>;
   /** Flush and close what createDeps opened; runs after the worker has stopped. */
   closeDeps?(deps: Deps): Promise<void>;
 }

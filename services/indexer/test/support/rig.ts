@@ -3,8 +3,11 @@ import {
   Harness,
   TEST_REDIS_URL,
   createTestDatabase,
+  diffSeries,
   diffStates,
+  expectedSeries,
   expectedState,
+  readSeries,
   readState,
   waitUntil,
   type AnyEvent,
@@ -16,6 +19,12 @@ import { startIndexer, type RunningIndexer } from '../../src/service';
 // One chain test's world: a fresh anvil with the factory deployed, a migrated database of its
 // own, a queue prefix of its own, the four workers in this process, and indexers to start (in
 // process or, for kill -9, as child processes: see child.ts).
+
+/**
+ * The series' bucket in chain tests: a few seconds, so that a test's blocks (mined a second or so
+ * apart) fill several buckets and a re-organisation's new branch moves events between them.
+ */
+const SERIES_BUCKET_SECONDS = 2;
 
 export class Rig {
   readonly indexers: RunningIndexer[] = [];
@@ -36,7 +45,7 @@ export class Rig {
     await chain.deployFactory();
     const db = await createTestDatabase('vaults_chain');
     const prefix = `chain-${randomBytes(4).toString('hex')}`;
-    const harness = new Harness(db.url, '', { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: '20' });
+    const harness = new Harness(db.url, '', { QUEUE_PREFIX: prefix, WORKER_CONCURRENCY: '20', SERIES_BUCKET_SECONDS: String(SERIES_BUCKET_SECONDS) });
     await harness.start([...ALL_WORKERS]);
     return new Rig(anvil, chain, db, prefix, harness);
   }
@@ -101,8 +110,7 @@ export class Rig {
     await this.harness.drained(120_000);
     const canonical = await this.chain.canonicalEvents();
     const removals = this.dropped.map((e) => ({ ...e, removed: true }));
-    const diff = diffStates(expectedState([...canonical, ...removals]), await readState(this.db.url));
-    expect(diff).toEqual([]);
+    await this.expectModelOf([...canonical, ...removals]);
     // And no job failed: every payload the indexer sent was valid and agreed with its copies.
     for (const k of ['vault', 'trade', 'follower'] as const) expect(await this.harness.failedReasons(k)).toEqual([]);
     return { events: canonical.length, removed: removals.length };
@@ -117,9 +125,15 @@ export class Rig {
     await this.indexedToHead();
     await this.harness.drained(120_000);
     const canonical = await this.chain.canonicalEvents();
-    expect(diffStates(expectedState(canonical), await readState(this.db.url))).toEqual([]);
+    await this.expectModelOf(canonical);
     for (const k of ['vault', 'trade', 'follower'] as const) expect(await this.harness.failedReasons(k)).toEqual([]);
     return canonical.length;
+  }
+
+  /** The database = the reference model of these events: the state, and the vault series bucket by bucket (ratios within 1e-9). */
+  private async expectModelOf(events: AnyEvent[]): Promise<void> {
+    expect(diffStates(expectedState(events), await readState(this.db.url))).toEqual([]);
+    expect(diffSeries(expectedSeries(events, SERIES_BUCKET_SECONDS), await readSeries(this.db.url))).toEqual([]);
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,11 @@
+import type { Tx } from '../../platform';
+import { ORIGIN, finishFold, startFold, type FoldPoint, type FoldStart } from '../fold-state';
 import {
-  LOCK_BUSY, ORIGIN, finishFold, lockVaultForSnapshot, lockVaultForSnapshotByAddress, startFold, tryLockVaultForSnapshotByAddress,
-  type FoldPoint, type FoldStart, type PublishedMetrics, type SnapshotLock, type Tx,
-} from '@vaults/shared';
+  LOCK_BUSY, lockVaultForSnapshot, lockVaultForSnapshotByAddress, tryLockVaultForSnapshotByAddress, type PublishedMetrics, type SnapshotLock,
+} from '../lock-protocol';
+import { readEventsAfter, toLedgerEvent, type EventRow } from './read-events';
 import { DEFAULT_SERIES_BUCKET_SECONDS, SeriesFold } from './series';
-import { applyEvent, metricsOf, type LedgerEvent, type SharePriceState } from './share-price';
+import { applyEvent, metricsOf, type SharePriceState } from './share-price';
 
 // The snapshot: fold a vault's events (non-removed trades and follower events, in position
 // order) into TVL, ROI and drawdown (docs/CONTRACT.md §9 rule 5). Incremental: it resumes
@@ -18,9 +20,6 @@ import { applyEvent, metricsOf, type LedgerEvent, type SharePriceState } from '.
 
 /** Events read per statement (a parameter of advanceSnapshot, so tests can make pages small). */
 export const SNAPSHOT_PAGE_SIZE = 5000;
-
-/** A position within one vault: unique by construction (see FoldPoint). */
-type Position = Pick<FoldPoint, 'blockNumber' | 'logIndex' | 'blockHash' | 'source'>;
 
 export interface SnapshotResult {
   eventsFolded: number;
@@ -146,47 +145,4 @@ function pointAt(s: SharePriceState, e: EventRow, eventsFolded: number): FoldPoi
  */
 function samePublished(a: PublishedMetrics | undefined, b: PublishedMetrics): boolean {
   return a !== undefined && a.tvl === b.tvl && Object.is(a.roi, b.roi) && Object.is(a.drawdown, b.drawdown);
-}
-
-interface EventRow {
-  kind: 'TRADE' | 'DEPOSIT' | 'WITHDRAW';
-  value: string;
-  blockNumber: string;
-  logIndex: string;
-  blockHash: string;
-  source: number;
-  blockTimestamp: string;
-  /** A follower event's follower (the series' follower count); null for a trade. */
-  userId: number | null;
-}
-
-/**
- * The next page of the vault's live events after a position, in (block, logIndex, blockHash,
- * source) order. A Trade row recorded under contract version 1 whose block is not known yet
- * (NULL) sorts under its ledger row's marker, 'v1:' || txHash (ledger.ts).
- */
-function readEventsAfter(tx: Tx, vaultId: number, p: Position, pageSize: number): Promise<EventRow[]> {
-  const b = String(p.blockNumber);
-  const l = String(p.logIndex);
-  // The (blockNumber, logIndex) >= bound lets each branch use its (vaultId, blockNumber,
-  // logIndex) index; the full key decides among rows at the bound.
-  return tx.query<EventRow>`
-    SELECT * FROM (
-      SELECT 'TRADE' AS kind, "pnl"::text AS value, "blockNumber", "logIndex", COALESCE("blockHash", 'v1:' || "txHash") AS "blockHash", 1 AS source,
-             "blockTimestamp", NULL::int AS "userId"
-        FROM "Trade"
-       WHERE "vaultId" = ${vaultId}::int AND ("blockNumber", "logIndex") >= (${b}::bigint, ${l}::bigint)
-         AND ("blockNumber", "logIndex", COALESCE("blockHash", 'v1:' || "txHash"), 1) > (${b}::bigint, ${l}::bigint, ${p.blockHash}, ${p.source}::int)
-      UNION ALL
-      SELECT "action"::text AS kind, "amount"::text AS value, "blockNumber", "logIndex", "blockHash", 0 AS source, "blockTimestamp", "userId"
-        FROM "FollowerEvent"
-       WHERE "vaultId" = ${vaultId}::int AND NOT "removed" AND ("blockNumber", "logIndex") >= (${b}::bigint, ${l}::bigint)
-         AND ("blockNumber", "logIndex", "blockHash", 0) > (${b}::bigint, ${l}::bigint, ${p.blockHash}, ${p.source}::int)
-    ) AS events
-    ORDER BY "blockNumber", "logIndex", "blockHash", source
-    LIMIT ${pageSize}::int`;
-}
-
-function toLedgerEvent(e: EventRow): LedgerEvent {
-  return e.kind === 'TRADE' ? { kind: 'TRADE', pnl: BigInt(e.value) } : { kind: e.kind, amount: BigInt(e.value) };
 }

@@ -1,4 +1,6 @@
-import type { FoldPoint, FoldStart, Tx } from '@vaults/shared';
+import type { Tx } from '../../platform';
+import type { FoldPoint, FoldStart } from '../fold-state';
+import type { Position } from './read-events';
 import type { LedgerEvent, SharePriceState } from './share-price';
 
 // The vault series (docs/CONTRACT.md §9.1), maintained by the same fold as the Vault metrics:
@@ -40,8 +42,6 @@ export interface SeriesEventRow {
   /** A follower event's follower; null for a trade. */
   userId: number | null;
 }
-
-type Position = Pick<FoldPoint, 'blockNumber' | 'logIndex' | 'blockHash' | 'source'>;
 
 const NO_BUCKET = -1;
 

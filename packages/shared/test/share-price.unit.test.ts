@@ -1,4 +1,4 @@
-import { applyEvent, INITIAL_STATE, metricsOf, type LedgerEvent, type SharePriceState } from '../src/share-price';
+import { applyEvent, INITIAL_STATE, metricsOf, type LedgerEvent, type SharePriceState } from '@vaults/shared';
 
 const fold = (events: LedgerEvent[]): SharePriceState => events.reduce(applyEvent, { ...INITIAL_STATE });
 const dep = (a: bigint): LedgerEvent => ({ kind: 'DEPOSIT', amount: a });
