@@ -6,39 +6,27 @@
 // loop (one setImmediate: there every waiting step runs on its own, with its microtasks, BullMQ's
 // follow-up included, before the next one), and runs there while that turn has spent less than
 // the budget; the rest wait for the next turn, after the timers and I/O that were waiting. The
-// work is the same, spread over turns of ~budget each. A check without the hop cannot tell: steps
-// resumed together all check before any of them has run. So only the first few steps of a turn
-// (`freeSteps`, while the turn is young) go on without the hop (a setImmediate and a promise per
-// step, ~1-2% of the trade worker's CPU per job if every step paid it), and the rest hop.
+// work is the same, spread over turns of ~budget each. (A check without the hop would not work:
+// steps resumed together would all find room before any of them had run.)
 
 /** The default: a turn of the loop runs ~5 ms of jobs' steps before the rest wait for the next turn. */
 export const LOOP_BUDGET_MS = 5;
-/** Steps per turn that go on at once, while the turn has spent less than the budget (~1-2 ms of jobs' steps). */
-export const FREE_STEPS_PER_TURN = 8;
 
 const nextCheckPhase = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class LoopBudget {
   private turnStartedAt: number;
   private marking = false;
-  private free: number;
 
   constructor(
     private readonly budgetMs = LOOP_BUDGET_MS,
     private readonly now: () => number = () => performance.now(),
-    private readonly freeSteps = FREE_STEPS_PER_TURN,
   ) {
     this.turnStartedAt = now();
-    this.free = freeSteps;
   }
 
-  /** Resolves at once for one of the turn's free steps, else in a later check phase of the event loop with room. */
+  /** Resolves in a later check phase of the event loop that has room for the caller's step. */
   async room(): Promise<void> {
-    this.markTurn();
-    if (this.free > 0 && this.now() - this.turnStartedAt < this.budgetMs) {
-      this.free--;
-      return;
-    }
     do {
       this.markTurn();
       await nextCheckPhase();
@@ -55,7 +43,6 @@ export class LoopBudget {
     setImmediate(() => {
       this.marking = false;
       this.turnStartedAt = this.now();
-      this.free = this.freeSteps;
     });
   }
 }
