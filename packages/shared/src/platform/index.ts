@@ -12,7 +12,6 @@ export * from './migrate';
 export * from './producer';
 export * from './retry';
 export * from './batcher';
-export * from './loop-budget';
 export * from './sidecar';
 export * from './runner';
 export * from './job-processor';
