@@ -1,6 +1,6 @@
 import { DelayedError, type Job } from 'bullmq';
 import { Writable } from 'node:stream';
-import { RetryLaterError, createJobProcessor, createLogger, createMetrics, defineService, loadConfig, type LoopBudget } from '../src';
+import { RetryLaterError, createJobProcessor, createLogger, createMetrics, defineService, loadConfig } from '../src';
 
 // A handler's RetryLaterError with a delay of its own (the snapshot's lock tries): the job is
 // re-queued after exactly that delay, not the back-off, the run is handed to the handler as
@@ -54,20 +54,4 @@ it('without a delay of its own, backs off and logs at info as before', async () 
   expect(at - NOW).toBeGreaterThanOrEqual(5_000); // equal jitter on a 10 s base: 5-10 s
   expect(at - NOW).toBeLessThanOrEqual(10_000);
   expect(lines.filter((l) => l.msg.startsWith('retrying later'))).toEqual([expect.objectContaining({ level: 30 })]);
-});
-
-it('waits for a turn of the event loop with room before the handler and again before the job completes (long CPU work yields)', async () => {
-  const steps: string[] = [];
-  const budget = { room: jest.fn(async () => void steps.push('room')) } as unknown as LoopBudget;
-  const def = defineService({
-    name: 'snapshot-worker',
-    queue: 'snapshot',
-    createDeps: () => ({}),
-    handlers: { CalculateSnapshot: async () => void steps.push('handler') },
-  });
-  const config = loadConfig({}, { concurrency: 1, metricsPort: 0 });
-  const log = createLogger('test', 'silent');
-  const process = createJobProcessor({ def, deps: {}, config, log, metrics: createMetrics('test'), queue: 'SnapshotCalculationQueue', budget });
-  await process(job(1).job, 'token');
-  expect(steps).toEqual(['room', 'handler', 'room']);
 });

@@ -13,7 +13,6 @@ export * from './migrate';
 export * from './producer';
 export * from './retry';
 export * from './batcher';
-export * from './loop-budget';
 export * from './sidecar';
 export * from './service-definition';
 export * from './runner';

@@ -2,7 +2,6 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { ConflictingCopyError, InvalidPayloadError, QUEUES, RetryLaterError, isKnownJobName, parsePayload, type QueueKey } from '../contract';
 import type { Config } from './config';
 import { LazyJobContext, type Logger } from './logger';
-import { LoopBudget } from './loop-budget';
 import { jobLabelSets, type FailReason, type Metrics, type RetryCause } from './metrics';
 import { redactSecrets, redactedMessage } from './redact';
 import { retryDelayMs } from './retry';
@@ -26,11 +25,9 @@ export interface JobProcessorParts<K extends QueueKey, Deps> {
   metrics: Metrics;
   /** The queue's name as the worker sees it (with a test suffix, if any). */
   queue: string;
-  /** Where a job's steps wait for a turn of the event loop with room (loop-budget.ts). */
-  budget?: LoopBudget;
 }
 
-export function createJobProcessor<K extends QueueKey, Deps>({ def, deps, config, log, metrics, queue, budget = new LoopBudget() }: JobProcessorParts<K, Deps>) {
+export function createJobProcessor<K extends QueueKey, Deps>({ def, deps, config, log, metrics, queue }: JobProcessorParts<K, Deps>) {
   // Label values come only from sets this code defines: a producer's job name is a label only
   // when it is one of the queue's, every other name is `unknown` (one series, not one per name).
   const queueLabel = QUEUES[def.queue].name;
@@ -38,9 +35,6 @@ export function createJobProcessor<K extends QueueKey, Deps>({ def, deps, config
   const lagLabels = { queue: queueLabel };
 
   return async (job: Job, token?: string): Promise<void> => {
-    // Jobs resume by the hundred in one turn under load: each step (validation and the handler's
-    // start; the outcome and BullMQ's completion of the job) waits for a turn with room.
-    await budget.room();
     const labels = labelsByName.get(isKnownJobName(def.queue, job.name) ? job.name : UNKNOWN_JOB_NAME)!;
     const startedAt = performance.now();
     const observeDuration = () => metrics.jobDuration.observe(labels, (performance.now() - startedAt) / 1000);
@@ -76,7 +70,6 @@ export function createJobProcessor<K extends QueueKey, Deps>({ def, deps, config
       observeDuration();
       throw new DelayedError();
     }
-    await budget.room();
     metrics.jobsCompleted.inc(labels);
     observeDuration();
     const ts = (parsed.data as { blockTimestamp?: number }).blockTimestamp;
