@@ -10,6 +10,7 @@ export * from './redis';
 export * from './db';
 export * from './migrate';
 export * from './producer';
+export * from './producer-connection';
 export * from './retry';
 export * from './batcher';
 export * from './sidecar';

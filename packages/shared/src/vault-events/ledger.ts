@@ -215,7 +215,7 @@ export async function findRecorded(sql: Sql, events: EventIdentity[]): Promise<M
   return found;
 }
 
-type LedgerEvent = VaultKey & EventIdentity & { removed: boolean };
+type LedgerCopy = VaultKey & EventIdentity & { removed: boolean };
 
 /** How one event kind keeps its ledger and applies its effects (see recordVaultEvents). */
 export interface LedgerWriter<E> {
@@ -251,7 +251,7 @@ export interface LedgerWriter<E> {
  * reports 'vault-unknown' and writes nothing, unless its identity is already recorded: then it
  * cannot agree (the recorded event's vault exists) and fails at once as a conflicting copy.
  */
-export async function recordVaultEvents<E extends LedgerEvent>(tx: Tx, events: E[], writer: LedgerWriter<E>): Promise<Outcome<RecordOutcome>[]> {
+export async function recordVaultEvents<E extends LedgerCopy>(tx: Tx, events: E[], writer: LedgerWriter<E>): Promise<Outcome<RecordOutcome>[]> {
   const users = writer.users;
   const { vaults: locked, createdUsers } = await lockVaultsForWrite(
     tx,
