@@ -2,6 +2,7 @@
 // recordDeploy), the rule that copies agree, the lock protocol (writers, snapshot, recompute-from
 // position), the fold's stored state and checkpoints, and the pipeline a trade or follower job
 // goes through, and the readers of the vault series. Imports the contract and the platform; the services import it.
+export * from './copies-agree';
 export * from './ledger';
 export * from './lock-protocol';
 export * from './fold-state';

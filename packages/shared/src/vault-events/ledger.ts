@@ -1,120 +1,17 @@
 import { ConflictingCopyError, QUEUES, identityKey, type EventIdentity } from '../contract';
 import type { Outcome, Sql, Tx } from '../platform';
+import { conflictError, representatives, rowKey, type CopyKind, type RecordOutcome, type Recorded } from './copies-agree';
 import { lockVaultsForWrite } from './lock-protocol';
 
-// The ledgers: one row per event identity (chainId, blockHash, logIndex) on the queue that
-// recorded it, and the contract's "Copies agree" (docs/CONTRACT.md): every copy of an identity
-// carries the content of the first copy recorded (txHash included), and arrives on the queue that
-// recorded it. A copy that differs fails at once and changes nothing; the first copy recorded
-// stands.
+// The steps a batch of ledger events goes through (the rule they apply: copies-agree.ts).
 //
 // A row recorded under contract version 1 whose block is unknown holds the marker
 // 'v1:' || txHash as its blockHash (migration 20261207100000_contract_v2). A live one is adopted
 // by the first version-2 copy of its (chainId, txHash, logIndex) whose content agrees: each
 // ledger statement turns the marker into the copy's hash (and takes a removal copy's `removed`)
 // before it upserts the others, so a re-sent event doubles nothing. A removed one is inert.
-//
-// Values reach this module canonical (lower-case hex, integer strings without leading zeros:
-// see values.ts) and ledgers return them as text, so equal content is equal strings.
-
-/** What recording an event did: the outcome a job's promise settles with. */
-export type RecordOutcome = 'applied' | 'duplicate' | 'removed' | 'vault-unknown';
-
-/** The payload fields a copy is compared on, in the payload's own order (identity and `removed` aside). */
-export const COPY_FIELDS = {
-  VaultDeployed: ['txHash', 'blockNumber', 'blockTimestamp', 'vaultAddress', 'leader', 'name', 'baseAsset'],
-  TradeExecuted: ['txHash', 'blockNumber', 'blockTimestamp', 'vaultAddress', 'tokenIn', 'tokenOut', 'amountIn', 'amountOut', 'pnl'],
-  FollowerEvent: ['txHash', 'blockNumber', 'blockTimestamp', 'vaultAddress', 'followerAddress', 'amount', 'action'],
-} as const;
-
-export type CopyKind = keyof typeof COPY_FIELDS;
-
-/**
- * What a ledger holds for an identity: the queue whose ledger recorded it, its `removed` flag,
- * whether this statement inserted it, and the recorded fields as text. A field is null only on
- * a ledger row written before the ledger kept it (it then agrees with any copy).
- */
-export interface Recorded {
-  queue: string;
-  removed: boolean;
-  inserted: boolean;
-  fields: Record<string, string | null>;
-  /** The ledger row as returned (ids the writer needs). */
-  row: Record<string, unknown>;
-  /**
-   * The outcome when the ledger statement itself already took the event's effect (the common
-   * case: see LedgerWriter.upsert); undefined when apply() has to.
-   */
-  done?: RecordOutcome;
-}
-
-/** The identity key of a row that returns "chainId", "blockHash", "logIndex" (as text or numbers). */
-export function rowKey(row: Record<string, unknown>): string {
-  return identityKey({ chainId: Number(row.chainId), blockHash: String(row.blockHash), logIndex: Number(row.logIndex) });
-}
-
-/** A ledger statement's row as a Recorded: its identity, `queue`, `removed`, `inserted`, the fields as text. */
-export function toRecorded(kind: CopyKind, row: Record<string, unknown>): [string, Recorded] {
-  const fields = Object.fromEntries(COPY_FIELDS[kind].map((f) => [f, row[f] === null || row[f] === undefined ? null : String(row[f])]));
-  const done = row.done === null || row.done === undefined ? undefined : (String(row.done) as RecordOutcome);
-  return [rowKey(row), { queue: String(row.queue), removed: row.removed === true, inserted: row.inserted === true, fields, row, done }];
-}
-
-export interface Difference {
-  field: string;
-  recorded: string;
-  copy: string;
-}
-
-/** The first field, in payload order, where the copy differs from the recorded event. */
-export function firstDifference(fields: readonly string[], copy: object, recorded: Record<string, string | null>): Difference | undefined {
-  for (const field of fields) {
-    const r = recorded[field];
-    const c = String((copy as Record<string, unknown>)[field]);
-    if (r !== null && r !== undefined && r !== c) return { field, recorded: r, copy: c };
-  }
-  return undefined;
-}
-
-/** A value for a failed reason: JSON-quoted (no forged lines) and bounded. */
-const show = (v: string) => (v.length > 80 ? `${JSON.stringify(v.slice(0, 80))}…` : JSON.stringify(v));
-
-/** The error a conflicting copy fails with; its message leads with the differing field. */
-export function conflictError(kind: CopyKind, ownQueue: string, copy: EventIdentity, recorded: Recorded): ConflictingCopyError | undefined {
-  const event = identityKey(copy);
-  if (recorded.queue !== ownQueue) {
-    return new ConflictingCopyError(
-      `queue: conflicting copy of event ${event}: the identity is already recorded on ${recorded.queue}, not ${ownQueue} (the first copy recorded stands)`,
-    );
-  }
-  const diff = firstDifference(COPY_FIELDS[kind], copy, recorded.fields);
-  if (!diff) return undefined;
-  return new ConflictingCopyError(
-    `${diff.field}: conflicting copy of event ${event}: ${show(diff.copy)} differs from the recorded ${show(diff.recorded)} (the first copy recorded stands)`,
-  );
-}
 
 type Copy = EventIdentity & { removed: boolean };
-
-/**
- * The rows one statement upserts: the first copy of each identity (arrival order), removed when
- * any copy with the same content is a removal; sorted by identity, so that concurrent batches
- * lock ledger rows in one order and cannot deadlock.
- */
-export function representatives<E extends Copy>(kind: CopyKind, copies: E[]): E[] {
-  const first = new Map<string, E>();
-  for (const e of copies) {
-    const k = identityKey(e);
-    const rep = first.get(k);
-    if (!rep) first.set(k, e);
-    else if (e.removed && !rep.removed && !firstDifference(COPY_FIELDS[kind], e, asFields(kind, rep))) first.set(k, { ...rep, removed: true });
-  }
-  return [...first.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
-}
-
-function asFields(kind: CopyKind, e: object): Record<string, string> {
-  return Object.fromEntries(COPY_FIELDS[kind].map((f) => [f, String((e as Record<string, unknown>)[f])]));
-}
 
 export interface Settled<E> {
   /** What the ledgers hold after this batch, by identity key. */
@@ -169,18 +66,6 @@ export interface VaultKey {
 
 export function vaultKeyString(k: VaultKey): string {
   return `${k.chainId}:${k.vaultAddress}`;
-}
-
-/** Vault ids by "chainId:address" for the vaults that exist. */
-export async function findVaultIds(sql: Sql, keys: VaultKey[]): Promise<Map<string, number>> {
-  const unique = [...new Map(keys.map((k) => [vaultKeyString(k), k])).values()];
-  if (!unique.length) return new Map();
-  const rows = await sql.query<{ id: number; chainId: string; contractAddress: string }>`
-    SELECT v.id, v."chainId"::text AS "chainId", v."contractAddress"
-      FROM "Vault" v
-      JOIN unnest(${unique.map((k) => String(k.chainId))}::text[]::bigint[], ${unique.map((k) => k.vaultAddress)}::text[]) AS k(c, a)
-        ON v."chainId" = k.c AND v."contractAddress" = k.a`;
-  return new Map(rows.map((r) => [vaultKeyString({ chainId: Number(r.chainId), vaultAddress: r.contractAddress }), r.id]));
 }
 
 /**

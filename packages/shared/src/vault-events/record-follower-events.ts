@@ -1,6 +1,8 @@
 import { QUEUES, identityKey, type FollowerEvent } from '../contract';
 import type { Outcome, Tx } from '../platform';
-import { recordVaultEvents, toRecorded, type RecordOutcome } from './ledger';
+import { copyAgrees, recordedAgreesWithExcluded, toRecorded, type RecordOutcome } from './copies-agree';
+import { recordVaultEvents } from './ledger';
+import { adoptedCte, elsewhereCte } from './ledger-statements';
 import { markRecomputeFrom } from './lock-protocol';
 
 /**
@@ -91,26 +93,8 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
                            ${reps.map((e) => e.removed)}::boolean[],
                            ${reps.map(mayApply)}::boolean[]) AS x(c, bh, l, h, v, f, a, m, b, ts, r, may)
     ),
-    elsewhere AS (
-      SELECT x.c, x.bh, x.l, ${QUEUES.trade.name}::text AS queue
-        FROM x JOIN "TradeEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
-      UNION ALL
-      SELECT x.c, x.bh, x.l, ${QUEUES.vault.name}::text
-        FROM x JOIN "VaultDeployEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
-    ),
-    -- A live version-1 row of the copy's transaction and log (marker 'v1:' || txHash, see
-    -- ledger.ts) that agrees with it, when the identity is not recorded yet: it takes the copy's
-    -- hash and its removed flag. Left out of the upsert below (a row changes once per statement).
-    adopted AS (
-      UPDATE "FollowerEvent" e SET "blockHash" = x.bh, "removed" = x.r
-        FROM x
-       WHERE (e."chainId", e."blockHash", e."logIndex") = (x.c, 'v1:' || x.h, x.l) AND NOT e."removed"
-         AND (e."blockNumber"::text, e."blockTimestamp"::text, e."vaultId", e."userId", e."amount"::text, e."action"::text)
-             = (x.b, x.ts, x.v, x.u, x.m, x.a)
-         AND NOT EXISTS (SELECT 1 FROM elsewhere o WHERE (o.c, o.bh, o.l) = (x.c, x.bh, x.l))
-         AND NOT EXISTS (SELECT 1 FROM "FollowerEvent" o WHERE (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l))
-      RETURNING e.*, false AS inserted
-    ),
+    ${elsewhereCte('FollowerEvent')},
+    ${adoptedCte('FollowerEvent')},
     up AS (
       INSERT INTO "FollowerEvent" AS e ("chainId", "blockHash", "logIndex", "txHash", "vaultId", "userId", "action", "amount",
                                         "blockNumber", "blockTimestamp", "removed")
@@ -118,9 +102,7 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
        WHERE NOT EXISTS (SELECT 1 FROM elsewhere o WHERE (o.c, o.bh, o.l) = (x.c, x.bh, x.l))
          AND NOT EXISTS (SELECT 1 FROM adopted a WHERE (a."chainId", a."blockHash", a."logIndex") = (x.c, x.bh, x.l))
       ON CONFLICT ("chainId", "blockHash", "logIndex") DO UPDATE
-        SET "removed" = e."removed" OR (EXCLUDED."removed" AND
-            (e."txHash", e."blockNumber", e."blockTimestamp", e."vaultId", e."userId", e."amount", e."action")
-            = (EXCLUDED."txHash", EXCLUDED."blockNumber", EXCLUDED."blockTimestamp", EXCLUDED."vaultId", EXCLUDED."userId", EXCLUDED."amount", EXCLUDED."action"))
+        SET "removed" = e."removed" OR (EXCLUDED."removed" AND ${recordedAgreesWithExcluded('FollowerEvent', 'e')})
       RETURNING e.*, (e.xmax = 0) AS inserted
     ),
     recorded AS (SELECT * FROM up UNION ALL SELECT * FROM adopted),
@@ -133,10 +115,8 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
              (e.inserted AND NOT e."removed") OR (NOT e.inserted AND e."removed") AS changed
         FROM recorded e JOIN x ON (x.c, x.bh, x.l) = (e."chainId", e."blockHash", e."logIndex")
        WHERE x.may
-         -- settleCopies' comparison: the recorded fields as text equal the copy's (the vault's
-         -- and follower's ids stand for their unique addresses).
-         AND (e."txHash", e."blockNumber"::text, e."blockTimestamp"::text, e."vaultId", e."userId", e."amount"::text, e."action"::text)
-             = (x.h, x.b, x.ts, x.v, x.u, x.m, x.a)
+         -- settleCopies' comparison (the vault's and follower's ids stand for their unique addresses).
+         AND ${copyAgrees('FollowerEvent', 'e')}
     ),
     earliest AS (
       SELECT DISTINCT ON (v) v, b, l FROM done WHERE changed ORDER BY v, b, l

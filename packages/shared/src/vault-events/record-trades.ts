@@ -1,6 +1,8 @@
 import { QUEUES, identityKey, type TradeExecuted } from '../contract';
-import type { Outcome, Tx } from '../platform';
-import { recordVaultEvents, rowKey, toRecorded, type RecordOutcome } from './ledger';
+import { sqlFragment, type Outcome, type SqlFragment, type Tx } from '../platform';
+import { copyAgrees, recordedAgreesWithExcluded, rowKey, toRecorded, type RecordOutcome } from './copies-agree';
+import { recordVaultEvents } from './ledger';
+import { adoptedCte, elsewhereCte } from './ledger-statements';
 import { markRecomputeFrom } from './lock-protocol';
 
 /**
@@ -27,22 +29,19 @@ export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<R
       const dead = pending.filter((t) => t.removed);
       const inserted = live.length
         ? await tx.query<{ chainId: string; blockHash: string; logIndex: string; vaultId: number; blockNumber: string }>`
-            INSERT INTO "Trade" ("chainId", "blockHash", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp",
-                                 "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
-            SELECT * FROM unnest(${live.map((t) => String(t.chainId))}::text[]::bigint[],
-                                 ${live.map((t) => t.blockHash)}::text[],
-                                 ${live.map((t) => t.txHash)}::text[],
-                                 ${live.map((t) => String(t.logIndex))}::text[]::bigint[],
-                                 ${live.map((t) => String(vaultIdOf(t)))}::text[]::int[],
-                                 ${live.map((t) => String(t.blockNumber))}::text[]::bigint[],
-                                 ${live.map((t) => String(t.blockTimestamp))}::text[]::bigint[],
-                                 ${live.map((t) => t.tokenIn)}::text[],
-                                 ${live.map((t) => t.tokenOut)}::text[],
-                                 ${live.map((t) => t.amountIn)}::text[]::numeric[],
-                                 ${live.map((t) => t.amountOut)}::text[]::numeric[],
-                                 ${live.map((t) => t.pnl)}::text[]::numeric[])
-            ON CONFLICT ("chainId", "blockHash", "logIndex") DO NOTHING
-            RETURNING "chainId", "blockHash", "logIndex", "vaultId", "blockNumber"`
+            ${insertTrades(sqlFragment`
+              SELECT * FROM unnest(${live.map((t) => String(t.chainId))}::text[]::bigint[],
+                                   ${live.map((t) => t.blockHash)}::text[],
+                                   ${live.map((t) => t.txHash)}::text[],
+                                   ${live.map((t) => String(t.logIndex))}::text[]::bigint[],
+                                   ${live.map((t) => String(vaultIdOf(t)))}::text[]::int[],
+                                   ${live.map((t) => String(t.blockNumber))}::text[]::bigint[],
+                                   ${live.map((t) => String(t.blockTimestamp))}::text[]::bigint[],
+                                   ${live.map((t) => t.tokenIn)}::text[],
+                                   ${live.map((t) => t.tokenOut)}::text[],
+                                   ${live.map((t) => t.amountIn)}::text[]::numeric[],
+                                   ${live.map((t) => t.amountOut)}::text[]::numeric[],
+                                   ${live.map((t) => t.pnl)}::text[]::numeric[])`)}`
         : [];
       const deleted = dead.length
         ? await tx.query<{ vaultId: number; blockNumber: string; logIndex: string }>`
@@ -108,27 +107,9 @@ async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: T
                            ${reps.map((t) => String(vaultIdOf(t)))}::text[]::int[],
                            ${reps.map(mayApply)}::boolean[]) AS x(c, bh, l, h, r, b, ts, v, ti, tout, ai, ao, p, vid, may)
     ),
-    elsewhere AS (
-      SELECT x.c, x.bh, x.l, ${QUEUES.follower.name}::text AS queue
-        FROM x JOIN "FollowerEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
-      UNION ALL
-      SELECT x.c, x.bh, x.l, ${QUEUES.vault.name}::text
-        FROM x JOIN "VaultDeployEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
-    ),
-    -- A live version-1 row of the copy's transaction and log (marker 'v1:' || txHash, see
-    -- ledger.ts) that agrees with it, when the identity is not recorded yet: it takes the copy's
-    -- hash and its removed flag. Its Trade row (block NULL) takes the hash too.
-    adopted AS (
-      UPDATE "TradeEvent" e SET "blockHash" = x.bh, "removed" = x.r
-        FROM x
-       WHERE (e."chainId", e."blockHash", e."logIndex") = (x.c, 'v1:' || x.h, x.l) AND NOT e."removed"
-         AND (COALESCE(e."blockNumber"::text, x.b), COALESCE(e."blockTimestamp"::text, x.ts), COALESCE(e."vaultAddress", x.v),
-              COALESCE(e."tokenIn", x.ti), COALESCE(e."tokenOut", x.tout), COALESCE(e."amountIn"::text, x.ai),
-              COALESCE(e."amountOut"::text, x.ao), COALESCE(e."pnl"::text, x.p)) = (x.b, x.ts, x.v, x.ti, x.tout, x.ai, x.ao, x.p)
-         AND NOT EXISTS (SELECT 1 FROM elsewhere o WHERE (o.c, o.bh, o.l) = (x.c, x.bh, x.l))
-         AND NOT EXISTS (SELECT 1 FROM "TradeEvent" o WHERE (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l))
-      RETURNING e.*, false AS inserted
-    ),
+    ${elsewhereCte('TradeExecuted')},
+    -- A live version-1 row adopted (ledger-statements.ts); its Trade row (block NULL) takes the hash too.
+    ${adoptedCte('TradeExecuted')},
     adopted_trade AS (
       UPDATE "Trade" t SET "blockHash" = a."blockHash" FROM adopted a
        WHERE (t."chainId", t."txHash", t."logIndex") = (a."chainId", a."txHash", a."logIndex") AND t."blockHash" IS NULL
@@ -140,22 +121,12 @@ async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: T
        WHERE NOT EXISTS (SELECT 1 FROM elsewhere o WHERE (o.c, o.bh, o.l) = (x.c, x.bh, x.l))
          AND NOT EXISTS (SELECT 1 FROM adopted a WHERE (a."chainId", a."blockHash", a."logIndex") = (x.c, x.bh, x.l))
       ON CONFLICT ("chainId", "blockHash", "logIndex") DO UPDATE
-        SET "removed" = e."removed" OR (EXCLUDED."removed" AND
-            (e."txHash", COALESCE(e."blockNumber", EXCLUDED."blockNumber"), COALESCE(e."blockTimestamp", EXCLUDED."blockTimestamp"),
-             COALESCE(e."vaultAddress", EXCLUDED."vaultAddress"), COALESCE(e."tokenIn", EXCLUDED."tokenIn"),
-             COALESCE(e."tokenOut", EXCLUDED."tokenOut"), COALESCE(e."amountIn", EXCLUDED."amountIn"),
-             COALESCE(e."amountOut", EXCLUDED."amountOut"), COALESCE(e."pnl", EXCLUDED."pnl"))
-            = (EXCLUDED."txHash", EXCLUDED."blockNumber", EXCLUDED."blockTimestamp", EXCLUDED."vaultAddress", EXCLUDED."tokenIn",
-               EXCLUDED."tokenOut", EXCLUDED."amountIn", EXCLUDED."amountOut", EXCLUDED."pnl"))
+        SET "removed" = e."removed" OR (EXCLUDED."removed" AND ${recordedAgreesWithExcluded('TradeExecuted', 'e')})
       RETURNING e.*, (e.xmax = 0) AS inserted
     ),
     agreed AS (
       SELECT x.* FROM up JOIN x ON (x.c, x.bh, x.l) = (up."chainId", up."blockHash", up."logIndex")
-       WHERE x.may AND NOT up."removed" AND up."txHash" = x.h
-         AND (up."blockNumber" IS NULL OR up."blockNumber"::text = x.b) AND (up."blockTimestamp" IS NULL OR up."blockTimestamp"::text = x.ts)
-         AND (up."vaultAddress" IS NULL OR up."vaultAddress" = x.v) AND (up."tokenIn" IS NULL OR up."tokenIn" = x.ti)
-         AND (up."tokenOut" IS NULL OR up."tokenOut" = x.tout) AND (up."amountIn" IS NULL OR up."amountIn"::text = x.ai)
-         AND (up."amountOut" IS NULL OR up."amountOut"::text = x.ao) AND (up."pnl" IS NULL OR up."pnl"::text = x.p)
+       WHERE x.may AND NOT up."removed" AND ${copyAgrees('TradeExecuted', 'up')}
     ),
     -- An adopted live row's Trade row exists (adopted_trade gives it the hash): a duplicate.
     adopted_live AS (
@@ -164,11 +135,7 @@ async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: T
        WHERE x.may AND NOT a."removed"
     ),
     ins AS (
-      INSERT INTO "Trade" ("chainId", "blockHash", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp",
-                           "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
-      SELECT c, bh, h, l, vid, b::bigint, ts::bigint, ti, tout, ai::numeric, ao::numeric, p::numeric FROM agreed
-      ON CONFLICT ("chainId", "blockHash", "logIndex") DO NOTHING
-      RETURNING "chainId", "blockHash", "logIndex", "vaultId", "blockNumber"
+      ${insertTrades(sqlFragment`SELECT c, bh, h, l, vid, b::bigint, ts::bigint, ti, tout, ai::numeric, ao::numeric, p::numeric FROM agreed`)}
     ),
     earliest AS (
       SELECT DISTINCT ON ("vaultId") "vaultId" AS v, "blockNumber" AS b, "logIndex" AS l FROM ins ORDER BY "vaultId", "blockNumber", "logIndex"
@@ -197,4 +164,18 @@ async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: T
     SELECT c::text, bh, l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM elsewhere`;
   return new Map(rows.map((r) => toRecorded('TradeExecuted', r)));
+}
+
+/**
+ * The one insert of Trade rows: `rows` yields (chainId, blockHash, txHash, logIndex, vaultId,
+ * blockNumber, blockTimestamp, tokenIn, tokenOut, amountIn, amountOut, pnl); an identity that
+ * has its row already is skipped. Returns the inserted rows' identity, vault and block.
+ */
+function insertTrades(rows: SqlFragment): SqlFragment {
+  return sqlFragment`
+    INSERT INTO "Trade" ("chainId", "blockHash", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp",
+                         "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
+    ${rows}
+    ON CONFLICT ("chainId", "blockHash", "logIndex") DO NOTHING
+    RETURNING "chainId", "blockHash", "logIndex", "vaultId", "blockNumber"`;
 }
