@@ -82,7 +82,7 @@ export interface Recorded {
   row: Record<string, unknown>;
   /**
    * The outcome when the ledger statement itself already took the event's effect (the common
-   * case: see LedgerWriter.upsert); undefined when apply() has to.
+   * case: see the use cases' ledger upserts); undefined when their apply step has to.
    */
   done?: RecordOutcome;
 }

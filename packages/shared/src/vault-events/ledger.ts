@@ -11,8 +11,6 @@ import { lockVaultsForWrite } from './lock-protocol';
 // ledger statement turns the marker into the copy's hash (and takes a removal copy's `removed`)
 // before it upserts the others, so a re-sent event doubles nothing. A removed one is inert.
 
-type Copy = EventIdentity & { removed: boolean };
-
 export interface Settled<E> {
   /** What the ledgers hold after this batch, by identity key. */
   recorded: Map<string, Recorded>;
@@ -20,43 +18,6 @@ export interface Settled<E> {
   errors: (ConflictingCopyError | undefined)[];
   /** One agreeing copy per identity that has one, with the recorded `removed`: what takes effect. */
   agreed: E[];
-}
-
-/**
- * Upserts the representatives of a batch of copies (in the caller's transaction) and sorts the
- * copies into agreeing and conflicting ones against what the ledger recorded. `upsert` must leave
- * a recorded event unchanged unless the copy agrees with it, and report every identity.
- * One case needs a second statement: the batch's first copy of an identity disagreed with the
- * recorded event while a later copy of the batch agrees and is a removal; that removal is
- * upserted on its own so it still takes effect.
- */
-export async function settleCopies<E extends Copy>(
-  kind: CopyKind,
-  ownQueue: string,
-  copies: E[],
-  upsert: (reps: E[]) => Promise<Map<string, Recorded>>,
-): Promise<Settled<E>> {
-  const recorded = await upsert(representatives(kind, copies));
-  const agrees = (e: E) => {
-    const r = recorded.get(identityKey(e));
-    return r !== undefined && conflictError(kind, ownQueue, e, r) === undefined;
-  };
-  const lateRemovals = copies.filter((e) => e.removed && agrees(e) && !recorded.get(identityKey(e))!.removed);
-  if (lateRemovals.length) {
-    for (const [k, r] of await upsert(representatives(kind, lateRemovals))) recorded.set(k, r);
-  }
-
-  const errors = copies.map((e) => {
-    const r = recorded.get(identityKey(e));
-    if (!r) throw new Error(`ledger upsert reported nothing for ${identityKey(e)}`);
-    return conflictError(kind, ownQueue, e, r);
-  });
-  const agreed = new Map<string, E>();
-  copies.forEach((e, i) => {
-    const k = identityKey(e);
-    if (!errors[i] && !agreed.has(k)) agreed.set(k, { ...e, removed: recorded.get(k)!.removed });
-  });
-  return { recorded, errors, agreed: [...agreed.values()] };
 }
 
 export interface VaultKey {
@@ -102,87 +63,124 @@ export async function findRecorded(sql: Sql, events: EventIdentity[]): Promise<M
 
 type LedgerCopy = VaultKey & EventIdentity & { removed: boolean };
 
-/** How one event kind keeps its ledger and applies its effects (see recordVaultEvents). */
-export interface LedgerWriter<E> {
+/**
+ * A batch of trade or follower events in the caller's transaction, after its first step
+ * (lockBatch): the steps below take it in order, each a function the use case calls (no
+ * callbacks): lockBatch -> the use case's ledger upsert of representatives(kind, known) ->
+ * its upsert of lateRemovals -> settleCopies -> the use case's apply -> batchOutcomes.
+ */
+export interface LedgerBatch<E> {
   kind: CopyKind;
-  /** The queue whose ledger this writer keeps (its canonical name, no test suffix). */
+  /** The queue whose ledger the batch is recorded in (its canonical name, no test suffix). */
   queue: string;
+  /** Every event, in order. */
+  events: E[];
+  /** The events of vaults that exist, whose write locks (lock-protocol rule 1) are now held. */
+  known: E[];
+  vaultIdOf(e: E): number;
   /**
-   * Events that name a user (followers): its address, created by lockVaultsForWrite for events
-   * of known vaults; `created` receives the ids it inserted.
+   * Whether the ledger statement may take the effect of this identity's representative itself:
+   * not when a copy of it in the batch is a removal, whose removal may only be settled by the
+   * late-removal upsert; apply() takes those.
    */
-  users?: { of: (e: E) => string; created: Set<number> };
-  /**
-   * Upserts one row per identity into the ledger, leaving a recorded event unchanged unless the
-   * row agrees with it (its `removed` aside), and reports what is recorded for every identity,
-   * on this ledger or another queue's. In the same statement it may also take the effect of a
-   * representative that agrees with the recorded event and for which `mayApply` is true (no
-   * copy of its identity in the batch is a removal), reporting the outcome as `done`; apply()
-   * takes the others'.
-   */
-  upsert(reps: E[], vaultIdOf: (e: E) => number, mayApply: (e: E) => boolean): Promise<Map<string, Recorded>>;
-  /**
-   * Applies the effects of the agreeing events (one per identity, recorded `removed`) that the
-   * upsert has not taken (`done` undefined), and returns every agreeing event's outcome.
-   */
-  apply(agreed: E[], recorded: Map<string, Recorded>, vaultIdOf: (e: E) => number): Promise<Map<string, RecordOutcome>>;
+  mayApply(e: E): boolean;
+  /** Users that lockVaultsForWrite inserted for this batch (followers). */
+  createdUsers: number[];
 }
 
 /**
- * The steps every batch of trade or follower events goes through, in the caller's transaction:
- * the vaults' write locks are taken (lock-protocol rule 1) for events of known vaults, their
- * copies are settled against the ledgers (a copy that differs from the recorded event fails
- * alone, the batch goes on) and the agreeing ones applied. An event of a vault not known yet
- * reports 'vault-unknown' and writes nothing, unless its identity is already recorded: then it
- * cannot agree (the recorded event's vault exists) and fails at once as a conflicting copy.
+ * Step 1: the vaults' write locks for the events of known vaults (rule 1), and for events that
+ * name a user (followers, `userOf`) that user, created if new.
  */
-export async function recordVaultEvents<E extends LedgerCopy>(tx: Tx, events: E[], writer: LedgerWriter<E>): Promise<Outcome<RecordOutcome>[]> {
-  const users = writer.users;
+export async function lockBatch<E extends LedgerCopy>(tx: Tx, kind: CopyKind, queue: string, events: E[], userOf?: (e: E) => string): Promise<LedgerBatch<E>> {
   const { vaults: locked, createdUsers } = await lockVaultsForWrite(
     tx,
-    events.map((e) => ({ chainId: e.chainId, vaultAddress: e.vaultAddress, followerAddress: users?.of(e) })),
+    events.map((e) => ({ chainId: e.chainId, vaultAddress: e.vaultAddress, followerAddress: userOf?.(e) })),
   );
-  for (const id of createdUsers) users?.created.add(id);
   const vaults = new Map(locked.map((v) => [vaultKeyString({ chainId: Number(v.chainId), vaultAddress: v.contractAddress }), v.id]));
-  const isKnown = (e: E) => vaults.has(vaultKeyString(e));
-  const known = events.filter(isKnown);
+  const known = events.filter((e) => vaults.has(vaultKeyString(e)));
+  const removing = new Set(known.filter((e) => e.removed).map(identityKey));
+  return {
+    kind,
+    queue,
+    events,
+    known,
+    vaultIdOf: (e) => vaults.get(vaultKeyString(e))!,
+    mayApply: (e) => !removing.has(identityKey(e)),
+    createdUsers,
+  };
+}
+
+/**
+ * Step 3, after the ledger upsert of the representatives: the one case that needs a second
+ * statement. The batch's first copy of an identity disagreed with the recorded event while a
+ * later copy agrees and is a removal: that removal is upserted on its own (the representatives
+ * returned here; none, usually), so it still takes effect. Merge what that upsert reports into
+ * `recorded`.
+ */
+export function lateRemovals<E extends LedgerCopy>(batch: LedgerBatch<E>, recorded: Map<string, Recorded>): E[] {
+  const late = batch.known.filter((e) => {
+    const r = recorded.get(identityKey(e));
+    return e.removed && r !== undefined && !r.removed && conflictError(batch.kind, batch.queue, e, r) === undefined;
+  });
+  return representatives(batch.kind, late);
+}
+
+/** What the ledger upserts reported, in one map (the late removals' reports win). */
+export function mergeRecorded(recorded: Map<string, Recorded>, late: Map<string, Recorded>): Map<string, Recorded> {
+  for (const [k, r] of late) recorded.set(k, r);
+  return recorded;
+}
+
+/**
+ * Step 4: the batch's known copies sorted into agreeing and conflicting ones against what the
+ * ledgers recorded (a copy that differs fails alone, the batch goes on). The ledger statements
+ * took an effect only for a representative that agrees, by the SQL predicate generated from the
+ * same field list: should the two ever disagree, the batch rolls back rather than commit a
+ * wrong effect.
+ */
+export function settleCopies<E extends LedgerCopy>(batch: LedgerBatch<E>, recorded: Map<string, Recorded>): Settled<E> {
+  const copies = batch.known;
+  const errors = copies.map((e) => {
+    const r = recorded.get(identityKey(e));
+    if (!r) throw new Error(`ledger upsert reported nothing for ${identityKey(e)}`);
+    return conflictError(batch.kind, batch.queue, e, r);
+  });
+  const agreed = new Map<string, E>();
+  const seen = new Set<string>();
+  copies.forEach((e, i) => {
+    const k = identityKey(e);
+    if (!seen.has(k) && recorded.get(k)!.done !== undefined && errors[i] !== undefined) throw new Error(`ledger statement applied ${k}, whose first copy conflicts`);
+    seen.add(k);
+    if (!errors[i] && !agreed.has(k)) agreed.set(k, { ...e, removed: recorded.get(k)!.removed });
+  });
+  return { recorded, errors, agreed: [...agreed.values()] };
+}
+
+/**
+ * Step 6, after the use case applied the agreeing events (`applied`: every agreeing identity's
+ * outcome): each event's outcome, in order. An event of a vault not known yet reports
+ * 'vault-unknown' and writes nothing, unless its identity is already recorded: then it cannot
+ * agree (the recorded event's vault exists) and fails at once as a conflicting copy.
+ */
+export async function batchOutcomes<E extends LedgerCopy>(
+  tx: Tx,
+  batch: LedgerBatch<E>,
+  settled: Settled<E>,
+  applied: Map<string, RecordOutcome>,
+): Promise<Outcome<RecordOutcome>[]> {
   const outcomes = new Map<E, Outcome<RecordOutcome>>();
-  if (known.length) {
-    const vaultIdOf = (e: E) => vaults.get(vaultKeyString(e))!;
-    // An identity with a removal copy in the batch is left to apply(): its removal may only be
-    // settled by the second upsert of settleCopies (a late removal).
-    const removing = new Set(known.filter((e) => e.removed).map(identityKey));
-    const mayApply = (e: E) => !removing.has(identityKey(e));
-    const settled = await settleCopies(writer.kind, writer.queue, known, (reps) => writer.upsert(reps, vaultIdOf, mayApply));
-    checkDone(settled, known, (e) => settled.recorded.get(identityKey(e))!.done);
-    const applied = await writer.apply(settled.agreed, settled.recorded, vaultIdOf);
-    known.forEach((e, i) => {
-      const error = settled.errors[i];
-      outcomes.set(e, error ? { ok: false, error } : { ok: true, value: applied.get(identityKey(e))! });
-    });
-  }
-  const unknown = events.filter((e) => !isKnown(e));
+  batch.known.forEach((e, i) => {
+    const error = settled.errors[i];
+    outcomes.set(e, error ? { ok: false, error } : { ok: true, value: applied.get(identityKey(e))! });
+  });
+  const unknown = batch.events.filter((e) => !outcomes.has(e));
   // After the known ones: a copy in this very batch may have just recorded the identity.
   const recorded = unknown.length ? await findRecorded(tx, unknown) : new Map<string, Recorded>();
   for (const e of unknown) {
     const r = recorded.get(identityKey(e));
-    const error = r && conflictError(writer.kind, writer.queue, e, r);
+    const error = r && conflictError(batch.kind, batch.queue, e, r);
     outcomes.set(e, error ? { ok: false, error } : { ok: true, value: 'vault-unknown' });
   }
-  return events.map((e) => outcomes.get(e)!);
-}
-
-/**
- * The statement took an effect only for a representative (the identity's first copy) that agrees
- * with the recorded event, as settleCopies sees it: the two agreement checks (SQL and here) must
- * not disagree, or the batch rolls back rather than commit a wrong effect.
- */
-function checkDone<E extends Copy>(settled: Settled<E>, copies: E[], done: (e: E) => RecordOutcome | undefined): void {
-  const seen = new Set<string>();
-  copies.forEach((e, i) => {
-    const k = identityKey(e);
-    if (seen.has(k)) return;
-    seen.add(k);
-    if (done(e) !== undefined && settled.errors[i] !== undefined) throw new Error(`ledger statement applied ${k}, whose first copy conflicts`);
-  });
+  return batch.events.map((e) => outcomes.get(e)!);
 }

@@ -1,13 +1,13 @@
 import { QUEUES, identityKey, type TradeExecuted } from '../contract';
 import { sqlFragment, type Outcome, type SqlFragment, type Tx } from '../platform';
-import { copyAgrees, recordedAgreesWithExcluded, rowKey, toRecorded, type RecordOutcome } from './copies-agree';
-import { recordVaultEvents } from './ledger';
+import { copyAgrees, recordedAgreesWithExcluded, representatives, rowKey, toRecorded, type RecordOutcome, type Recorded } from './copies-agree';
+import { batchOutcomes, lateRemovals, lockBatch, mergeRecorded, settleCopies, type LedgerBatch, type Settled } from './ledger';
 import { adoptedCte, elsewhereCte } from './ledger-statements';
-import { markRecomputeFrom } from './lock-protocol';
+import { markRecomputeFrom, markRecomputeFromSql } from './lock-protocol';
 
 /**
  * The trade use case: records a batch of trades in the caller's transaction, exactly once per
- * identity (the trade-worker calls it through vaultEventRecorder):
+ * identity (the trade-worker calls it through vaultEventRecorder), by the ledger steps (ledger.ts):
  * - the TradeEvent row of an identity (the whole event) is upserted first; its row lock
  *   serialises every copy of that event; `removed` only ever turns true, and only for a copy
  *   that agrees with the recorded event (a conflicting copy fails alone and changes nothing);
@@ -16,51 +16,55 @@ import { markRecomputeFrom } from './lock-protocol';
  *   transaction from a block of another hash is another identity, with its own row);
  * - a trade of an unknown vault writes nothing and reports 'vault-unknown' (retried later).
  */
-export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<RecordOutcome>[]> {
-  return recordVaultEvents(tx, trades, {
-    kind: 'TradeExecuted',
-    queue: QUEUES.trade.name,
-    upsert: (reps, vaultIdOf, mayApply) => upsertTradeLedger(tx, reps, vaultIdOf, mayApply),
-    async apply(agreed, recorded, vaultIdOf) {
-      // The rare cases the ledger statement leaves: removals, and identities whose first copy
-      // in the batch conflicts while a later one agrees (see upsertTradeLedger).
-      const pending = agreed.filter((t) => recorded.get(identityKey(t))!.done === undefined);
-      const live = pending.filter((t) => !t.removed);
-      const dead = pending.filter((t) => t.removed);
-      const inserted = live.length
-        ? await tx.query<{ chainId: string; blockHash: string; logIndex: string; vaultId: number; blockNumber: string }>`
-            ${insertTrades(sqlFragment`
-              SELECT * FROM unnest(${live.map((t) => String(t.chainId))}::text[]::bigint[],
-                                   ${live.map((t) => t.blockHash)}::text[],
-                                   ${live.map((t) => t.txHash)}::text[],
-                                   ${live.map((t) => String(t.logIndex))}::text[]::bigint[],
-                                   ${live.map((t) => String(vaultIdOf(t)))}::text[]::int[],
-                                   ${live.map((t) => String(t.blockNumber))}::text[]::bigint[],
-                                   ${live.map((t) => String(t.blockTimestamp))}::text[]::bigint[],
-                                   ${live.map((t) => t.tokenIn)}::text[],
-                                   ${live.map((t) => t.tokenOut)}::text[],
-                                   ${live.map((t) => t.amountIn)}::text[]::numeric[],
-                                   ${live.map((t) => t.amountOut)}::text[]::numeric[],
-                                   ${live.map((t) => t.pnl)}::text[]::numeric[])`)}`
-        : [];
-      const deleted = dead.length
-        ? await tx.query<{ vaultId: number; blockNumber: string; logIndex: string }>`
-            DELETE FROM "Trade" t
-             USING unnest(${dead.map((d) => String(d.chainId))}::text[]::bigint[],
-                          ${dead.map((d) => d.blockHash)}::text[],
-                          ${dead.map((d) => String(d.logIndex))}::text[]::bigint[]) AS r(c, bh, l)
-             WHERE t."chainId" = r.c AND t."blockHash" = r.bh AND t."logIndex" = r.l
-            RETURNING t."vaultId", t."blockNumber", t."logIndex"`
-        : [];
-      await markRecomputeFrom(tx, [...inserted, ...deleted]);
+export async function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<RecordOutcome>[]> {
+  const batch = await lockBatch(tx, 'TradeExecuted', QUEUES.trade.name, trades);
+  const recorded = await upsertTradeLedger(tx, batch, representatives(batch.kind, batch.known));
+  mergeRecorded(recorded, await upsertTradeLedger(tx, batch, lateRemovals(batch, recorded)));
+  const settled = settleCopies(batch, recorded);
+  return batchOutcomes(tx, batch, settled, await applyTrades(tx, batch, settled));
+}
 
-      const insertedKeys = new Set(inserted.map(rowKey));
-      const outcomes = new Map(agreed.map((t) => [identityKey(t), recorded.get(identityKey(t))!.done!]));
-      for (const t of live) outcomes.set(identityKey(t), insertedKeys.has(identityKey(t)) ? 'applied' : 'duplicate');
-      for (const t of dead) outcomes.set(identityKey(t), 'removed');
-      return outcomes;
-    },
-  });
+/**
+ * The effects the ledger statement left (`done` undefined): removals, and identities whose first
+ * copy in the batch conflicts while a later one agrees (see upsertTradeLedger). Returns every
+ * agreeing identity's outcome.
+ */
+async function applyTrades(tx: Tx, batch: LedgerBatch<TradeExecuted>, { agreed, recorded }: Settled<TradeExecuted>): Promise<Map<string, RecordOutcome>> {
+  const pending = agreed.filter((t) => recorded.get(identityKey(t))!.done === undefined);
+  const live = pending.filter((t) => !t.removed);
+  const dead = pending.filter((t) => t.removed);
+  const inserted = live.length
+    ? await tx.query<{ chainId: string; blockHash: string; logIndex: string; vaultId: number; blockNumber: string }>`
+        ${insertTrades(sqlFragment`
+          SELECT * FROM unnest(${live.map((t) => String(t.chainId))}::text[]::bigint[],
+                               ${live.map((t) => t.blockHash)}::text[],
+                               ${live.map((t) => t.txHash)}::text[],
+                               ${live.map((t) => String(t.logIndex))}::text[]::bigint[],
+                               ${live.map((t) => String(batch.vaultIdOf(t)))}::text[]::int[],
+                               ${live.map((t) => String(t.blockNumber))}::text[]::bigint[],
+                               ${live.map((t) => String(t.blockTimestamp))}::text[]::bigint[],
+                               ${live.map((t) => t.tokenIn)}::text[],
+                               ${live.map((t) => t.tokenOut)}::text[],
+                               ${live.map((t) => t.amountIn)}::text[]::numeric[],
+                               ${live.map((t) => t.amountOut)}::text[]::numeric[],
+                               ${live.map((t) => t.pnl)}::text[]::numeric[])`)}`
+    : [];
+  const deleted = dead.length
+    ? await tx.query<{ vaultId: number; blockNumber: string; logIndex: string }>`
+        DELETE FROM "Trade" t
+         USING unnest(${dead.map((d) => String(d.chainId))}::text[]::bigint[],
+                      ${dead.map((d) => d.blockHash)}::text[],
+                      ${dead.map((d) => String(d.logIndex))}::text[]::bigint[]) AS r(c, bh, l)
+         WHERE t."chainId" = r.c AND t."blockHash" = r.bh AND t."logIndex" = r.l
+        RETURNING t."vaultId", t."blockNumber", t."logIndex"`
+    : [];
+  await markRecomputeFrom(tx, [...inserted, ...deleted]);
+
+  const insertedKeys = new Set(inserted.map(rowKey));
+  const outcomes = new Map(agreed.map((t) => [identityKey(t), recorded.get(identityKey(t))!.done!]));
+  for (const t of live) outcomes.set(identityKey(t), insertedKeys.has(identityKey(t)) ? 'applied' : 'duplicate');
+  for (const t of dead) outcomes.set(identityKey(t), 'removed');
+  return outcomes;
 }
 
 /**
@@ -88,7 +92,8 @@ export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<R
  *   (a CTE does not see another CTE's rows in the table). When nothing is inserted at or before
  *   the folded position it updates no row.
  */
-async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: TradeExecuted) => number, mayApply: (t: TradeExecuted) => boolean) {
+async function upsertTradeLedger(tx: Tx, batch: LedgerBatch<TradeExecuted>, reps: TradeExecuted[]): Promise<Map<string, Recorded>> {
+  if (!reps.length) return new Map();
   const rows = await tx.query`
     WITH x AS (
       SELECT * FROM unnest(${reps.map((t) => String(t.chainId))}::text[]::bigint[],
@@ -104,8 +109,8 @@ async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: T
                            ${reps.map((t) => t.amountIn)}::text[],
                            ${reps.map((t) => t.amountOut)}::text[],
                            ${reps.map((t) => t.pnl)}::text[],
-                           ${reps.map((t) => String(vaultIdOf(t)))}::text[]::int[],
-                           ${reps.map(mayApply)}::boolean[]) AS x(c, bh, l, h, r, b, ts, v, ti, tout, ai, ao, p, vid, may)
+                           ${reps.map((t) => String(batch.vaultIdOf(t)))}::text[]::int[],
+                           ${reps.map(batch.mayApply)}::boolean[]) AS x(c, bh, l, h, r, b, ts, v, ti, tout, ai, ao, p, vid, may)
     ),
     ${elsewhereCte('TradeExecuted')},
     -- A live version-1 row adopted (ledger-statements.ts); its Trade row (block NULL) takes the hash too.
@@ -141,14 +146,7 @@ async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: T
       SELECT DISTINCT ON ("vaultId") "vaultId" AS v, "blockNumber" AS b, "logIndex" AS l FROM ins ORDER BY "vaultId", "blockNumber", "logIndex"
     ),
     -- markRecomputeFrom's UPDATE (lock-protocol.ts), on the rows this statement changed.
-    mark AS (
-      UPDATE "VaultMetricsState" s
-         SET "recomputeFromBlock" = c.b, "recomputeFromLogIndex" = c.l
-        FROM earliest c
-       WHERE s."vaultId" = c.v
-         AND (s."blockNumber", s."logIndex") >= (c.b, c.l)
-         AND (s."recomputeFromBlock" IS NULL OR (s."recomputeFromBlock", s."recomputeFromLogIndex") > (c.b, c.l))
-    ),
+    mark AS (${markRecomputeFromSql(sqlFragment`earliest c`)}),
     recorded AS (SELECT * FROM up UNION ALL SELECT * FROM adopted)
     -- IN (SELECT ...) rather than joins: hashed once, where a join of two CTEs (estimated at
     -- one row each) is planned as a nested loop that rescans one per row of the other.
