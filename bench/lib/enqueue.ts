@@ -1,24 +1,18 @@
 import type { Queue } from 'bullmq';
-import { eventJobId } from '@vaults/shared';
-import { toJob, type AnyEvent } from '@vaults/testkit';
+import { eventJobOf, type AnyEvent } from '@vaults/testkit';
 import { sleep } from './stats';
 
-// Enqueueing as an indexer would (the same job ids and retention as @vaults/shared's Producer),
-// but with addBulk, so that the producer is not what a pipeline measurement measures.
-// Every event's enqueue time is recorded by txHash (the bench's events have unique hashes),
-// taken just before the addBulk call that carries it, on this machine's clock.
-
-export const EVENT_JOB_OPTIONS = {
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
-};
+// Enqueueing as an indexer would (the contract's eventJob: the same job ids and retention as
+// @vaults/shared's Producer), but with addBulk, so that the producer is not what a pipeline
+// measurement measures. Every event's enqueue time is recorded by txHash (the bench's events have
+// unique hashes), taken just before the addBulk call that carries it, on this machine's clock.
 
 export type EnqueueTimes = Map<string, number>;
 
 export function bulkJobs(events: AnyEvent[]) {
   return events.map((e) => {
-    const [, name, data] = toJob(e);
-    return { name, data, opts: { ...EVENT_JOB_OPTIONS, jobId: eventJobId(name, data as never) } };
+    const { name, data, opts } = eventJobOf(e);
+    return { name, data, opts };
   });
 }
 

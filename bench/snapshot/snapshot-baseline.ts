@@ -1,4 +1,4 @@
-import { findVaultIds, type Database, type FoldPoint, type Tx, applyEvent, metricsOf, SNAPSHOT_PAGE_SIZE, type LedgerEvent } from '@vaults/shared';
+import { vaultKeyString, type Database, type FoldPoint, type Sql, type Tx, type VaultKey, applyEvent, metricsOf, SNAPSHOT_PAGE_SIZE, type LedgerEvent } from '@vaults/shared';
 
 // The CalculateSnapshot of commit 295c1e2, before its statements were merged: the vault look-up
 // outside the transaction, then lock, state upsert, state read, (recompute: checkpoint read and
@@ -8,6 +8,18 @@ import { findVaultIds, type Database, type FoldPoint, type Tx, applyEvent, metri
 
 type Point = FoldPoint;
 type Row = Record<string, string | number | null>;
+
+/** Vault ids by "chainId:address" for the vaults that exist (the baseline's look-up, as it was). */
+async function findVaultIds(sql: Sql, keys: VaultKey[]): Promise<Map<string, number>> {
+  const unique = [...new Map(keys.map((k) => [vaultKeyString(k), k])).values()];
+  if (!unique.length) return new Map();
+  const rows = await sql.query<{ id: number; chainId: string; contractAddress: string }>`
+    SELECT v.id, v."chainId"::text AS "chainId", v."contractAddress"
+      FROM "Vault" v
+      JOIN unnest(${unique.map((k) => String(k.chainId))}::text[]::bigint[], ${unique.map((k) => k.vaultAddress)}::text[]) AS k(c, a)
+        ON v."chainId" = k.c AND v."contractAddress" = k.a`;
+  return new Map(rows.map((r) => [vaultKeyString({ chainId: Number(r.chainId), vaultAddress: r.contractAddress }), r.id]));
+}
 
 export async function baselineSnapshot(db: Database, chainId: number, vaultAddress: string, checkpointEvery: number): Promise<void> {
   const [vaultId] = (await findVaultIds(db.sql, [{ chainId, vaultAddress }])).values();

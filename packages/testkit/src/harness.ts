@@ -2,6 +2,8 @@ import { Queue } from 'bullmq';
 import {
   QUEUES,
   createRedis,
+  eventJob,
+  eventRoute,
   isCluster,
   queueName,
   queuePrefix,
@@ -10,6 +12,8 @@ import {
   type Redis,
   type RunningService,
   type AnyServiceDefinition,
+  type EventJob,
+  type EventKind,
 } from '@vaults/shared';
 import type { AnyEvent } from './reference';
 import { TEST_REDIS_URL } from './database';
@@ -104,11 +108,20 @@ export class Harness {
   }
 }
 
+/** A follower event's job name follows its action (eventRoute), whichever follower kind is named. */
+const KIND_OF = { deploy: 'VaultDeployed', trade: 'TradeExecuted', follower: 'FollowerSubscribed' } as const satisfies Record<AnyEvent['type'], EventKind>;
+
+/** A reference event's queue, job name and raw payload (the event without its `type`), as the contract routes it. */
 export function toJob(e: AnyEvent): [QueueKey, string, Record<string, unknown>] {
   const { type, ...data } = e;
-  if (type === 'deploy') return ['vault', 'VaultDeployed', data];
-  if (type === 'trade') return ['trade', 'TradeExecuted', data];
-  return ['follower', e.action === 'DEPOSIT' ? 'FollowerSubscribed' : 'FollowerUnsubscribed', data];
+  const route = eventRoute(KIND_OF[type], data)!;
+  return [route.queue, route.name, data];
+}
+
+/** A reference event's job as a producer adds it (validated payload, job id, retention: the contract's eventJob). */
+export function eventJobOf(e: AnyEvent): EventJob {
+  const { type, ...data } = e;
+  return eventJob(KIND_OF[type], data);
 }
 
 /** Polls a condition until it holds; fails with what it was waiting for. */

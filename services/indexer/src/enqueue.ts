@@ -1,82 +1,60 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { EVENT_JOB_OPTIONS, eventJobId, parsePayload, type Producer, type QueueKey } from '@vaults/shared';
+import { prepareEventJob, type EventJob, type Producer, type QueueKey } from '@vaults/shared';
 import type { IndexerMetrics } from './metrics';
+import type { SentLog } from './store';
 
-// Hands events to the project's Producer queues: validated with the contract's schemas, job ids
-// derived from the identity (eventJobId) and the Producer's retention, exactly the jobs
-// Producer.tradeExecuted & co. add, but with one addBulk per queue and chunk instead of one round
-// trip per event (a backfill sends tens of thousands). Resolves only when Redis accepted them all:
+/** What a removal is built from: a sent log's kind and payload. */
+export type SentEvent = Pick<SentLog, 'kind' | 'payload'>;
+
+// Hands event jobs (built by the contract's eventJob: the same jobs Producer.tradeExecuted & co.
+// add) to the Producer's queues with one addBulk per queue and chunk instead of one round trip
+// per event (a backfill sends tens of thousands). Resolves only when Redis accepted them all:
 // the caller advances the cursor after.
-
-export interface OutgoingEvent {
-  kind: string;
-  payload: Record<string, unknown>;
-}
-
-interface PreparedJob {
-  key: QueueKey;
-  name: string;
-  data: Record<string, unknown>;
-}
-
-const QUEUE_OF: Record<string, QueueKey> = {
-  VaultDeployed: 'vault',
-  TradeExecuted: 'trade',
-  FollowerSubscribed: 'follower',
-  FollowerUnsubscribed: 'follower',
-};
-
-/** The job for an event, or the contract's reason to reject it. */
-export function prepare(e: OutgoingEvent): PreparedJob | { problem: string } {
-  const key = QUEUE_OF[e.kind];
-  if (!key) return { problem: `unknown event kind ${e.kind}` };
-  // As the Producer does: a follower event's job name follows its action.
-  const name = key === 'follower' ? (e.payload.action === 'WITHDRAW' ? 'FollowerUnsubscribed' : 'FollowerSubscribed') : e.kind;
-  const parsed = parsePayload(key, name, e.payload);
-  return parsed.ok ? { key, name, data: parsed.data } : { problem: parsed.reason };
-}
-
-export function payloadProblem(e: OutgoingEvent): string | null {
-  const p = prepare(e);
-  return 'problem' in p ? p.problem : null;
-}
 
 /** Events validated between two yields to the event loop (a validation is ~10-20 µs). */
 export const YIELD_EVERY = 1000;
 
 /**
- * The jobs of `events`, grouped by queue in one pass: each job is pushed once onto its queue's
- * list (linear; copying the list per event was quadratic: 99 s of blocked event loop at 80,000
- * events). Yields to the event loop every YIELD_EVERY events, so probes and the lock's connection
- * are served during a wide range.
+ * The removal jobs of logs sent before (a re-organisation dropped their blocks). Yields to the
+ * event loop every YIELD_EVERY logs, so probes and the lock's connection are served meanwhile.
  */
-export async function groupByQueue(events: OutgoingEvent[]): Promise<Map<QueueKey, PreparedJob[]>> {
-  const byQueue = new Map<QueueKey, PreparedJob[]>();
-  for (let i = 0; i < events.length; i++) {
+export async function removalJobs(logs: readonly SentEvent[]): Promise<EventJob[]> {
+  const jobs: EventJob[] = [];
+  for (const [i, l] of logs.entries()) {
     if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop();
-    const e = events[i]!;
-    const p = prepare(e);
-    if ('problem' in p) throw new Error(`refusing to enqueue an invalid ${e.kind}: ${p.problem}`);
-    let jobs = byQueue.get(p.key);
-    if (!jobs) byQueue.set(p.key, (jobs = []));
-    jobs.push(p);
+    const job = prepareEventJob(l.kind, { ...l.payload, removed: true });
+    if ('problem' in job) throw new Error(`refusing to enqueue an invalid removal of ${l.kind}: ${job.problem}`);
+    jobs.push(job);
+  }
+  return jobs;
+}
+
+/**
+ * The jobs grouped by queue in one pass: each job is pushed once onto its queue's list (linear;
+ * copying the list per event was quadratic: 99 s of blocked event loop at 80,000 events).
+ */
+export function groupByQueue(jobs: readonly EventJob[]): Map<QueueKey, EventJob[]> {
+  const byQueue = new Map<QueueKey, EventJob[]>();
+  for (const job of jobs) {
+    let list = byQueue.get(job.queue);
+    if (!list) byQueue.set(job.queue, (list = []));
+    list.push(job);
   }
   return byQueue;
 }
 
-export async function enqueueAll(producer: Producer, events: OutgoingEvent[], chunkSize: number, metrics: IndexerMetrics): Promise<void> {
-  const byQueue = await groupByQueue(events);
+export async function enqueueJobs(producer: Producer, jobs: readonly EventJob[], chunkSize: number, metrics: IndexerMetrics): Promise<void> {
   await Promise.all(
-    [...byQueue].map(async ([key, jobs]) => {
-      for (let i = 0; i < jobs.length; i += chunkSize) {
-        const chunk = jobs.slice(i, i + chunkSize).map((j) => ({
-          name: j.name,
-          data: j.data,
-          opts: { ...EVENT_JOB_OPTIONS, jobId: eventJobId(j.name, j.data as { chainId: number; blockHash: string; logIndex: number; removed: boolean }) },
-        }));
-        await producer.queue(key).addBulk(chunk);
+    [...groupByQueue(jobs)].map(async ([key, list]) => {
+      for (let i = 0; i < list.length; i += chunkSize) {
+        await producer.queue(key).addBulk(list.slice(i, i + chunkSize).map(({ name, data, opts }) => ({ name, data, opts })));
       }
     }),
   );
-  for (const e of events) metrics.logsEnqueued.inc({ kind: e.kind, removed: String(e.payload.removed === true) });
+  for (const j of jobs) metrics.logsEnqueued.inc({ kind: j.name, removed: String(j.data.removed === true) });
+}
+
+/** Removals of logs sent before: their jobs, enqueued. */
+export async function enqueueRemovals(producer: Producer, logs: readonly SentEvent[], chunkSize: number, metrics: IndexerMetrics): Promise<void> {
+  await enqueueJobs(producer, await removalJobs(logs), chunkSize, metrics);
 }

@@ -14,8 +14,6 @@ export const VAULT_ABI = parseAbi([
   'event FollowerUnsubscribed(address indexed follower, uint256 amount)',
 ]);
 
-export type EventKind = 'VaultDeployed' | 'TradeExecuted' | 'FollowerSubscribed' | 'FollowerUnsubscribed';
-
 export type IndexedEvent =
   | { kind: 'VaultDeployed'; payload: VaultDeployedInput }
   | { kind: 'TradeExecuted'; payload: TradeExecutedInput }
@@ -39,7 +37,7 @@ export interface EventMapping {
 
 const lc = (s: string) => s.toLowerCase();
 
-function eventFields(log: Log, ctx: LogContext) {
+function logFields(log: Log, ctx: LogContext) {
   if (log.transactionHash === null || log.logIndex === null || log.blockNumber === null || log.blockHash === null) {
     throw new Error('pending log: the indexer only reads mined blocks');
   }
@@ -74,7 +72,7 @@ export const contractMapping: EventMapping = {
   factoryAbi: FACTORY_ABI,
   vaultAbi: VAULT_ABI,
   toEvent(log, ctx) {
-    const base = eventFields(log, ctx);
+    const base = logFields(log, ctx);
     const factory = decodeFactory(log);
     if (factory?.eventName === 'VaultDeployed') {
       const a = factory.args;

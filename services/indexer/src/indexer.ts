@@ -1,11 +1,11 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger, Producer } from '@vaults/shared';
 import type { ChainConfig } from './config';
-import { YIELD_EVERY, enqueueAll, payloadProblem, type OutgoingEvent } from './enqueue';
-import type { EventMapping, IndexedEvent } from './events';
+import { decodeLogs, sentLogsOf, type DecodedEvent } from './decode';
+import { enqueueJobs, enqueueRemovals } from './enqueue';
+import type { EventMapping } from './events';
 import type { IndexerMetrics } from './metrics';
 import { AdaptiveRange } from './range';
-import { ChainMovedError, IncompleteLogsError, readRange } from './read-range';
+import { ChainMovedError, IncompleteLogsError, readRange, type RangeRead } from './read-range';
 import { findCommonAncestor, type Ancestor } from './reorg';
 import { RangeTooLargeError, type ChainReader } from './rpc';
 import { Stall, type StallReason } from './stall';
@@ -83,7 +83,7 @@ export class Indexer {
     for (const n of numbers) onChain.set(n, (await chain.block(n))?.hash?.toLowerCase());
     const dropped = pending.filter((l) => onChain.get(l.blockNumber) !== l.blockHash.toLowerCase());
     await store.assertWriter();
-    await enqueueAll(this.deps.producer, dropped.map(asRemoval), this.deps.cfg.enqueueChunkSize, this.deps.metrics);
+    await enqueueRemovals(this.deps.producer, dropped, this.deps.cfg.enqueueChunkSize, this.deps.metrics);
     await store.rewind(this.state.cursor, this.state.cursorHash);
     log.warn(
       { cursor: this.state.cursor, recorded: pending.length, removals: dropped.length },
@@ -183,7 +183,7 @@ export class Indexer {
     const dropped = await store.sentLogsAfter(ancestor.number);
     // Removals first, cursor after: a crash in between finds the same mismatch and sends them again.
     await store.assertWriter();
-    await enqueueAll(this.deps.producer, dropped.map(asRemoval), this.deps.cfg.enqueueChunkSize, metrics);
+    await enqueueRemovals(this.deps.producer, dropped, this.deps.cfg.enqueueChunkSize, metrics);
     await store.rewind(ancestor.number, ancestor.hash);
     metrics.reorgs.inc();
     metrics.reorgDepth.observe(depth);
@@ -212,70 +212,56 @@ export class Indexer {
     this.deps.metrics.deepReorg.set(0);
   }
 
-  /** Indexes [from, asked], or less (incomplete logs, or more than MAX_LOGS_PER_RANGE logs); returns where it ended. */
+  /**
+   * Indexes [from, asked], or less (incomplete logs, or more than MAX_LOGS_PER_RANGE logs): read,
+   * decode, send, commit. Returns where it ended.
+   */
   private async indexRange(from: number, asked: number, head: number): Promise<{ to: number; cutByLogs: boolean }> {
-    const { cfg, mapping, store } = this.deps;
-    const finalBelow = head - cfg.reorgWindow + 1;
     const t0 = Date.now();
     const read = await readRange(this.deps, { from, to: asked, head, cursorHash: this.state.cursorHash }, this.vaults);
-    const { to, logs, headers, newVaults, cutByLogs } = read;
     const t1 = Date.now();
-
-    const events: IndexedEvent[] = [];
-    for (const [i, l] of logs.entries()) {
-      if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop(); // decoding and validating 10,000 logs takes a while
-      const n = Number(l.blockNumber);
-      const ts = l.blockTimestamp != null ? Number(l.blockTimestamp) : Number(headers.get(n)!.timestamp);
-      const e = mapping.toEvent(l, { chainId: this.deps.chainId, blockTimestamp: ts });
-      if (!e) {
-        this.deps.metrics.logsSkipped.inc({ reason: 'not_an_event' });
-        continue;
-      }
-      const problem = payloadProblem(e);
-      if (problem) {
-        // Sending it would only fill a failed set; stopping would halt every vault. Say it loudly.
-        this.deps.metrics.logsSkipped.inc({ reason: 'invalid_payload' });
-        this.deps.log.error({ txHash: l.transactionHash, logIndex: l.logIndex, blockNumber: n, problem }, 'log skipped: the contract rejects its payload');
-        continue;
-      }
-      events.push(e);
-    }
-    const logsBelow = head - cfg.sentLogRetention + 1;
-    const sent: SentLog[] = events
-      .filter((e) => e.payload.blockNumber >= logsBelow)
-      .map((e) => ({
-        blockNumber: e.payload.blockNumber,
-        blockHash: e.payload.blockHash,
-        txHash: e.payload.txHash,
-        logIndex: e.payload.logIndex,
-        kind: e.kind,
-        payload: e.payload,
-      }));
-    // Recorded before they are sent, under the writer's epoch: a writer that lost the lock stops
-    // here, and what a writer sends and then cannot commit is reconciled by the next (init).
-    await store.recordSends(sent);
-    await enqueueAll(this.deps.producer, events, cfg.enqueueChunkSize, this.deps.metrics);
+    const decoded = await decodeLogs(this.deps, read.logs, read.headers);
+    const sent = await this.send(decoded, head);
     const t2 = Date.now();
+    await this.commit(from, read, sent, head);
+    this.deps.log.debug(
+      { from, to: read.to, asked, logs: read.logs.length, headers: read.headers.size, readMs: t1 - t0, enqueueMs: t2 - t1, commitMs: Date.now() - t2 },
+      'range indexed',
+    );
+    return { to: read.to, cutByLogs: read.cutByLogs };
+  }
 
+  /**
+   * Records what will be sent, under the writer's epoch, then enqueues it: a writer that lost the
+   * lock stops at the record, and what a writer sends and then cannot commit is reconciled by
+   * the next (init). Returns the logs recorded.
+   */
+  private async send(decoded: DecodedEvent[], head: number): Promise<SentLog[]> {
+    const sent = sentLogsOf(decoded, head - this.deps.cfg.sentLogRetention + 1);
+    await this.deps.store.recordSends(sent);
+    await enqueueJobs(this.deps.producer, decoded.map((e) => e.job), this.deps.cfg.enqueueChunkSize, this.deps.metrics);
+    return sent;
+  }
+
+  /** Moves the cursor to the range's end with its recent blocks, new vaults and sent logs, in one fenced transaction. */
+  private async commit(from: number, read: RangeRead, sent: SentLog[], head: number): Promise<void> {
+    const { cfg, metrics } = this.deps;
+    const { to, headers, newVaults } = read;
+    const finalBelow = head - cfg.reorgWindow + 1;
     const recent: StoredBlock[] = [...headers.values()]
       .filter((b) => Number(b.number) >= finalBelow)
       .map((b) => ({ number: Number(b.number), hash: b.hash!, parentHash: b.parentHash }))
       .sort((a, b) => a.number - b.number);
     const toHash = headers.get(to)!.hash!;
-    await store.commitRange({ toBlock: to, toHash, blocks: recent, vaults: newVaults, logs: sent, finalBelow, logsBelow });
+    const logsBelow = head - cfg.sentLogRetention + 1;
+    await this.deps.store.commitRange({ toBlock: to, toHash, blocks: recent, vaults: newVaults, logs: sent, finalBelow, logsBelow });
 
-    this.deps.log.debug({ from, to, asked, logs: logs.length, headers: headers.size, readMs: t1 - t0, enqueueMs: t2 - t1, commitMs: Date.now() - t2 }, 'range indexed');
     for (const v of newVaults) this.vaults.add(v.address);
     this.state.cursor = to;
     this.state.cursorHash = toHash;
     this.state.blocks = [...this.state.blocks.filter((b) => b.number >= finalBelow && b.number < from), ...recent];
-    this.deps.metrics.blocksIndexed.inc(to - from + 1);
-    this.deps.metrics.cursorBlock.set(to);
-    this.deps.metrics.vaults.set(this.vaults.size);
-    return { to, cutByLogs };
+    metrics.blocksIndexed.inc(to - from + 1);
+    metrics.cursorBlock.set(to);
+    metrics.vaults.set(this.vaults.size);
   }
-}
-
-function asRemoval(l: SentLog): OutgoingEvent {
-  return { kind: l.kind, payload: { ...l.payload, removed: true } };
 }

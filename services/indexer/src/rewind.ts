@@ -1,8 +1,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Producer, createDatabase, createLogger, createRedis, type Logger } from '@vaults/shared';
+import { connectProducer, createDatabase, createLogger, type Logger } from '@vaults/shared';
 import { assertChainBinding, streamIdOf } from './chain-binding';
 import type { IndexerConfig } from './config';
-import { enqueueAll } from './enqueue';
+import { enqueueRemovals } from './enqueue';
 import { WriterLock } from './lock';
 import { createIndexerMetrics } from './metrics';
 import { RewindReader, type SentRow, type StoredHash } from './rewind-store';
@@ -81,8 +81,8 @@ export async function rewindStream(config: IndexerConfig, to: number, options: R
     throw new RewindRefusedError('another indexer holds the writer lock: stop (scale to 0) the indexer before rewinding');
   }
   const db = createDatabase(config.databaseUrl, 2);
-  const redis = createRedis(config.redisUrl, 'fail-fast');
-  const producer = new Producer({ connection: redis, prefix: config.queuePrefix, queueSuffix: opts.queueSuffix, readyTimeoutMs: 5000 });
+  const queues = connectProducer({ redisUrl: config.redisUrl, queuePrefix: config.queuePrefix, queueSuffix: opts.queueSuffix, profile: 'fail-fast', log });
+  const { producer } = queues;
   try {
     const chainId = await chain.chainId();
     await assertChainBinding(db, cfg, chainId);
@@ -111,7 +111,7 @@ export async function rewindStream(config: IndexerConfig, to: number, options: R
       await fetchHashes(chain, hashes, [...new Set(page.map((l) => l.blockNumber))]);
       const dropped = page.filter((l) => hashes.get(l.blockNumber) !== l.blockHash.toLowerCase());
       if (!opts.dryRun && dropped.length) {
-        await enqueueAll(producer, dropped.map((l) => ({ kind: l.kind, payload: { ...l.payload, removed: true } })), config.chain.enqueueChunkSize, metrics);
+        await enqueueRemovals(producer, dropped, config.chain.enqueueChunkSize, metrics);
       }
       stats.checkedLogs += page.length;
       stats.removals += dropped.length;
@@ -127,8 +127,7 @@ export async function rewindStream(config: IndexerConfig, to: number, options: R
     log.warn({ ...result, target: to }, opts.dryRun ? 'rewind dry run: nothing sent, nothing moved' : 'rewound: restart the indexer');
     return result;
   } finally {
-    await producer.close();
-    await redis.quit().catch(() => redis.disconnect());
+    await queues.close();
     await db.close();
     await lock.release();
   }

@@ -1,4 +1,4 @@
-import { Producer, createDatabase, createLogger, createRedis, createSidecar, redactUrl, redactedMessage } from '@vaults/shared';
+import { connectProducer, createDatabase, createLogger, createSidecar, redactUrl, redactedMessage } from '@vaults/shared';
 import { assertChainBinding, streamIdOf } from './chain-binding';
 import { loadIndexerConfig, type IndexerConfig } from './config';
 import { contractMapping } from './events';
@@ -36,15 +36,8 @@ export async function startIndexer(opts: IndexerStartOptions = {}): Promise<Runn
   const metrics = createIndexerMetrics();
   const loopDelay = monitorLoopDelay(metrics.registry);
   const db = createDatabase(config.databaseUrl, 3, { log });
-  const redis = createRedis(config.redisUrl, 'fail-fast');
-  redis.on('error', (err: Error) => log.warn({ err }, 'redis connection error'));
-  const producer = new Producer({
-    connection: redis,
-    prefix: config.queuePrefix,
-    queueSuffix: opts.queueSuffix,
-    readyTimeoutMs: 5000,
-    onError: (err) => log.warn({ err }, 'queue connection error'),
-  });
+  const queues = connectProducer({ redisUrl: config.redisUrl, queuePrefix: config.queuePrefix, queueSuffix: opts.queueSuffix, profile: 'fail-fast', log });
+  const { redis, producer } = queues;
   const chain = createChainReader(cfg, metrics, log);
 
   let stopping = false;
@@ -163,9 +156,8 @@ export async function startIndexer(opts: IndexerStartOptions = {}): Promise<Runn
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([loop, new Promise((r) => (timer = setTimeout(r, config.shutdownTimeoutMs)))]);
       clearTimeout(timer);
-      await producer.close();
+      await queues.close();
       await sidecar.close();
-      await redis.quit().catch(() => redis.disconnect());
       await db.close();
       loopDelay.stop();
       log.info('stopped');

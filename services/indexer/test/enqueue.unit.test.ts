@@ -1,7 +1,8 @@
-import { toJob, trade, follower } from '@vaults/testkit';
-import type { Producer } from '@vaults/shared';
-import { enqueueAll, type OutgoingEvent } from '../src/enqueue';
+import { eventJobOf, toJob, trade, follower } from '@vaults/testkit';
+import type { EventJob, Producer } from '@vaults/shared';
+import { enqueueJobs, enqueueRemovals } from '../src/enqueue';
 import { createIndexerMetrics } from '../src/metrics';
+import type { SentLog } from '../src/store';
 
 // Grouping a range's events by queue must be linear in the number of events: a copy of the
 // queue's list per event (as an earlier version did) blocked the event loop for 99 s at 80,000 events.
@@ -10,14 +11,20 @@ import { createIndexerMetrics } from '../src/metrics';
 
 const N = 80_000;
 
-function events(n: number): OutgoingEvent[] {
-  const out: OutgoingEvent[] = [];
-  for (let i = 0; i < n; i++) {
-    const e = i % 3 === 0 ? follower(1 + (i % 7), 100 + i, 'DEPOSIT', 5n, { logIndex: i, blockNumber: 10 + (i >> 8) }) : trade(1 + (i % 7), 1n, { logIndex: i, blockNumber: 10 + (i >> 8) });
-    const [, name, payload] = toJob(e);
-    out.push({ kind: name, payload: { ...payload, removed: false } });
-  }
-  return out;
+function events(n: number) {
+  return Array.from({ length: n }, (_, i) =>
+    i % 3 === 0 ? follower(1 + (i % 7), 100 + i, 'DEPOSIT', 5n, { logIndex: i, blockNumber: 10 + (i >> 8) }) : trade(1 + (i % 7), 1n, { logIndex: i, blockNumber: 10 + (i >> 8) }),
+  );
+}
+
+const jobs = (n: number): EventJob[] => events(n).map(eventJobOf);
+
+/** Logs as the store remembers them after they were sent. */
+function sentLogs(n: number): SentLog[] {
+  return events(n).map((e) => {
+    const [, kind, payload] = toJob(e);
+    return { blockNumber: e.blockNumber, blockHash: e.blockHash, txHash: e.txHash, logIndex: e.logIndex, kind, payload };
+  });
 }
 
 /** A producer that only records the jobs handed to it. */
@@ -60,20 +67,20 @@ async function countIteratorSteps(limit: number, fn: () => Promise<void>): Promi
 }
 
 it(`groups ${N} events by queue in linear work, every job once`, async () => {
-  const large = events(N);
-  const { producer, jobs } = recordingProducer();
-  // ~30 steps per event today (validation included): a bound of 60 per event is linear with room;
-  // a copy of the queue's list per event needs ~N²/6 = 10⁹ steps and stops at the bound.
-  const steps = await countIteratorSteps(60 * N, () => enqueueAll(producer, large, 500, createIndexerMetrics('enqueue-test')));
-  expect(steps).toBeGreaterThanOrEqual(N); // the counter did count (each event is iterated at least once)
-  expect(jobs.get('trade')).toHaveLength(N - Math.ceil(N / 3));
-  expect(jobs.get('follower')).toHaveLength(Math.ceil(N / 3));
-  const ids = [...jobs.get('trade')!, ...jobs.get('follower')!].map((j) => j.opts.jobId);
+  const large = jobs(N);
+  const { producer, jobs: added } = recordingProducer();
+  // A few steps per job today: a bound of 60 per job is linear with room; a copy of the queue's
+  // list per job needs ~N²/6 = 10⁹ steps and stops at the bound.
+  const steps = await countIteratorSteps(60 * N, () => enqueueJobs(producer, large, 500, createIndexerMetrics('enqueue-test')));
+  expect(steps).toBeGreaterThanOrEqual(N); // the counter did count (each job is iterated at least once)
+  expect(added.get('trade')).toHaveLength(N - Math.ceil(N / 3));
+  expect(added.get('follower')).toHaveLength(Math.ceil(N / 3));
+  const ids = [...added.get('trade')!, ...added.get('follower')!].map((j) => j.opts.jobId);
   expect(new Set(ids).size).toBe(N);
 });
 
-it('yields to the event loop while it validates a wide range', async () => {
-  const many = events(5_000);
+it('yields to the event loop while it validates the removals of a wide range', async () => {
+  const many = sentLogs(5_000);
   let turns = 0;
   let running = true;
   const spin = () => {
@@ -84,7 +91,7 @@ it('yields to the event loop while it validates a wide range', async () => {
   const { producer } = recordingProducer();
   const before = turns;
   // Everything up to the first addBulk is synchronous unless the loop yields.
-  const done = enqueueAll(producer, many, 100_000, createIndexerMetrics('enqueue-test-2'));
+  const done = enqueueRemovals(producer, many, 100_000, createIndexerMetrics('enqueue-test-2'));
   await done;
   running = false;
   expect(turns - before).toBeGreaterThanOrEqual(4); // one per YIELD_EVERY (1000) events at least

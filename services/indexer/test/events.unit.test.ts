@@ -1,8 +1,15 @@
 import { encodeAbiParameters, encodeEventTopics, type Hex, type Log } from 'viem';
 import { FACTORY_ABI, VAULT_ABI, contractMapping } from '../src/events';
-import { payloadProblem } from '../src/enqueue';
+import { prepareEventJob } from '@vaults/shared';
+import type { IndexedEvent } from '../src/events';
 
 // The decoding module against logs encoded from the contract's event signatures.
+
+/** The contract's reason to reject the event's payload, or null. */
+function payloadProblem(e: IndexedEvent): string | null {
+  const job = prepareEventJob(e.kind, e.payload);
+  return 'problem' in job ? job.problem : null;
+}
 
 // Lower-case in (viem checks mixed case against the checksum); decoding returns checksummed ones.
 const VAULT = '0x00000000000000000000000000000000000000aa' as Hex;

@@ -1,13 +1,13 @@
 import {
-  Producer,
   QUEUES,
+  connectProducer,
   createDatabase,
   createLogger,
-  createRedis,
   redisTlsOptions,
   loadConfig,
   type Config,
   type Database,
+  type Producer,
   type QueueKey,
   type Redis,
 } from '@vaults/shared';
@@ -39,15 +39,15 @@ export function openContext(env: NodeJS.ProcessEnv, print: (line: string) => voi
   const db = createDatabase(config.databaseUrl, 2, { log });
   // Commands wait for a Redis that is still connecting, but give up after a few attempts rather
   // than hang a Job: a command issued while it is down fails once its retries are spent.
-  const redis = createRedis(config.redisUrl, 'wait', { ...redisTlsOptions(config.redisCaFile), maxRetriesPerRequest: 3, connectTimeout: 5000 });
-  redis.on('error', (err: Error) => log.warn({ err }, 'redis connection error'));
-  const producer = new Producer({
-    connection: redis,
-    prefix: config.queuePrefix,
+  const queues = connectProducer({
+    redisUrl: config.redisUrl,
+    queuePrefix: config.queuePrefix,
     queueSuffix: opts.queueSuffix,
-    readyTimeoutMs: 5000,
-    onError: (err) => log.warn({ err }, 'queue connection error'),
+    profile: 'wait',
+    redis: { ...redisTlsOptions(config.redisCaFile), maxRetriesPerRequest: 3, connectTimeout: 5000 },
+    log,
   });
+  const { redis, producer } = queues;
   return {
     config,
     db,
@@ -56,8 +56,7 @@ export function openContext(env: NodeJS.ProcessEnv, print: (line: string) => voi
     env,
     print,
     async close() {
-      await producer.close();
-      await redis.quit().catch(() => redis.disconnect());
+      await queues.close();
       await db.close();
     },
   };

@@ -10,7 +10,11 @@ import { ROOT } from '../lib/workers';
 //   only used as tagged templates (each ${} is a bound parameter), never called with a string;
 // - node-postgres `.query(...)` gets a plain string literal (values as $1.. parameters), never a
 //   template with ${} or a string built with +. The one exception allowed is an identifier
-//   quoted the way Postgres quotes it ("..." with " doubled), which cannot be a parameter.
+//   quoted the way Postgres quotes it ("..." with " doubled), which cannot be a parameter;
+// - a ${} of a Sql tagged template may hold a SqlFragment (spliced into the text, not bound):
+//   fragments are made only in platform/sql-fragment.ts, by its own tagged template (values
+//   bound) and from plain identifiers it checks (the generated "copies agree" predicates), so
+//   `new SqlFragment(` anywhere else is a finding.
 
 const ROOTS = ['packages/shared/src', ...readdirSync(join(ROOT, 'services')).map((s) => `services/${s}/src`)];
 
@@ -76,6 +80,9 @@ function firstArgument(text: string, open: number): string {
 
 const QUOTED_IDENTIFIER = /^"\$\{[^}]*\.replace\(\/"\/g, '""'\)\}"$/;
 
+/** The one file that may construct a SqlFragment. */
+const FRAGMENT_MAKER = 'packages/shared/src/platform/sql-fragment.ts';
+
 export interface SqlFinding {
   file: string;
   line: number;
@@ -90,6 +97,11 @@ export function scanText(text: string, rel: string): { calls: number; findings: 
   const lineOf = (i: number) => text.slice(0, i).split('\n').length;
   for (const m of text.matchAll(/\$(queryRawUnsafe|executeRawUnsafe)\b|Prisma\.raw\s*\(/g)) {
     findings.push({ file: rel, line: lineOf(m.index!), what: `uses ${m[0]}` });
+  }
+  if (rel !== FRAGMENT_MAKER) {
+    for (const m of text.matchAll(/new\s+SqlFragment\s*\(/g)) {
+      findings.push({ file: rel, line: lineOf(m.index!), what: `constructs a SqlFragment outside ${FRAGMENT_MAKER}` });
+    }
   }
   // Tagged-template calls of the Sql layer (`tx.query<T>`...``, `sql.execute`...``): parameters.
   for (const _ of text.matchAll(/\.(query|execute)\b(\s*<[^`(]*?>)?\s*`/g)) calls++;
@@ -150,6 +162,7 @@ const MUST_FLAG = [
   'await tx.$executeRaw(text);',
   'await tx.execute(text);',
   "await client.query('DELETE FROM t WHERE a = ' + a);",
+  'await tx.query`SELECT ${new SqlFragment([input], [])}`;',
 ];
 const MUST_PASS = [
   'await client.query(\'SELECT 1 FROM pg_database WHERE datname = $1\', [name]);',
@@ -158,6 +171,7 @@ const MUST_PASS = [
   '$queryRaw<T = unknown>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T>;',
   'await tx.query<{ id: number }>`SELECT id FROM "User" WHERE id = ${id}`;',
   'await sql.execute`DELETE FROM "User" WHERE id = ${id}`;',
+  'await tx.query`SELECT * FROM x WHERE ${copyAgrees(\'TradeExecuted\', \'e\')} AND id = ${id}`;',
 ];
 
 export function selfTest(): string[] {

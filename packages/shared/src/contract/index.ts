@@ -6,3 +6,4 @@ export * from './payloads';
 export * from './errors';
 export * from './queues';
 export * from './identity';
+export * from './event-job';

@@ -20,7 +20,6 @@ export const QUEUES = {
 
 export type QueueKey = keyof typeof QUEUES;
 export type JobNameOf<K extends QueueKey> = keyof (typeof QUEUES)[K]['jobs'] & string;
-export type PayloadOf<K extends QueueKey> = z.output<(typeof QUEUES)[K]['jobs'][JobNameOf<K>]>;
 /** The payload of one job name of a queue, as its schema outputs it (what the handler receives). */
 export type JobPayload<K extends QueueKey, N extends JobNameOf<K>> = z.output<(typeof QUEUES)[K]['jobs'][N]>;
 

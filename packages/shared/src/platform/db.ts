@@ -2,6 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool, type PoolClient } from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from './logger';
+import { toQuery } from './sql-fragment';
 
 export { Prisma, PrismaClient } from '../generated/prisma/client';
 
@@ -12,7 +13,8 @@ export { Prisma, PrismaClient } from '../generated/prisma/client';
 
 /**
  * Parameterised SQL as tagged templates: `${v}` becomes `$n` with v a bound parameter, never
- * spliced into the text. `query` returns the rows, `execute` the number of rows affected.
+ * spliced into the text (a SqlFragment is: its text from constants, its own values bound; sql-fragment.ts). `query`
+ * returns the rows, `execute` the number of rows affected.
  */
 export interface Sql {
   query<T = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<T[]>;
@@ -116,10 +118,6 @@ function sqlOn(client: Pick<PoolClient, 'query'>): Sql {
   // measurable Postgres CPU (docs/BENCHMARK.md, "Why the code is as it is"), while a prepared
   // `RETURNING *` fails with "cached plan must not change result type" on every pooled
   // connection after a migration adds a column: not worth it.
-  const toQuery = (strings: TemplateStringsArray, values: unknown[]) => ({
-    text: strings.reduce((text, s, i) => (i === 0 ? s : `${text}$${i}${s}`), ''),
-    values,
-  });
   return {
     async query<T>(strings: TemplateStringsArray, ...values: unknown[]) {
       const r = await client.query(toQuery(strings, values));

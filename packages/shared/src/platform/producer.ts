@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import { eventJobId, snapshotDedupId } from '../contract';
+import { eventJob, snapshotDedupId, type EventKind } from '../contract';
 import { parsePayload, queueName, type QueueKey } from '../contract';
 import { InvalidPayloadError } from '../contract';
 import type {
@@ -44,15 +44,6 @@ export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
 }
 
-/**
- * Retention of on-chain event jobs; exported for bulk producers (the indexer) to add the same jobs.
- * No removeOnFail: how long a failed job stays is the consuming worker's setting
- * (FAILED_JOB_RETENTION_DAYS), which BullMQ applies to jobs that name none.
- */
-export const EVENT_JOB_OPTIONS: JobsOptions = {
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
-};
-
 export class Producer {
   private readonly queues = new Map<QueueKey, Queue>();
 
@@ -75,22 +66,16 @@ export class Producer {
   }
 
   vaultDeployed(event: VaultDeployedInput) {
-    return this.addEvent('vault', 'VaultDeployed', event);
+    return this.addEvent('VaultDeployed', event);
   }
 
   tradeExecuted(event: TradeExecutedInput) {
-    return this.addEvent('trade', 'TradeExecuted', event);
+    return this.addEvent('TradeExecuted', event);
   }
 
-  /** The job name follows the action (the action decides; the name is informative). */
+  /** The job name follows the action (eventRoute: the action decides; the name is informative). */
   followerEvent(event: FollowerEventInput) {
-    const name = event.action === 'WITHDRAW' ? 'FollowerUnsubscribed' : 'FollowerSubscribed';
-    return this.addEvent('follower', name, event);
-  }
-
-  /** At most one waiting snapshot per vault, plus one queued behind a running one. */
-  async calculateSnapshot(request: CalculateSnapshotInput) {
-    return (await this.calculateSnapshots([request]))[0]!;
+    return this.addEvent('FollowerSubscribed', event);
   }
 
   /**
@@ -132,10 +117,10 @@ export class Producer {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 
-  private async addEvent(key: QueueKey, name: string, event: unknown) {
-    const data = validate(key, name, event) as { chainId: number; blockHash: string; logIndex: number; removed: boolean };
+  private async addEvent(kind: EventKind, event: unknown) {
+    const job = eventJob(kind, event);
     await this.assertConnected();
-    return this.queue(key).add(name, data, { ...EVENT_JOB_OPTIONS, jobId: eventJobId(name, data) });
+    return this.queue(job.queue).add(job.name, job.data, job.opts);
   }
 }
 
@@ -143,7 +128,7 @@ function snapshotJobOptions(data: CalculateSnapshot): JobsOptions {
   return {
     deduplication: { id: snapshotDedupId(data.chainId, data.vaultAddress), keepLastIfActive: true },
     removeOnComplete: true,
-    // removeOnFail: the snapshot worker's FAILED_JOB_RETENTION_DAYS (see EVENT_JOB_OPTIONS).
+    // removeOnFail: the snapshot worker's FAILED_JOB_RETENTION_DAYS (see EVENT_JOB_RETENTION).
   };
 }
 

@@ -3,6 +3,7 @@
 // position), the fold's stored state and checkpoints, the snapshot's fold of metrics and series
 // (snapshot/), the pipeline a trade or follower job goes through, and the readers of the vault
 // series. Imports the contract and the platform; the services import it.
+export * from './copies-agree';
 export * from './ledger';
 export * from './lock-protocol';
 export * from './fold-state';

@@ -1,4 +1,4 @@
-import type { Tx } from '../platform';
+import { sqlFragment, type SqlFragment, type Tx } from '../platform';
 
 // The lock protocol of vault events, in one place: every advisory-lock key space, the rule
 // between the writers and the snapshot, and the recompute-from mark. The snapshot's side of rules
@@ -196,12 +196,23 @@ export async function markRecomputeFrom(tx: Tx, changes: ChangedPosition[]): Pro
   }
   if (!earliest.size) return;
   const rows = [...earliest.values()];
-  await tx.execute`
+  await tx.execute`${markRecomputeFromSql(sqlFragment`
+    unnest(${rows.map((r) => String(r.vaultId))}::text[]::int[],
+           ${rows.map((r) => String(r.blockNumber))}::text[]::bigint[],
+           ${rows.map((r) => String(r.logIndex))}::text[]::bigint[]) AS c(v, b, l)`)}`;
+}
+
+/**
+ * Rule 2's mark as SQL: each vault's recompute-from position moves back to the earliest changed
+ * position given by `changes` (a FROM item `c` with columns v = vaultId, b = blockNumber,
+ * l = logIndex, one row per vault), when that is at or before the folded position. Run by
+ * markRecomputeFrom, and by the ledger statements as a CTE on the rows they changed.
+ */
+export function markRecomputeFromSql(changes: SqlFragment): SqlFragment {
+  return sqlFragment`
     UPDATE "VaultMetricsState" s
        SET "recomputeFromBlock" = c.b, "recomputeFromLogIndex" = c.l
-      FROM unnest(${rows.map((r) => String(r.vaultId))}::text[]::int[],
-                  ${rows.map((r) => String(r.blockNumber))}::text[]::bigint[],
-                  ${rows.map((r) => String(r.logIndex))}::text[]::bigint[]) AS c(v, b, l)
+      FROM ${changes}
      WHERE s."vaultId" = c.v
        AND (s."blockNumber", s."logIndex") >= (c.b, c.l)
        AND (s."recomputeFromBlock" IS NULL OR (s."recomputeFromBlock", s."recomputeFromLogIndex") > (c.b, c.l))`;

@@ -1,6 +1,6 @@
 import { RetryLaterError, type CalculateSnapshotInput } from '../contract';
 import { Batcher, type Infra, type Outcome, type Producer, type Tx } from '../platform';
-import type { RecordOutcome } from './ledger';
+import type { RecordOutcome } from './copies-agree';
 
 // What the trade and follower services call per job: record the event (group-committed with
 // concurrent jobs), then ask for its vault's snapshot.

@@ -1,6 +1,7 @@
 import { QUEUES, type VaultDeployed } from '../contract';
 import type { Tx } from '../platform';
-import { conflictError, toRecorded, type Recorded } from './ledger';
+import { conflictError, recordedAgreesWithExcluded, toRecorded, type Recorded } from './copies-agree';
+import { adoptedCte, elsewhereCte } from './ledger-statements';
 import { lockVaultDeploys } from './lock-protocol';
 import { ensureUsers } from './users';
 
@@ -57,36 +58,15 @@ async function upsertDeployLedger(tx: Tx, e: VaultDeployed): Promise<Recorded> {
              ${e.vaultAddress}::text AS v, ${e.leader}::text AS ld, ${e.name}::text AS n, ${e.baseAsset}::text AS ba,
              ${String(e.blockNumber)}::bigint AS b, ${String(e.blockTimestamp)}::bigint AS ts, ${e.removed}::boolean AS r
     ),
-    elsewhere AS (
-      SELECT ${QUEUES.trade.name}::text AS queue
-        FROM x JOIN "TradeEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
-      UNION ALL
-      SELECT ${QUEUES.follower.name}::text
-        FROM x JOIN "FollowerEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
-    ),
-    -- A live version-1 row of the copy's transaction and log (marker 'v1:' || txHash, see
-    -- ledger.ts) that agrees with it, when the identity is not recorded yet: it takes the copy's
-    -- hash and its removed flag. Left out of the upsert below (a row changes once per statement).
-    adopted AS (
-      UPDATE "VaultDeployEvent" d SET "blockHash" = x.bh, "removed" = x.r
-        FROM x
-       WHERE (d."chainId", d."blockHash", d."logIndex") = (x.c, 'v1:' || x.h, x.l) AND NOT d."removed"
-         AND (d."blockNumber", d."blockTimestamp", d."vaultAddress", d."leaderAddress", d."name", d."baseAsset")
-             = (x.b, x.ts, x.v, x.ld, x.n, x.ba)
-         AND NOT EXISTS (SELECT 1 FROM elsewhere)
-         AND NOT EXISTS (SELECT 1 FROM "VaultDeployEvent" o WHERE (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l))
-      RETURNING d.*, false AS inserted
-    ),
+    ${elsewhereCte('VaultDeployed')},
+    ${adoptedCte('VaultDeployed')},
     up AS (
       INSERT INTO "VaultDeployEvent" AS d ("chainId", "blockHash", "logIndex", "txHash", "vaultAddress", "leaderAddress", "name",
                                            "baseAsset", "blockNumber", "blockTimestamp", "removed")
       SELECT x.c, x.bh, x.l, x.h, x.v, x.ld, x.n, x.ba, x.b, x.ts, x.r
         FROM x WHERE NOT EXISTS (SELECT 1 FROM elsewhere) AND NOT EXISTS (SELECT 1 FROM adopted)
       ON CONFLICT ("chainId", "blockHash", "logIndex") DO UPDATE
-        SET "removed" = d."removed" OR (EXCLUDED."removed" AND
-            (d."txHash", d."blockNumber", d."blockTimestamp", d."vaultAddress", d."leaderAddress", d."name", d."baseAsset")
-            = (EXCLUDED."txHash", EXCLUDED."blockNumber", EXCLUDED."blockTimestamp", EXCLUDED."vaultAddress", EXCLUDED."leaderAddress",
-               EXCLUDED."name", EXCLUDED."baseAsset"))
+        SET "removed" = d."removed" OR (EXCLUDED."removed" AND ${recordedAgreesWithExcluded('VaultDeployed', 'd')})
       RETURNING d.*, (d.xmax = 0) AS inserted
     ),
     recorded AS (SELECT * FROM up UNION ALL SELECT * FROM adopted)

@@ -1,11 +1,13 @@
 import { QUEUES, identityKey, type FollowerEvent } from '../contract';
-import type { Outcome, Tx } from '../platform';
-import { recordVaultEvents, toRecorded, type RecordOutcome } from './ledger';
-import { markRecomputeFrom } from './lock-protocol';
+import { sqlFragment, type Outcome, type Tx } from '../platform';
+import { copyAgrees, recordedAgreesWithExcluded, representatives, toRecorded, type RecordOutcome, type Recorded } from './copies-agree';
+import { batchOutcomes, lateRemovals, lockBatch, mergeRecorded, settleCopies, type LedgerBatch, type Settled } from './ledger';
+import { adoptedCte, elsewhereCte } from './ledger-statements';
+import { markRecomputeFrom, markRecomputeFromSql } from './lock-protocol';
 
 /**
  * The follower use case: records a batch of follower events in the caller's transaction (the
- * follower-worker calls it through vaultEventRecorder) and brings each affected
+ * follower-worker calls it through vaultEventRecorder), by the ledger steps (ledger.ts), and brings each affected
  * (follower, vault) balance up to date from the ledger:
  * - the FollowerEvent row (the ledger entry) is upserted; its row lock serialises copies of one
  *   event, and `removed` only ever turns true, and only for a copy that agrees with the recorded
@@ -17,40 +19,41 @@ import { markRecomputeFrom } from './lock-protocol';
  * - the subscription row exists iff the balance is > 0.
  * The follower's user is created as soon as the vault exists, removed event or not (rule 1).
  */
-export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<Outcome<RecordOutcome>[]> {
-  // Users this transaction created, for copies that may turn out to conflict.
-  const created = new Set<number>();
-  return recordVaultEvents(tx, events, {
-    kind: 'FollowerEvent',
-    queue: QUEUES.follower.name,
-    // Created with the vault locks (lockVaultsForWrite), for every copy of a known vault; those
-    // that end up in no agreeing event are taken back by apply().
-    users: { of: (e) => e.followerAddress, created },
-    upsert: (reps, vaultIdOf, mayApply) => upsertFollowerLedger(tx, reps, vaultIdOf, mayApply),
-    async apply(agreed, recorded, vaultIdOf) {
-      const rows = agreed.map((e) => {
-        const r = recorded.get(identityKey(e))!;
-        return { k: identityKey(e), removed: r.removed, inserted: r.inserted, done: r.done, vaultId: vaultIdOf(e), userId: Number(r.row.userId), blockNumber: e.blockNumber, logIndex: e.logIndex };
-      });
-      // A follower seen only in conflicting copies is no user (rule 1 counts valid events only).
-      const kept = new Set(rows.map((r) => r.userId));
-      const strays = [...created].filter((id) => !kept.has(id));
-      if (strays.length) await tx.execute`DELETE FROM "User" WHERE id = ANY(${strays.map(String)}::text[]::int[])`;
+export async function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<Outcome<RecordOutcome>[]> {
+  const batch = await lockBatch(tx, 'FollowerEvent', QUEUES.follower.name, events, (e) => e.followerAddress);
+  const recorded = await upsertFollowerLedger(tx, batch, representatives(batch.kind, batch.known));
+  mergeRecorded(recorded, await upsertFollowerLedger(tx, batch, lateRemovals(batch, recorded)));
+  const settled = settleCopies(batch, recorded);
+  return batchOutcomes(tx, batch, settled, await applyFollowerEvents(tx, batch, settled));
+}
 
-      // Effects changed by this batch: a new live event, or a removal (conservatively: any
-      // removal that found its row, even one already removed). The ledger statement marked
-      // those it took (`done`).
-      const changed = rows.filter((r) => r.done === undefined && (r.inserted ? !r.removed : r.removed));
-      await markRecomputeFrom(tx, changed);
-
-      const pairs = [...new Map(rows.map((r) => [`${r.vaultId}:${r.userId}`, r])).values()].sort(
-        (a, b) => a.vaultId - b.vaultId || a.userId - b.userId,
-      );
-      if (pairs.length) await updateBalances(tx, pairs.map((p) => p.vaultId), pairs.map((p) => p.userId));
-
-      return new Map(rows.map((r) => [r.k, r.removed ? 'removed' : r.inserted ? 'applied' : 'duplicate'] as const));
-    },
+/**
+ * The users created (with the vault locks, lockBatch, for every copy of a known vault) that
+ * ended up in no agreeing event are taken back; the recompute mark for the changes the ledger
+ * statement did not mark; the affected pairs' balances. Returns every agreeing identity's outcome.
+ */
+async function applyFollowerEvents(tx: Tx, batch: LedgerBatch<FollowerEvent>, { agreed, recorded }: Settled<FollowerEvent>): Promise<Map<string, RecordOutcome>> {
+  const rows = agreed.map((e) => {
+    const r = recorded.get(identityKey(e))!;
+    return { k: identityKey(e), removed: r.removed, inserted: r.inserted, done: r.done, vaultId: batch.vaultIdOf(e), userId: Number(r.row.userId), blockNumber: e.blockNumber, logIndex: e.logIndex };
   });
+  // A follower seen only in conflicting copies is no user (rule 1 counts valid events only).
+  const kept = new Set(rows.map((r) => r.userId));
+  const strays = batch.createdUsers.filter((id) => !kept.has(id));
+  if (strays.length) await tx.execute`DELETE FROM "User" WHERE id = ANY(${strays.map(String)}::text[]::int[])`;
+
+  // Effects changed by this batch: a new live event, or a removal (conservatively: any
+  // removal that found its row, even one already removed). The ledger statement marked
+  // those it took (`done`).
+  const changed = rows.filter((r) => r.done === undefined && (r.inserted ? !r.removed : r.removed));
+  await markRecomputeFrom(tx, changed);
+
+  const pairs = [...new Map(rows.map((r) => [`${r.vaultId}:${r.userId}`, r])).values()].sort(
+    (a, b) => a.vaultId - b.vaultId || a.userId - b.userId,
+  );
+  if (pairs.length) await updateBalances(tx, pairs.map((p) => p.vaultId), pairs.map((p) => p.userId));
+
+  return new Map(rows.map((r) => [r.k, r.removed ? 'removed' : r.inserted ? 'applied' : 'duplicate'] as const));
 }
 
 /**
@@ -73,7 +76,8 @@ export function recordFollowerEvents(tx: Tx, events: FollowerEvent[]): Promise<O
  *   the order every writer takes them in. The balances are summed by the next statement, whose
  *   snapshot starts after these locks are held.
  */
-async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e: FollowerEvent) => number, mayApply: (e: FollowerEvent) => boolean) {
+async function upsertFollowerLedger(tx: Tx, batch: LedgerBatch<FollowerEvent>, reps: FollowerEvent[]): Promise<Map<string, Recorded>> {
+  if (!reps.length) return new Map();
   const rows = await tx.query`
     WITH x AS (
       -- The user id by a correlated subquery: an index probe per row, where a join is planned as
@@ -82,35 +86,17 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
                            ${reps.map((e) => e.blockHash)}::text[],
                            ${reps.map((e) => String(e.logIndex))}::text[]::bigint[],
                            ${reps.map((e) => e.txHash)}::text[],
-                           ${reps.map((e) => String(vaultIdOf(e)))}::text[]::int[],
+                           ${reps.map((e) => String(batch.vaultIdOf(e)))}::text[]::int[],
                            ${reps.map((e) => e.followerAddress)}::text[],
                            ${reps.map((e) => e.action)}::text[],
                            ${reps.map((e) => e.amount)}::text[],
                            ${reps.map((e) => String(e.blockNumber))}::text[],
                            ${reps.map((e) => String(e.blockTimestamp))}::text[],
                            ${reps.map((e) => e.removed)}::boolean[],
-                           ${reps.map(mayApply)}::boolean[]) AS x(c, bh, l, h, v, f, a, m, b, ts, r, may)
+                           ${reps.map(batch.mayApply)}::boolean[]) AS x(c, bh, l, h, v, f, a, m, b, ts, r, may)
     ),
-    elsewhere AS (
-      SELECT x.c, x.bh, x.l, ${QUEUES.trade.name}::text AS queue
-        FROM x JOIN "TradeEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
-      UNION ALL
-      SELECT x.c, x.bh, x.l, ${QUEUES.vault.name}::text
-        FROM x JOIN "VaultDeployEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
-    ),
-    -- A live version-1 row of the copy's transaction and log (marker 'v1:' || txHash, see
-    -- ledger.ts) that agrees with it, when the identity is not recorded yet: it takes the copy's
-    -- hash and its removed flag. Left out of the upsert below (a row changes once per statement).
-    adopted AS (
-      UPDATE "FollowerEvent" e SET "blockHash" = x.bh, "removed" = x.r
-        FROM x
-       WHERE (e."chainId", e."blockHash", e."logIndex") = (x.c, 'v1:' || x.h, x.l) AND NOT e."removed"
-         AND (e."blockNumber"::text, e."blockTimestamp"::text, e."vaultId", e."userId", e."amount"::text, e."action"::text)
-             = (x.b, x.ts, x.v, x.u, x.m, x.a)
-         AND NOT EXISTS (SELECT 1 FROM elsewhere o WHERE (o.c, o.bh, o.l) = (x.c, x.bh, x.l))
-         AND NOT EXISTS (SELECT 1 FROM "FollowerEvent" o WHERE (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l))
-      RETURNING e.*, false AS inserted
-    ),
+    ${elsewhereCte('FollowerEvent')},
+    ${adoptedCte('FollowerEvent')},
     up AS (
       INSERT INTO "FollowerEvent" AS e ("chainId", "blockHash", "logIndex", "txHash", "vaultId", "userId", "action", "amount",
                                         "blockNumber", "blockTimestamp", "removed")
@@ -118,9 +104,7 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
        WHERE NOT EXISTS (SELECT 1 FROM elsewhere o WHERE (o.c, o.bh, o.l) = (x.c, x.bh, x.l))
          AND NOT EXISTS (SELECT 1 FROM adopted a WHERE (a."chainId", a."blockHash", a."logIndex") = (x.c, x.bh, x.l))
       ON CONFLICT ("chainId", "blockHash", "logIndex") DO UPDATE
-        SET "removed" = e."removed" OR (EXCLUDED."removed" AND
-            (e."txHash", e."blockNumber", e."blockTimestamp", e."vaultId", e."userId", e."amount", e."action")
-            = (EXCLUDED."txHash", EXCLUDED."blockNumber", EXCLUDED."blockTimestamp", EXCLUDED."vaultId", EXCLUDED."userId", EXCLUDED."amount", EXCLUDED."action"))
+        SET "removed" = e."removed" OR (EXCLUDED."removed" AND ${recordedAgreesWithExcluded('FollowerEvent', 'e')})
       RETURNING e.*, (e.xmax = 0) AS inserted
     ),
     recorded AS (SELECT * FROM up UNION ALL SELECT * FROM adopted),
@@ -133,23 +117,14 @@ async function upsertFollowerLedger(tx: Tx, reps: FollowerEvent[], vaultIdOf: (e
              (e.inserted AND NOT e."removed") OR (NOT e.inserted AND e."removed") AS changed
         FROM recorded e JOIN x ON (x.c, x.bh, x.l) = (e."chainId", e."blockHash", e."logIndex")
        WHERE x.may
-         -- settleCopies' comparison: the recorded fields as text equal the copy's (the vault's
-         -- and follower's ids stand for their unique addresses).
-         AND (e."txHash", e."blockNumber"::text, e."blockTimestamp"::text, e."vaultId", e."userId", e."amount"::text, e."action"::text)
-             = (x.h, x.b, x.ts, x.v, x.u, x.m, x.a)
+         -- settleCopies' comparison (the vault's and follower's ids stand for their unique addresses).
+         AND ${copyAgrees('FollowerEvent', 'e')}
     ),
     earliest AS (
       SELECT DISTINCT ON (v) v, b, l FROM done WHERE changed ORDER BY v, b, l
     ),
     -- markRecomputeFrom's UPDATE (lock-protocol.ts), on the rows this statement changed.
-    mark AS (
-      UPDATE "VaultMetricsState" s
-         SET "recomputeFromBlock" = c.b, "recomputeFromLogIndex" = c.l
-        FROM earliest c
-       WHERE s."vaultId" = c.v
-         AND (s."blockNumber", s."logIndex") >= (c.b, c.l)
-         AND (s."recomputeFromBlock" IS NULL OR (s."recomputeFromBlock", s."recomputeFromLogIndex") > (c.b, c.l))
-    )
+    mark AS (${markRecomputeFromSql(sqlFragment`earliest c`)})
     SELECT e."chainId"::text AS "chainId", e."blockHash", e."logIndex"::text AS "logIndex", ${QUEUES.follower.name}::text AS queue,
            e."removed", e.inserted, e."userId", e."txHash", e."blockNumber"::text AS "blockNumber", e."blockTimestamp"::text AS "blockTimestamp",
            v."contractAddress" AS "vaultAddress", u."walletAddress" AS "followerAddress", e."amount"::text AS "amount",

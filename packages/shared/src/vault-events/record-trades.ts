@@ -1,11 +1,13 @@
 import { QUEUES, identityKey, type TradeExecuted } from '../contract';
-import type { Outcome, Tx } from '../platform';
-import { recordVaultEvents, rowKey, toRecorded, type RecordOutcome } from './ledger';
-import { markRecomputeFrom } from './lock-protocol';
+import { sqlFragment, type Outcome, type SqlFragment, type Tx } from '../platform';
+import { copyAgrees, recordedAgreesWithExcluded, representatives, rowKey, toRecorded, type RecordOutcome, type Recorded } from './copies-agree';
+import { batchOutcomes, lateRemovals, lockBatch, mergeRecorded, settleCopies, type LedgerBatch, type Settled } from './ledger';
+import { adoptedCte, elsewhereCte } from './ledger-statements';
+import { markRecomputeFrom, markRecomputeFromSql } from './lock-protocol';
 
 /**
  * The trade use case: records a batch of trades in the caller's transaction, exactly once per
- * identity (the trade-worker calls it through vaultEventRecorder):
+ * identity (the trade-worker calls it through vaultEventRecorder), by the ledger steps (ledger.ts):
  * - the TradeEvent row of an identity (the whole event) is upserted first; its row lock
  *   serialises every copy of that event; `removed` only ever turns true, and only for a copy
  *   that agrees with the recorded event (a conflicting copy fails alone and changes nothing);
@@ -14,54 +16,55 @@ import { markRecomputeFrom } from './lock-protocol';
  *   transaction from a block of another hash is another identity, with its own row);
  * - a trade of an unknown vault writes nothing and reports 'vault-unknown' (retried later).
  */
-export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<RecordOutcome>[]> {
-  return recordVaultEvents(tx, trades, {
-    kind: 'TradeExecuted',
-    queue: QUEUES.trade.name,
-    upsert: (reps, vaultIdOf, mayApply) => upsertTradeLedger(tx, reps, vaultIdOf, mayApply),
-    async apply(agreed, recorded, vaultIdOf) {
-      // The rare cases the ledger statement leaves: removals, and identities whose first copy
-      // in the batch conflicts while a later one agrees (see upsertTradeLedger).
-      const pending = agreed.filter((t) => recorded.get(identityKey(t))!.done === undefined);
-      const live = pending.filter((t) => !t.removed);
-      const dead = pending.filter((t) => t.removed);
-      const inserted = live.length
-        ? await tx.query<{ chainId: string; blockHash: string; logIndex: string; vaultId: number; blockNumber: string }>`
-            INSERT INTO "Trade" ("chainId", "blockHash", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp",
-                                 "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
-            SELECT * FROM unnest(${live.map((t) => String(t.chainId))}::text[]::bigint[],
-                                 ${live.map((t) => t.blockHash)}::text[],
-                                 ${live.map((t) => t.txHash)}::text[],
-                                 ${live.map((t) => String(t.logIndex))}::text[]::bigint[],
-                                 ${live.map((t) => String(vaultIdOf(t)))}::text[]::int[],
-                                 ${live.map((t) => String(t.blockNumber))}::text[]::bigint[],
-                                 ${live.map((t) => String(t.blockTimestamp))}::text[]::bigint[],
-                                 ${live.map((t) => t.tokenIn)}::text[],
-                                 ${live.map((t) => t.tokenOut)}::text[],
-                                 ${live.map((t) => t.amountIn)}::text[]::numeric[],
-                                 ${live.map((t) => t.amountOut)}::text[]::numeric[],
-                                 ${live.map((t) => t.pnl)}::text[]::numeric[])
-            ON CONFLICT ("chainId", "blockHash", "logIndex") DO NOTHING
-            RETURNING "chainId", "blockHash", "logIndex", "vaultId", "blockNumber"`
-        : [];
-      const deleted = dead.length
-        ? await tx.query<{ vaultId: number; blockNumber: string; logIndex: string }>`
-            DELETE FROM "Trade" t
-             USING unnest(${dead.map((d) => String(d.chainId))}::text[]::bigint[],
-                          ${dead.map((d) => d.blockHash)}::text[],
-                          ${dead.map((d) => String(d.logIndex))}::text[]::bigint[]) AS r(c, bh, l)
-             WHERE t."chainId" = r.c AND t."blockHash" = r.bh AND t."logIndex" = r.l
-            RETURNING t."vaultId", t."blockNumber", t."logIndex"`
-        : [];
-      await markRecomputeFrom(tx, [...inserted, ...deleted]);
+export async function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<RecordOutcome>[]> {
+  const batch = await lockBatch(tx, 'TradeExecuted', QUEUES.trade.name, trades);
+  const recorded = await upsertTradeLedger(tx, batch, representatives(batch.kind, batch.known));
+  mergeRecorded(recorded, await upsertTradeLedger(tx, batch, lateRemovals(batch, recorded)));
+  const settled = settleCopies(batch, recorded);
+  return batchOutcomes(tx, batch, settled, await applyTrades(tx, batch, settled));
+}
 
-      const insertedKeys = new Set(inserted.map(rowKey));
-      const outcomes = new Map(agreed.map((t) => [identityKey(t), recorded.get(identityKey(t))!.done!]));
-      for (const t of live) outcomes.set(identityKey(t), insertedKeys.has(identityKey(t)) ? 'applied' : 'duplicate');
-      for (const t of dead) outcomes.set(identityKey(t), 'removed');
-      return outcomes;
-    },
-  });
+/**
+ * The effects the ledger statement left (`done` undefined): removals, and identities whose first
+ * copy in the batch conflicts while a later one agrees (see upsertTradeLedger). Returns every
+ * agreeing identity's outcome.
+ */
+async function applyTrades(tx: Tx, batch: LedgerBatch<TradeExecuted>, { agreed, recorded }: Settled<TradeExecuted>): Promise<Map<string, RecordOutcome>> {
+  const pending = agreed.filter((t) => recorded.get(identityKey(t))!.done === undefined);
+  const live = pending.filter((t) => !t.removed);
+  const dead = pending.filter((t) => t.removed);
+  const inserted = live.length
+    ? await tx.query<{ chainId: string; blockHash: string; logIndex: string; vaultId: number; blockNumber: string }>`
+        ${insertTrades(sqlFragment`
+          SELECT * FROM unnest(${live.map((t) => String(t.chainId))}::text[]::bigint[],
+                               ${live.map((t) => t.blockHash)}::text[],
+                               ${live.map((t) => t.txHash)}::text[],
+                               ${live.map((t) => String(t.logIndex))}::text[]::bigint[],
+                               ${live.map((t) => String(batch.vaultIdOf(t)))}::text[]::int[],
+                               ${live.map((t) => String(t.blockNumber))}::text[]::bigint[],
+                               ${live.map((t) => String(t.blockTimestamp))}::text[]::bigint[],
+                               ${live.map((t) => t.tokenIn)}::text[],
+                               ${live.map((t) => t.tokenOut)}::text[],
+                               ${live.map((t) => t.amountIn)}::text[]::numeric[],
+                               ${live.map((t) => t.amountOut)}::text[]::numeric[],
+                               ${live.map((t) => t.pnl)}::text[]::numeric[])`)}`
+    : [];
+  const deleted = dead.length
+    ? await tx.query<{ vaultId: number; blockNumber: string; logIndex: string }>`
+        DELETE FROM "Trade" t
+         USING unnest(${dead.map((d) => String(d.chainId))}::text[]::bigint[],
+                      ${dead.map((d) => d.blockHash)}::text[],
+                      ${dead.map((d) => String(d.logIndex))}::text[]::bigint[]) AS r(c, bh, l)
+         WHERE t."chainId" = r.c AND t."blockHash" = r.bh AND t."logIndex" = r.l
+        RETURNING t."vaultId", t."blockNumber", t."logIndex"`
+    : [];
+  await markRecomputeFrom(tx, [...inserted, ...deleted]);
+
+  const insertedKeys = new Set(inserted.map(rowKey));
+  const outcomes = new Map(agreed.map((t) => [identityKey(t), recorded.get(identityKey(t))!.done!]));
+  for (const t of live) outcomes.set(identityKey(t), insertedKeys.has(identityKey(t)) ? 'applied' : 'duplicate');
+  for (const t of dead) outcomes.set(identityKey(t), 'removed');
+  return outcomes;
 }
 
 /**
@@ -89,7 +92,8 @@ export function recordTrades(tx: Tx, trades: TradeExecuted[]): Promise<Outcome<R
  *   (a CTE does not see another CTE's rows in the table). When nothing is inserted at or before
  *   the folded position it updates no row.
  */
-async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: TradeExecuted) => number, mayApply: (t: TradeExecuted) => boolean) {
+async function upsertTradeLedger(tx: Tx, batch: LedgerBatch<TradeExecuted>, reps: TradeExecuted[]): Promise<Map<string, Recorded>> {
+  if (!reps.length) return new Map();
   const rows = await tx.query`
     WITH x AS (
       SELECT * FROM unnest(${reps.map((t) => String(t.chainId))}::text[]::bigint[],
@@ -105,30 +109,12 @@ async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: T
                            ${reps.map((t) => t.amountIn)}::text[],
                            ${reps.map((t) => t.amountOut)}::text[],
                            ${reps.map((t) => t.pnl)}::text[],
-                           ${reps.map((t) => String(vaultIdOf(t)))}::text[]::int[],
-                           ${reps.map(mayApply)}::boolean[]) AS x(c, bh, l, h, r, b, ts, v, ti, tout, ai, ao, p, vid, may)
+                           ${reps.map((t) => String(batch.vaultIdOf(t)))}::text[]::int[],
+                           ${reps.map(batch.mayApply)}::boolean[]) AS x(c, bh, l, h, r, b, ts, v, ti, tout, ai, ao, p, vid, may)
     ),
-    elsewhere AS (
-      SELECT x.c, x.bh, x.l, ${QUEUES.follower.name}::text AS queue
-        FROM x JOIN "FollowerEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
-      UNION ALL
-      SELECT x.c, x.bh, x.l, ${QUEUES.vault.name}::text
-        FROM x JOIN "VaultDeployEvent" o ON (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l)
-    ),
-    -- A live version-1 row of the copy's transaction and log (marker 'v1:' || txHash, see
-    -- ledger.ts) that agrees with it, when the identity is not recorded yet: it takes the copy's
-    -- hash and its removed flag. Its Trade row (block NULL) takes the hash too.
-    adopted AS (
-      UPDATE "TradeEvent" e SET "blockHash" = x.bh, "removed" = x.r
-        FROM x
-       WHERE (e."chainId", e."blockHash", e."logIndex") = (x.c, 'v1:' || x.h, x.l) AND NOT e."removed"
-         AND (COALESCE(e."blockNumber"::text, x.b), COALESCE(e."blockTimestamp"::text, x.ts), COALESCE(e."vaultAddress", x.v),
-              COALESCE(e."tokenIn", x.ti), COALESCE(e."tokenOut", x.tout), COALESCE(e."amountIn"::text, x.ai),
-              COALESCE(e."amountOut"::text, x.ao), COALESCE(e."pnl"::text, x.p)) = (x.b, x.ts, x.v, x.ti, x.tout, x.ai, x.ao, x.p)
-         AND NOT EXISTS (SELECT 1 FROM elsewhere o WHERE (o.c, o.bh, o.l) = (x.c, x.bh, x.l))
-         AND NOT EXISTS (SELECT 1 FROM "TradeEvent" o WHERE (o."chainId", o."blockHash", o."logIndex") = (x.c, x.bh, x.l))
-      RETURNING e.*, false AS inserted
-    ),
+    ${elsewhereCte('TradeExecuted')},
+    -- A live version-1 row adopted (ledger-statements.ts); its Trade row (block NULL) takes the hash too.
+    ${adoptedCte('TradeExecuted')},
     adopted_trade AS (
       UPDATE "Trade" t SET "blockHash" = a."blockHash" FROM adopted a
        WHERE (t."chainId", t."txHash", t."logIndex") = (a."chainId", a."txHash", a."logIndex") AND t."blockHash" IS NULL
@@ -140,22 +126,12 @@ async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: T
        WHERE NOT EXISTS (SELECT 1 FROM elsewhere o WHERE (o.c, o.bh, o.l) = (x.c, x.bh, x.l))
          AND NOT EXISTS (SELECT 1 FROM adopted a WHERE (a."chainId", a."blockHash", a."logIndex") = (x.c, x.bh, x.l))
       ON CONFLICT ("chainId", "blockHash", "logIndex") DO UPDATE
-        SET "removed" = e."removed" OR (EXCLUDED."removed" AND
-            (e."txHash", COALESCE(e."blockNumber", EXCLUDED."blockNumber"), COALESCE(e."blockTimestamp", EXCLUDED."blockTimestamp"),
-             COALESCE(e."vaultAddress", EXCLUDED."vaultAddress"), COALESCE(e."tokenIn", EXCLUDED."tokenIn"),
-             COALESCE(e."tokenOut", EXCLUDED."tokenOut"), COALESCE(e."amountIn", EXCLUDED."amountIn"),
-             COALESCE(e."amountOut", EXCLUDED."amountOut"), COALESCE(e."pnl", EXCLUDED."pnl"))
-            = (EXCLUDED."txHash", EXCLUDED."blockNumber", EXCLUDED."blockTimestamp", EXCLUDED."vaultAddress", EXCLUDED."tokenIn",
-               EXCLUDED."tokenOut", EXCLUDED."amountIn", EXCLUDED."amountOut", EXCLUDED."pnl"))
+        SET "removed" = e."removed" OR (EXCLUDED."removed" AND ${recordedAgreesWithExcluded('TradeExecuted', 'e')})
       RETURNING e.*, (e.xmax = 0) AS inserted
     ),
     agreed AS (
       SELECT x.* FROM up JOIN x ON (x.c, x.bh, x.l) = (up."chainId", up."blockHash", up."logIndex")
-       WHERE x.may AND NOT up."removed" AND up."txHash" = x.h
-         AND (up."blockNumber" IS NULL OR up."blockNumber"::text = x.b) AND (up."blockTimestamp" IS NULL OR up."blockTimestamp"::text = x.ts)
-         AND (up."vaultAddress" IS NULL OR up."vaultAddress" = x.v) AND (up."tokenIn" IS NULL OR up."tokenIn" = x.ti)
-         AND (up."tokenOut" IS NULL OR up."tokenOut" = x.tout) AND (up."amountIn" IS NULL OR up."amountIn"::text = x.ai)
-         AND (up."amountOut" IS NULL OR up."amountOut"::text = x.ao) AND (up."pnl" IS NULL OR up."pnl"::text = x.p)
+       WHERE x.may AND NOT up."removed" AND ${copyAgrees('TradeExecuted', 'up')}
     ),
     -- An adopted live row's Trade row exists (adopted_trade gives it the hash): a duplicate.
     adopted_live AS (
@@ -164,24 +140,13 @@ async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: T
        WHERE x.may AND NOT a."removed"
     ),
     ins AS (
-      INSERT INTO "Trade" ("chainId", "blockHash", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp",
-                           "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
-      SELECT c, bh, h, l, vid, b::bigint, ts::bigint, ti, tout, ai::numeric, ao::numeric, p::numeric FROM agreed
-      ON CONFLICT ("chainId", "blockHash", "logIndex") DO NOTHING
-      RETURNING "chainId", "blockHash", "logIndex", "vaultId", "blockNumber"
+      ${insertTrades(sqlFragment`SELECT c, bh, h, l, vid, b::bigint, ts::bigint, ti, tout, ai::numeric, ao::numeric, p::numeric FROM agreed`)}
     ),
     earliest AS (
       SELECT DISTINCT ON ("vaultId") "vaultId" AS v, "blockNumber" AS b, "logIndex" AS l FROM ins ORDER BY "vaultId", "blockNumber", "logIndex"
     ),
     -- markRecomputeFrom's UPDATE (lock-protocol.ts), on the rows this statement changed.
-    mark AS (
-      UPDATE "VaultMetricsState" s
-         SET "recomputeFromBlock" = c.b, "recomputeFromLogIndex" = c.l
-        FROM earliest c
-       WHERE s."vaultId" = c.v
-         AND (s."blockNumber", s."logIndex") >= (c.b, c.l)
-         AND (s."recomputeFromBlock" IS NULL OR (s."recomputeFromBlock", s."recomputeFromLogIndex") > (c.b, c.l))
-    ),
+    mark AS (${markRecomputeFromSql(sqlFragment`earliest c`)}),
     recorded AS (SELECT * FROM up UNION ALL SELECT * FROM adopted)
     -- IN (SELECT ...) rather than joins: hashed once, where a join of two CTEs (estimated at
     -- one row each) is planned as a nested loop that rescans one per row of the other.
@@ -197,4 +162,18 @@ async function upsertTradeLedger(tx: Tx, reps: TradeExecuted[], vaultIdOf: (t: T
     SELECT c::text, bh, l::text, queue, false, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       FROM elsewhere`;
   return new Map(rows.map((r) => toRecorded('TradeExecuted', r)));
+}
+
+/**
+ * The one insert of Trade rows: `rows` yields (chainId, blockHash, txHash, logIndex, vaultId,
+ * blockNumber, blockTimestamp, tokenIn, tokenOut, amountIn, amountOut, pnl); an identity that
+ * has its row already is skipped. Returns the inserted rows' identity, vault and block.
+ */
+function insertTrades(rows: SqlFragment): SqlFragment {
+  return sqlFragment`
+    INSERT INTO "Trade" ("chainId", "blockHash", "txHash", "logIndex", "vaultId", "blockNumber", "blockTimestamp",
+                         "tokenIn", "tokenOut", "amountIn", "amountOut", "pnl")
+    ${rows}
+    ON CONFLICT ("chainId", "blockHash", "logIndex") DO NOTHING
+    RETURNING "chainId", "blockHash", "logIndex", "vaultId", "blockNumber"`;
 }
