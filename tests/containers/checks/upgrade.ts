@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { Producer, createRedis } from '@vaults/shared';
-import { waitUntil } from '@vaults/testkit';
 import { replay, Status } from '../../../scripts/demo/replay';
 import { verify } from '../../../scripts/demo/report';
 import { generateStream, type DemoStream } from '../../../scripts/demo/stream';
@@ -35,17 +34,6 @@ async function appliedMigrations(url: string): Promise<string[]> {
   await c.connect();
   try {
     return (await c.query(`SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY 1`)).rows.map((r) => r.migration_name);
-  } finally {
-    await c.end();
-  }
-}
-
-/** Vaults whose fold state is marked to recompute (a migration that adds derived state marks them all). */
-async function markedVaults(url: string): Promise<number> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM "VaultMetricsState" WHERE "recomputeFromBlock" IS NOT NULL`)).rows[0]!.n;
   } finally {
     await c.end();
   }
@@ -137,18 +125,18 @@ export async function upgradeChecks(previous: Release & { commit: string }): Pro
     });
 
     await check("upgrade: this release's workers start beside the old ones, the old ones stop cleanly, a second stream drains, the database equals the reference model of both", async () => {
-      const marked = await markedVaults(databaseUrl);
       const fresh = await startFleet(tag, TAG, env);
       containers.push(...fresh.names);
       const exits = await Promise.all(oldFleet.names.map((n) => stopContainer(n, GRACE_SECONDS)));
       expectThat(exits.every((e) => e.exitCode === 0), `old workers exited ${exits.map((e) => e.exitCode).join(', ')}`);
-      // No operator step: this release's snapshot worker asks at start-up for the snapshots of the
-      // vaults the migration marked to fold again (docs/UPGRADING.md), before any new event.
-      await waitUntil(async () => (await markedVaults(databaseUrl)) === 0, 120_000, 'the vaults marked by the migration to be folded again');
+      // The operator's step after a release that adds derived state (docs/UPGRADING.md): one
+      // snapshot per vault (`vaults-ops resnapshot --all`), so vaults without new events get it too.
+      const vaults = streams.flatMap((st) => st.sends.map((x) => x.event)).filter((e) => e.type === 'deploy');
+      await producer.calculateSnapshots(vaults.map((e) => ({ chainId: e.chainId, vaultAddress: e.vaultAddress })));
       const jobs = await send('upgrade-2');
       const diffs = await verify(databaseUrl, streams.flatMap((s) => s.sends.map((x) => x.event)));
       expectThat(diffs.length === 0, diffs.slice(0, 10).join('\n'));
-      return `${marked} vault(s) marked by the migration folded again with no operator step; old workers exited 0 on SIGTERM; ${jobs} more jobs drained by this release's workers; database equals the reference of ${streams.length} streams`;
+      return `old workers exited 0 on SIGTERM; ${jobs} more jobs drained by this release's workers; database equals the reference of ${streams.length} streams`;
     });
   } finally {
     unregister();
