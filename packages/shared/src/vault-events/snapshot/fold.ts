@@ -78,7 +78,7 @@ async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, p
       readEventsAfter(tx, lock.vaultId, state, pageSize),
       series ? series : SeriesFold.start(tx, lock.vaultId, start, bucketSeconds),
     ]);
-    if (!series && (page.length || start.resumedFrom !== 'state' || (!started && state.eventsFolded > 0n))) {
+    if (!series && (page.length || start.resumedFrom !== 'state')) {
       series = started;
       if (!series) {
         // No series where the metrics resume (folded without it): both start again from the origin.
