@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { Producer, createRedis } from '@vaults/shared';
+import { Producer, createDatabase as openDatabase, createRedis, markFromOrigin } from '@vaults/shared';
 import { replay, Status } from '../../../scripts/demo/replay';
 import { verify } from '../../../scripts/demo/report';
 import { generateStream, type DemoStream } from '../../../scripts/demo/stream';
@@ -129,10 +129,19 @@ export async function upgradeChecks(previous: Release & { commit: string }): Pro
       containers.push(...fresh.names);
       const exits = await Promise.all(oldFleet.names.map((n) => stopContainer(n, GRACE_SECONDS)));
       expectThat(exits.every((e) => e.exitCode === 0), `old workers exited ${exits.map((e) => e.exitCode).join(', ')}`);
-      // The operator's step after a release that adds derived state (docs/UPGRADING.md): one
-      // snapshot per vault (`vaults-ops resnapshot --all`), so vaults without new events get it too.
+      // The operator's step after the rollout of a release that adds derived state (docs/UPGRADING.md
+      // step 6), as `vaults-ops resnapshot --all --recompute` does it: every vault marked from the
+      // origin, then one snapshot each. During the rolling update the previous release's snapshot
+      // worker can take the new one's start-up requests and fold without the new state.
       const vaults = streams.flatMap((st) => st.sends.map((x) => x.event)).filter((e) => e.type === 'deploy');
-      await producer.calculateSnapshots(vaults.map((e) => ({ chainId: e.chainId, vaultAddress: e.vaultAddress })));
+      const requests = vaults.map((e) => ({ chainId: e.chainId, vaultAddress: e.vaultAddress }));
+      const db = openDatabase(databaseUrl, 1);
+      try {
+        await markFromOrigin(db, requests);
+      } finally {
+        await db.close();
+      }
+      await producer.calculateSnapshots(requests);
       const jobs = await send('upgrade-2');
       const diffs = await verify(databaseUrl, streams.flatMap((s) => s.sends.map((x) => x.event)));
       expectThat(diffs.length === 0, diffs.slice(0, 10).join('\n'));
