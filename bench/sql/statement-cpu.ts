@@ -20,7 +20,7 @@ import { createVaults, label } from './sql-profile';
 // - VARIANT_SQL='<sql>': A/B in one run: a second database, the same events, with this SQL run
 //   after its migrations (e.g. an index dropped); the rounds alternate which goes first, and
 //   each line prints both and B/A (VARIANT_SQL runs on B's connection: a SET holds for its session);
-// - NAMED=B: side B sends its statements named (prepared once per connection), so that Postgres
+// - NAMED=B (or A, or AB): that side sends its statements named (prepared once per connection), so that Postgres
 //   parses them once and, with VARIANT_SQL='SET plan_cache_mode = force_generic_plan', plans once.
 
 interface Side {
@@ -94,7 +94,7 @@ async function prepare(s: Side, stages: boolean): Promise<void> {
 
 async function round(s: Side, batchSize: number, snapshots: number, i: number, counting: boolean): Promise<void> {
   let op = '';
-  const base = process.env.NAMED === s.name ? named(s.pg) : txOn(s.pg);
+  const base = process.env.NAMED?.includes(s.name) ? named(s.pg) : txOn(s.pg);
   const at = (sql: string) => void s.pending.push(counting ? `${op}: ${sql}` : '');
   const tx: Tx = {
     ...base,
