@@ -52,6 +52,9 @@ export function configSchema(defaults: ServiceDefaults) {
       METRICS_HOST: z.string().default('0.0.0.0'),
       SHUTDOWN_TIMEOUT_MS: intFrom(100, 600_000).default(25_000),
       DB_POOL_SIZE: intFrom(1, 200).default(10),
+      // Named (prepared) statements in the workers' transactions (db.ts). 'off' for a transaction
+      // pooler that does not keep them (PgBouncer before 1.21, or max_prepared_statements = 0).
+      DB_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
       BATCH_MAX_SIZE: intFrom(1, 5000).default(100),
       BATCH_MAX_WAIT_MS: intFrom(0, 10_000).default(5),
       RETRY_MAX_ATTEMPTS: intFrom(1, 1000).default(20),
@@ -78,6 +81,7 @@ export function configSchema(defaults: ServiceDefaults) {
       metricsHost: env.METRICS_HOST,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       dbPoolSize: env.DB_POOL_SIZE,
+      dbPreparedStatements: env.DB_PREPARED_STATEMENTS === 'on',
       batchMaxSize: env.BATCH_MAX_SIZE,
       batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
       retry: {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool, type PoolClient } from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
@@ -43,6 +44,12 @@ export interface Database {
 export interface DatabaseOptions {
   /** Where the pool's own errors go (an idle connection that died); without it they are dropped. */
   log?: Pick<Logger, 'warn'>;
+  /**
+   * Transactions' statements named (prepared once per connection, DB_PREPARED_STATEMENTS): Postgres
+   * parses each once and, once its generic plan is as good, plans it once. Statements outside a
+   * transaction (`sql`) stay unnamed.
+   */
+  prepared?: boolean;
 }
 
 export function createDatabase(databaseUrl: string, poolSize: number, opts: DatabaseOptions = {}): Database {
@@ -56,7 +63,7 @@ export function createDatabase(databaseUrl: string, poolSize: number, opts: Data
   pool.on('error', (err: Error) => opts.log?.warn({ err }, 'database connection lost (idle in the pool)'));
   return {
     sql: sqlOn(pool),
-    transaction: (fn) => transactionOn(pool, fn),
+    transaction: (fn) => transactionOn(pool, fn, opts.prepared ?? false),
     async ping() {
       await pool.query('SELECT 1');
     },
@@ -66,7 +73,7 @@ export function createDatabase(databaseUrl: string, poolSize: number, opts: Data
   };
 }
 
-async function transactionOn<T>(pool: Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
+async function transactionOn<T>(pool: Pool, fn: (tx: Tx) => Promise<T>, prepared: boolean): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   // A connection that dies while checked out (a database restart) emits 'error' on the
@@ -88,7 +95,7 @@ async function transactionOn<T>(pool: Pool, fn: (tx: Tx) => Promise<T>): Promise
     try {
       begin = client.query('BEGIN');
       begin.catch(() => undefined);
-      pending = fn(txOn(client));
+      pending = fn(prepared ? preparedTxOn(client) : txOn(client));
     } finally {
       stream.uncork();
     }
@@ -97,6 +104,9 @@ async function transactionOn<T>(pool: Pool, fn: (tx: Tx) => Promise<T>): Promise
     await client.query('COMMIT');
     return result;
   } catch (err) {
+    // A prepared statement whose result columns changed (a migration altered a table it returns
+    // with *) fails on this connection until it is closed: discard it; the retry gets a fresh one.
+    if (isStalePreparedStatement(err)) broken = err as Error;
     await client.query('ROLLBACK').catch((e: Error) => (broken = e));
     throw err;
   } finally {
@@ -113,19 +123,47 @@ export function txOn(client: Pick<PoolClient, 'query'>): Tx {
   return { ...sqlOn(client), inTransaction: true };
 }
 
-function sqlOn(client: Pick<PoolClient, 'query'>): Sql {
-  // Unnamed statements, parsed and planned per execution. Named (prepared) ones saved no
-  // measurable Postgres CPU (docs/BENCHMARK.md, "Why the code is as it is"), while a prepared
-  // `RETURNING *` fails with "cached plan must not change result type" on every pooled
-  // connection after a migration adds a column: not worth it.
+/**
+ * txOn with named statements: each text gets a name from its hash, so node-postgres prepares it
+ * once per connection and then only binds and executes it. Postgres CPU per trade, trade batch
+ * and its snapshot runs: 0.73x (docs/BENCHMARK.md, "Postgres per trade"): the snapshot's small
+ * statements were mostly parse and plan.
+ */
+function preparedTxOn(client: Pick<PoolClient, 'query'>): Tx {
+  return { ...sqlOn(client, statementName), inTransaction: true };
+}
+
+function sqlOn(client: Pick<PoolClient, 'query'>, nameOf?: (text: string) => string | undefined): Sql {
+  const send = (strings: TemplateStringsArray, values: unknown[]) => {
+    const q = toQuery(strings, values);
+    const name = nameOf?.(q.text);
+    return client.query(name ? { ...q, name } : q);
+  };
   return {
     async query<T>(strings: TemplateStringsArray, ...values: unknown[]) {
-      const r = await client.query(toQuery(strings, values));
-      return r.rows as T[];
+      return (await send(strings, values)).rows as T[];
     },
     async execute(strings: TemplateStringsArray, ...values: unknown[]) {
-      const r = await client.query(toQuery(strings, values));
-      return r.rowCount ?? 0;
+      return (await send(strings, values)).rowCount ?? 0;
     },
   };
+}
+
+/** Names by text, bounded: the hot statements are a few dozen texts; past the bound, unnamed. */
+const NAMES = new Map<string, string>();
+const MAX_NAMES = 500;
+
+function statementName(text: string): string | undefined {
+  let name = NAMES.get(text);
+  if (name === undefined && NAMES.size < MAX_NAMES) {
+    name = `v_${createHash('sha1').update(text).digest('hex')}`;
+    NAMES.set(text, name);
+  }
+  return name;
+}
+
+/** SQLSTATE 0A000 "cached plan must not change result type". */
+function isStalePreparedStatement(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  return e?.code === '0A000' && /cached plan must not change result type/.test(e.message ?? '');
 }

@@ -64,7 +64,7 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
   for (const r of [workerRedis, producerRedis, probeRedis]) {
     r.on('error', (err: Error) => log.warn({ err }, 'redis connection error'));
   }
-  const db = createDatabase(config.databaseUrl, config.dbPoolSize, { log });
+  const db = createDatabase(config.databaseUrl, config.dbPoolSize, { log, prepared: config.dbPreparedStatements });
   // An ioredis error carries its command's arguments, AUTH passwords included: the logger redacts
   // err.command (createLogger).
   const onQueueError = (err: Error) => log.warn({ err }, 'queue connection error');
