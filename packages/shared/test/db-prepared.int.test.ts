@@ -9,10 +9,11 @@ import { createTestDatabase, type TestDatabase } from '@vaults/testkit';
 
 let tdb: TestDatabase;
 let db: Database;
+const warnings: string[] = [];
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
-  db = createDatabase(tdb.url, 1, { prepared: true });
+  db = createDatabase(tdb.url, 1, { prepared: true, log: { warn: (_obj: unknown, msg?: string) => void warnings.push(msg ?? '') } as never });
   await db.sql.execute`CREATE TABLE p (v int PRIMARY KEY)`;
   await db.sql.execute`INSERT INTO p VALUES (1), (2)`;
 });
@@ -39,4 +40,21 @@ it('discards the connection of a prepared statement whose result type changed: t
   await expect(read(1)).rejects.toThrow('cached plan must not change result type');
   expect(await read(1)).toEqual([{ v: 1, w: 7 }, { v: 2, w: 7 }]);
   expect(await pid()).not.toBe(before);
+});
+
+it('falls back to unnamed statements when the server connection does not have its prepared statements (a transaction pooler)', async () => {
+  // What PgBouncer in transaction mode without prepared-statement tracking does: the next
+  // transaction runs on a server connection where the name is unknown. DEALLOCATE ALL on the one
+  // pooled connection makes the server forget what the client believes it prepared.
+  const preparedCount = async () =>
+    (await db.sql.query<{ n: string }>`SELECT count(*)::text AS n FROM pg_prepared_statements`)[0]!.n;
+  expect(await read(1)).toHaveLength(2);
+  expect(Number(await preparedCount())).toBeGreaterThan(0);
+  await db.sql.execute`DEALLOCATE ALL`;
+  await expect(read(1)).rejects.toThrow(/prepared statement .* does not exist/);
+  expect(warnings.filter((w) => w.includes('DB_PREPARED_STATEMENTS=off'))).toHaveLength(1);
+  // From then on unnamed: the transactions succeed and prepare nothing.
+  expect(await read(1)).toHaveLength(2);
+  expect(await read(2)).toHaveLength(1);
+  expect(await preparedCount()).toBe('0');
 });

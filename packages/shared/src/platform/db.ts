@@ -61,9 +61,20 @@ export function createDatabase(databaseUrl: string, poolSize: number, opts: Data
   // An idle connection that dies (a restarted server, a fail-over, a pooler that closed it) must not
   // crash the process, but it must be seen: the pool replaces it, and the next queries say more.
   pool.on('error', (err: Error) => opts.log?.warn({ err }, 'database connection lost (idle in the pool)'));
+  // Named statements until the server shows it does not keep them: a transaction pooler that
+  // does not track prepared statements (PgBouncer before 1.21, or max_prepared_statements = 0)
+  // hands a later transaction another server connection, where the name is unknown (26000) or
+  // taken (42P05). That transaction fails and its jobs are retried; this process then sends
+  // unnamed statements, and says so once.
+  const named = { on: opts.prepared ?? false };
+  const onPoolerLostStatement = (err: Error) => {
+    if (!named.on) return;
+    named.on = false;
+    opts.log?.warn({ err }, 'prepared statements are not kept by the server connection (a transaction pooler?): sending unnamed statements from now on; set DB_PREPARED_STATEMENTS=off to start that way');
+  };
   return {
     sql: sqlOn(pool),
-    transaction: (fn) => transactionOn(pool, fn, opts.prepared ?? false),
+    transaction: (fn) => transactionOn(pool, fn, named.on, onPoolerLostStatement),
     async ping() {
       await pool.query('SELECT 1');
     },
@@ -73,7 +84,7 @@ export function createDatabase(databaseUrl: string, poolSize: number, opts: Data
   };
 }
 
-async function transactionOn<T>(pool: Pool, fn: (tx: Tx) => Promise<T>, prepared: boolean): Promise<T> {
+async function transactionOn<T>(pool: Pool, fn: (tx: Tx) => Promise<T>, prepared: boolean, onLostStatement: (err: Error) => void): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   // A connection that dies while checked out (a database restart) emits 'error' on the
@@ -107,6 +118,10 @@ async function transactionOn<T>(pool: Pool, fn: (tx: Tx) => Promise<T>, prepared
     // A prepared statement whose result columns changed (a migration altered a table it returns
     // with *) fails on this connection until it is closed: discard it; the retry gets a fresh one.
     if (isStalePreparedStatement(err)) broken = err as Error;
+    if (prepared && isLostPreparedStatement(err)) {
+      broken = err as Error;
+      onLostStatement(err as Error);
+    }
     await client.query('ROLLBACK').catch((e: Error) => (broken = e));
     throw err;
   } finally {
@@ -160,6 +175,12 @@ function statementName(text: string): string | undefined {
     NAMES.set(text, name);
   }
   return name;
+}
+
+/** SQLSTATE 26000 (no such prepared statement) or 42P05 (one of that name exists already): not our connection's statements. */
+function isLostPreparedStatement(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === '26000' || code === '42P05';
 }
 
 /** SQLSTATE 0A000 "cached plan must not change result type". */
