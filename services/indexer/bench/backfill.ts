@@ -8,8 +8,9 @@
 // Each run also prints the indexer's event-loop delay (p99, max) over the backfill.
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import { createTestDatabase, diffStates, expectedState, readState, waitUntil, type AnyEvent } from '@vaults/testkit';
+import { Harness, createTestDatabase, diffStates, expectedState, readState, waitUntil, type AnyEvent } from '@vaults/testkit';
 import { Anvil, DevChain, deployVaults, Stack, storedCursor } from '@vaults/devchain';
+import { BLOCK_QUEUE_SUFFIX } from './block-prototype/block-jobs';
 
 const LOGS = Number(process.env.BENCH_INDEXER_LOGS ?? 50_000);
 const PER_TX = 100;
@@ -45,7 +46,15 @@ export interface Run {
   differences: string[] | null;
 }
 
-export async function run(chain: DevChain, events: AnyEvent[], withWorkers: boolean): Promise<Run> {
+/** The per-block prototype's processes (block-prototype/): its indexer main and its one worker for the block queues. */
+const PROTOTYPE = 'services/indexer/bench/block-prototype';
+const PROTOTYPE_INDEXER_ENV = { ENQUEUE_CHUNK_SIZE: '10000', MAX_LOGS_PER_RANGE: '10000' };
+
+/**
+ * `blocks`: the per-block prototype instead of today's per-event jobs (the indexer's main in
+ * block-prototype/, the block worker and the snapshot worker instead of the four workers).
+ */
+export async function run(chain: DevChain, events: AnyEvent[], withWorkers: boolean, blocks = false): Promise<Run> {
   const head = await chain.head();
   const db = await createTestDatabase('vaults_bench_indexer');
   const stack = new Stack({
@@ -55,11 +64,20 @@ export async function run(chain: DevChain, events: AnyEvent[], withWorkers: bool
     logLevel: process.env.BENCH_INDEXER_LOG_LEVEL ?? 'warn',
     print: (line) => process.stderr.write(`${line}\n`),
   });
+  const blockQueues = new Harness(db.url, BLOCK_QUEUE_SUFFIX, { QUEUE_PREFIX: stack.prefix });
   try {
-    if (withWorkers) await stack.startWorkers();
+    if (withWorkers && blocks) {
+      await Promise.all([
+        stack.spawn('snapshot-worker'),
+        stack.spawn('block-worker', { BLOCK_CONCURRENCY: process.env.BENCH_BLOCK_CONCURRENCY ?? '4' }, `${PROTOTYPE}/block-worker.ts`),
+      ]);
+    } else if (withWorkers) await stack.startWorkers();
     const t0 = Date.now();
-    const indexer = await stack.startIndexer(chain, indexerEnv);
+    const indexer = blocks
+      ? await stack.startIndexer(chain, { ...indexerEnv, ...PROTOTYPE_INDEXER_ENV }, `${PROTOTYPE}/indexer-main.ts`)
+      : await stack.startIndexer(chain, indexerEnv);
     await waitUntil(async () => ((await storedCursor(db.url))?.block ?? -1) >= head, 900_000, 'the indexer to reach the head');
+    if (withWorkers && blocks) await blockQueues.drained(900_000); // the block jobs request the snapshots before they complete
     if (withWorkers) await stack.queues.drained(900_000);
     const seconds = (Date.now() - t0) / 1000;
     // Time inside ranges (fetch + enqueue + commit), from the indexer's own histogram.
@@ -72,6 +90,7 @@ export async function run(chain: DevChain, events: AnyEvent[], withWorkers: bool
     return { seconds, inRanges, loopP99Ms, loopMaxMs, differences };
   } finally {
     await stack.stop();
+    await blockQueues.close();
     await db.drop();
   }
 }
