@@ -48,13 +48,15 @@ export interface Run {
 
 /** The per-block prototype's processes (block-prototype/): its indexer main and its one worker for the block queues. */
 const PROTOTYPE = 'services/indexer/bench/block-prototype';
-const PROTOTYPE_INDEXER_ENV = { ENQUEUE_CHUNK_SIZE: '10000', MAX_LOGS_PER_RANGE: '10000' };
+/** One addBulk per queue and range (10,000 at most), so whole blocks: MAX_LOGS_PER_RANGE (default 10,000) must not exceed it. */
+const PROTOTYPE_INDEXER_ENV = { ENQUEUE_CHUNK_SIZE: '10000' };
 
 /**
  * `blocks`: the per-block prototype instead of today's per-event jobs (the indexer's main in
  * block-prototype/, the block worker and the snapshot worker instead of the four workers).
  */
 export async function run(chain: DevChain, events: AnyEvent[], withWorkers: boolean, blocks = false): Promise<Run> {
+  if (blocks && Number(indexerEnv.MAX_LOGS_PER_RANGE ?? 10_000) > 10_000) throw new Error('the per-block prototype needs MAX_LOGS_PER_RANGE <= 10000 (BENCH_INDEXER_ENV)');
   const head = await chain.head();
   const db = await createTestDatabase('vaults_bench_indexer');
   const stack = new Stack({

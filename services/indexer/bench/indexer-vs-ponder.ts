@@ -44,6 +44,7 @@ async function main(): Promise<number> {
         log(`round ${i + 1}: ${key === 'events' ? 'per-event jobs (indexer + four workers)' : 'per-block prototype (indexer + block worker + snapshot worker)'} into Postgres`);
         const o = await run(chain, events, true, key === 'blocks');
         r[key] = o.seconds;
+        log(`${key}: ${o.seconds.toFixed(1)} s end to end, of which the indexer inside its ranges (read, send, commit) ${o.inRanges.toFixed(1)} s`);
         r.exact![key] = o.differences?.length === 0;
         if (!r.exact![key]) log(`${key}: ${o.differences!.length} differences, e.g. ${o.differences!.slice(0, 3).join('; ')}`);
         loads.push(loadavg()[0]!);
