@@ -24,6 +24,8 @@ interface Round {
   ponder: number;
   ponderIndexing: number;
   exact: { events: boolean; blocks: boolean; ponder: boolean };
+  /** CPU seconds per process (backfill.ts run()), and the ponder process's. */
+  cpu: { events: Record<string, number>; blocks: Record<string, number>; ponder: number };
   load: number;
 }
 
@@ -39,11 +41,12 @@ async function main(): Promise<number> {
     const rounds: Round[] = [];
     const loads: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const r: Partial<Round> = { load: loadavg()[0]!, exact: { events: false, blocks: false, ponder: false } };
+      const r: Partial<Round> = { load: loadavg()[0]!, exact: { events: false, blocks: false, ponder: false }, cpu: { events: {}, blocks: {}, ponder: 0 } };
       const ours = (key: 'events' | 'blocks') => async () => {
         log(`round ${i + 1}: ${key === 'events' ? 'per-event jobs (indexer + four workers)' : 'per-block prototype (indexer + block worker + snapshot worker)'} into Postgres`);
         const o = await run(chain, events, true, key === 'blocks');
         r[key] = o.seconds;
+        r.cpu![key] = o.cpu;
         log(`${key}: ${o.seconds.toFixed(1)} s end to end, of which the indexer inside its ranges (read, send, commit) ${o.inRanges.toFixed(1)} s`);
         r.exact![key] = o.differences?.length === 0;
         if (!r.exact![key]) log(`${key}: ${o.differences!.length} differences, e.g. ${o.differences!.slice(0, 3).join('; ')}`);
@@ -54,6 +57,7 @@ async function main(): Promise<number> {
         const p = await runPonder(chain, events, (line) => process.stderr.write(`${line}\n`));
         r.ponder = p.seconds;
         r.ponderIndexing = p.indexingSeconds;
+        r.cpu!.ponder = p.cpu;
         r.exact!.ponder = p.differences.length === 0;
         if (!r.exact!.ponder) log(`Ponder: ${p.differences.length} differences, e.g. ${p.differences.slice(0, 3).join('; ')}`);
         loads.push(loadavg()[0]!);
@@ -84,11 +88,27 @@ async function main(): Promise<number> {
       row('all', `${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`, sum((r) => r.events) / ROUNDS, sum((r) => r.blocks) / ROUNDS, sum((r) => r.ponder) / ROUNDS, ponderIndexing / ROUNDS, [exact('events'), exact('blocks'), exact('ponder')].map(yes).join(', ')),
       `per-event jobs >= 1.0x Ponder end to end (all rounds, against Ponder's backfill time): ${verdict('events')}`,
       `per-block prototype >= 1.0x Ponder end to end (all rounds, against Ponder's backfill time): ${verdict('blocks')}`,
+      '',
+      `CPU ms per log, per process (/proc utime + stime; workers from their ready, the indexer and Ponder from their start; Postgres and Redis left out: shared with other sessions), all rounds:`,
+      '| process | per-event | per-block prototype | per-block / per-event |',
+      '|---|---:|---:|---:|',
+      ...cpuRows(rounds, n),
+      `Ponder's process (its build included): ${((1000 * sum((r) => r.cpu.ponder)) / ROUNDS / n).toFixed(3)} CPU ms per log`,
+      '',
       `databases exact (per-event and per-block = reference model; Ponder's vaults, trades, balances = the chain's logs): ${exact('events') && exact('blocks') && exact('ponder') ? 'PASS' : 'FAIL'}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
     return exact('events') && exact('blocks') && exact('ponder') ? 0 : 1;
   });
+}
+
+/** One row per process (and the total) of CPU ms per log, per-event beside per-block. */
+function cpuRows(rounds: Round[], n: number): string[] {
+  const perLog = (key: 'events' | 'blocks', name?: string) =>
+    (1000 * rounds.reduce((a, r) => a + Object.entries(r.cpu[key]).reduce((b, [p, s]) => b + (name === undefined || p === name ? s : 0), 0), 0)) / rounds.length / n;
+  const names = [...new Set(rounds.flatMap((r) => [...Object.keys(r.cpu.events), ...Object.keys(r.cpu.blocks)]))];
+  const row = (label: string, e: number, b: number) => `| ${label} | ${e ? e.toFixed(3) : '-'} | ${b ? b.toFixed(3) : '-'} | ${e && b ? `${(b / e).toFixed(2)}x` : ''} |`;
+  return [...names.map((p) => row(p, perLog('events', p), perLog('blocks', p))), row('total (ours, Postgres and Redis left out)', perLog('events'), perLog('blocks'))];
 }
 
 main().then(
