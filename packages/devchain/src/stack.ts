@@ -26,6 +26,10 @@ export class Stack {
     this.queues = new Harness(o.databaseUrl, '', { QUEUE_PREFIX: o.prefix });
   }
 
+  get prefix(): string {
+    return this.o.prefix;
+  }
+
   private env(port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     return {
       ...process.env,
@@ -39,9 +43,10 @@ export class Stack {
     };
   }
 
-  private async spawn(name: string, extra: Record<string, string> = {}): Promise<Running> {
+  /** A process of `name`, its main the service's or `entry` (a path from the repository's root). */
+  async spawn(name: string, extra: Record<string, string> = {}, entry?: string): Promise<Running> {
     const port = await freePort();
-    const p = { ...spawnWorker(name, this.env(port, extra), this.o.print), port };
+    const p = { ...spawnWorker(name, this.env(port, extra), this.o.print, entry), port };
     this.processes.push(p);
     await waitReady(p);
     return p;
@@ -51,14 +56,19 @@ export class Stack {
     return Promise.all(WORKERS.map((w) => this.spawn(w.name)));
   }
 
-  async startIndexer(chain: DevChain, extra: Record<string, string> = {}): Promise<Running> {
-    return this.spawn('indexer', {
-      RPC_URL: chain.url,
-      FACTORY_ADDRESS: chain.factory,
-      START_BLOCK: String(chain.factoryBlock),
-      POLL_INTERVAL_MS: '200',
-      ...extra,
-    });
+  /** The indexer on `chain`; `entry`: another main for it (a bench's prototype). */
+  async startIndexer(chain: DevChain, extra: Record<string, string> = {}, entry?: string): Promise<Running> {
+    return this.spawn(
+      'indexer',
+      {
+        RPC_URL: chain.url,
+        FACTORY_ADDRESS: chain.factory,
+        START_BLOCK: String(chain.factoryBlock),
+        POLL_INTERVAL_MS: '200',
+        ...extra,
+      },
+      entry,
+    );
   }
 
   /** SIGTERM to each process; true when all exited 0. */

@@ -27,8 +27,8 @@ export interface WorkerProcess {
  * child once. An IPC channel ties it to this process: the worker reports when it is ready, and
  * stops by itself when the channel closes, i.e. when this process dies, even by SIGKILL.
  */
-export function spawnWorker(name: string, env: NodeJS.ProcessEnv, print: (line: string) => void): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, serviceEntry(name))], {
+export function spawnWorker(name: string, env: NodeJS.ProcessEnv, print: (line: string) => void, entry = serviceEntry(name)): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -7,9 +7,11 @@
 //   2. the indexer alone (no workers): logs/s into Redis until its cursor reaches the head.
 // Each run also prints the indexer's event-loop delay (p99, max) over the backfill.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { createTestDatabase, diffStates, expectedState, readState, waitUntil, type AnyEvent } from '@vaults/testkit';
+import { Harness, createTestDatabase, diffStates, expectedState, readState, waitUntil, type AnyEvent } from '@vaults/testkit';
 import { Anvil, DevChain, deployVaults, Stack, storedCursor } from '@vaults/devchain';
+import { BLOCK_QUEUE_SUFFIX } from './block-prototype/block-jobs';
 
 const LOGS = Number(process.env.BENCH_INDEXER_LOGS ?? 50_000);
 const PER_TX = 100;
@@ -43,9 +45,30 @@ export interface Run {
   loopP99Ms: number;
   loopMaxMs: number;
   differences: string[] | null;
+  /** CPU seconds of each process of the run (the workers' from their ready, the indexer's from its start). */
+  cpu: Record<string, number>;
 }
 
-export async function run(chain: DevChain, events: AnyEvent[], withWorkers: boolean): Promise<Run> {
+/** utime + stime of a process in seconds (/proc, clock ticks of 10 ms). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const cpuOf = (stack: Stack) => new Map(stack.processes.map((p) => [p.name, processCpuSeconds(p.child.pid!)]));
+
+/** The per-block prototype's processes (block-prototype/): its indexer main and its one worker for the block queues. */
+const PROTOTYPE = 'services/indexer/bench/block-prototype';
+/** One addBulk per queue and range (10,000 at most), so whole blocks: MAX_LOGS_PER_RANGE (default 10,000) must not exceed it. */
+const PROTOTYPE_INDEXER_ENV = { ENQUEUE_CHUNK_SIZE: '10000' };
+
+/**
+ * `blocks`: the per-block prototype instead of today's per-event jobs (the indexer's main in
+ * block-prototype/, the block worker and the snapshot worker instead of the four workers).
+ */
+export async function run(chain: DevChain, events: AnyEvent[], withWorkers: boolean, blocks = false): Promise<Run> {
+  if (blocks && Number(indexerEnv.MAX_LOGS_PER_RANGE ?? 10_000) > 10_000) throw new Error('the per-block prototype needs MAX_LOGS_PER_RANGE <= 10000 (BENCH_INDEXER_ENV)');
   const head = await chain.head();
   const db = await createTestDatabase('vaults_bench_indexer');
   const stack = new Stack({
@@ -55,13 +78,24 @@ export async function run(chain: DevChain, events: AnyEvent[], withWorkers: bool
     logLevel: process.env.BENCH_INDEXER_LOG_LEVEL ?? 'warn',
     print: (line) => process.stderr.write(`${line}\n`),
   });
+  const blockQueues = new Harness(db.url, BLOCK_QUEUE_SUFFIX, { QUEUE_PREFIX: stack.prefix });
   try {
-    if (withWorkers) await stack.startWorkers();
+    if (withWorkers && blocks) {
+      await Promise.all([
+        stack.spawn('snapshot-worker'),
+        stack.spawn('block-worker', { BLOCK_CONCURRENCY: process.env.BENCH_BLOCK_CONCURRENCY ?? '4' }, `${PROTOTYPE}/block-worker.ts`),
+      ]);
+    } else if (withWorkers) await stack.startWorkers();
+    const cpu0 = cpuOf(stack);
     const t0 = Date.now();
-    const indexer = await stack.startIndexer(chain, indexerEnv);
+    const indexer = blocks
+      ? await stack.startIndexer(chain, { ...indexerEnv, ...PROTOTYPE_INDEXER_ENV }, `${PROTOTYPE}/indexer-main.ts`)
+      : await stack.startIndexer(chain, indexerEnv);
     await waitUntil(async () => ((await storedCursor(db.url))?.block ?? -1) >= head, 900_000, 'the indexer to reach the head');
+    if (withWorkers && blocks) await blockQueues.drained(900_000); // the block jobs request the snapshots before they complete
     if (withWorkers) await stack.queues.drained(900_000);
     const seconds = (Date.now() - t0) / 1000;
+    const cpu = Object.fromEntries([...cpuOf(stack)].map(([name, s]) => [name, s - (cpu0.get(name) ?? 0)]));
     // Time inside ranges (fetch + enqueue + commit), from the indexer's own histogram.
     const metrics = await (await fetch(`http://127.0.0.1:${indexer.port}/metrics`)).text();
     const inRanges = Number(/^vaults_indexer_range_duration_seconds_sum\{[^}]*\} (\S+)/m.exec(metrics)?.[1] ?? NaN);
@@ -69,9 +103,10 @@ export async function run(chain: DevChain, events: AnyEvent[], withWorkers: bool
     const loopP99Ms = gauge('vaults_indexer_event_loop_delay_p99_seconds');
     const loopMaxMs = gauge('vaults_indexer_event_loop_delay_max_seconds');
     const differences = withWorkers ? diffStates(expectedState(events), await readState(db.url)) : null;
-    return { seconds, inRanges, loopP99Ms, loopMaxMs, differences };
+    return { seconds, inRanges, loopP99Ms, loopMaxMs, differences, cpu };
   } finally {
     await stack.stop();
+    await blockQueues.close();
     await db.drop();
   }
 }

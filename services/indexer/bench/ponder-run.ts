@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestDatabase, waitUntil, type AnyEvent } from '@vaults/testkit';
 import { freePort, type DevChain } from '@vaults/devchain';
+import { processCpuSeconds } from './backfill';
 import { diffPonderTables, expectedPonderTables, type PonderTables } from './ponder-tables';
 
 // One Ponder backfill of the bench chain (bench/ponder: its own package.json and install, not a
@@ -27,6 +28,8 @@ export interface PonderRun {
   seconds: number;
   /** From Ponder's "Started backfill indexing" line (its build and start-up done) until then. */
   indexingSeconds: number;
+  /** CPU seconds of the ponder process from its start until then (its build included). */
+  cpu: number;
   differences: string[];
 }
 
@@ -69,7 +72,8 @@ export async function runPonder(chain: DevChain, events: AnyEvent[], print: (lin
       return (await rowCounts(db.url)) >= expected.trades.size + expected.balances.size + expected.vaults.size;
     }, 900_000, 'Ponder to hold a row for every trade, balance and vault');
     const now = Date.now();
-    return { seconds: (now - t0) / 1000, indexingSeconds: (now - (indexingFrom ?? t0)) / 1000, differences: await checkPonder(db.url, expected, head) };
+    const cpu = processCpuSeconds(child.pid!);
+    return { seconds: (now - t0) / 1000, indexingSeconds: (now - (indexingFrom ?? t0)) / 1000, cpu, differences: await checkPonder(db.url, expected, head) };
   } finally {
     if (child.exitCode === null) child.kill('SIGTERM');
     await exited;
