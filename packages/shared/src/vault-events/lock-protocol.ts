@@ -27,7 +27,20 @@ import { sqlFragment, type SqlFragment, type Tx } from '../platform';
 //    lock request behind every earlier conflicting request, granted or not, so a snapshot waiting
 //    for its exclusive lock would make every later writer of that vault wait too, behind writers
 //    that may themselves wait for their batch. Giving up loses nothing: the job runs again, and
-//    every writer asks for its vaults' snapshots after its commit anyway.
+//    the writers' marks (rule 6) stay until a snapshot folds the vault.
+// 6. The snapshot-due mark (VaultSnapshotDue, one row per vault): a writer's batch, as its last
+//    statement (after every other lock of the batch, vaults in id order: a writer waits there only
+//    for another's uncommitted mark, that is for its commit), inserts the mark of each vault it
+//    applied an event to, under its shared lock; after commit it asks for the snapshot of the
+//    vaults whose mark it inserted, and only those. The snapshot deletes the mark under its
+//    exclusive lock, in its fold's first statement after the lock (startFold). So a mark that a
+//    writer finds was set by a writer that asks (or whose job, redelivered, asks: an event already
+//    recorded always asks, whatever the mark), and that request's snapshot takes the lock after
+//    this writer's commit: it folds this writer's events too. A writer that commits after a
+//    snapshot finds no mark and asks again. A mark can outlive its request (the snapshot job
+//    failed for good, a redelivered event's job failed for good, a previous release's snapshot
+//    worker folded without deleting it): the snapshot worker asks again, at start-up and every
+//    SNAPSHOT_DUE_SWEEP_MS, for every mark older than that (snapshot/due-vaults.ts).
 
 /** Two-int key space: (VAULT_METRICS, vault id). */
 const VAULT_METRICS = 1;
@@ -102,6 +115,29 @@ async function lockVaults(tx: Tx, vaults: WriteVault[]): Promise<LockedVault[]> 
               JOIN unnest(${vaults.map((k) => String(k.chainId))}::text[]::bigint[], ${vaults.map((k) => k.vaultAddress)}::text[]) AS k(c, a)
                 ON v."chainId" = k.c AND v."contractAddress" = k.a
              ORDER BY v.id OFFSET 0) AS o`;
+}
+
+/**
+ * Rule 6, writer side: the snapshot-due mark of each vault (those not deployed yet have none),
+ * inserted in vault id order where absent; returns the `chainId:vaultAddress` keys of the vaults
+ * whose mark this statement inserted (a mark committed meanwhile by another writer is waited for
+ * and then not inserted). The batch's last statement: see rule 6.
+ */
+export async function markSnapshotDue(tx: Tx, vaults: readonly WriteVault[]): Promise<Set<string>> {
+  const unique = [...new Map(vaults.map((k) => [`${k.chainId}:${k.vaultAddress}`, k])).values()];
+  if (!unique.length) return new Set();
+  const rows = await tx.query<{ chainId: string; contractAddress: string }>`
+    WITH marked AS (
+      INSERT INTO "VaultSnapshotDue" ("vaultId")
+      SELECT v.id FROM "Vault" v
+        JOIN unnest(${unique.map((k) => String(k.chainId))}::text[]::bigint[], ${unique.map((k) => k.vaultAddress)}::text[]) AS k(c, a)
+          ON v."chainId" = k.c AND v."contractAddress" = k.a
+       ORDER BY v.id
+      ON CONFLICT ("vaultId") DO NOTHING
+      RETURNING "vaultId"
+    )
+    SELECT v."chainId"::text AS "chainId", v."contractAddress" FROM marked m JOIN "Vault" v ON v.id = m."vaultId"`;
+  return new Set(rows.map((r) => `${r.chainId}:${r.contractAddress}`));
 }
 
 /** A vault's metrics as its Vault row shows them (tvl as numeric text). */
