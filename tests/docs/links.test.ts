@@ -2,7 +2,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 // Every relative link of the README and docs/ points at a file that exists: files move (bench/,
-// packages/), and a front door with dead links is worse than none.
+// packages/), and a front door with dead links is worse than none. So does every repository path
+// the docs name in backticks (`packages/.../x.ts`), but in docs/BENCHMARK.md and the CHANGELOG:
+// those are histories, and name files as they were when measured.
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -13,6 +15,11 @@ export function relativeLinks(markdown: string): string[] {
     .map((m) => m[1]!)
     .filter((t) => !/^[a-z]+:/i.test(t) && !t.startsWith('#'))
     .map((t) => t.split('#')[0]!);
+}
+
+/** Repository paths named in backticks: a top-level folder of the repository, then a file with an extension. */
+export function namedPaths(markdown: string, topLevel: readonly string[]): string[] {
+  return [...markdown.matchAll(/`([a-z0-9_.-]+\/[A-Za-z0-9_./-]*\.[a-z]+)`/g)].map((m) => m[1]!).filter((p) => topLevel.includes(p.split('/')[0]!));
 }
 
 describe('links in the README and docs/', () => {
@@ -28,5 +35,17 @@ describe('links in the README and docs/', () => {
         .map((target) => `${doc}: ${target} (${relative(ROOT, join(ROOT, dirname(doc), target))} does not exist)`),
     );
     expect(dead).toEqual([]);
+  });
+
+  it('names, in backticks, repository files that exist', () => {
+    const topLevel = readdirSync(ROOT).filter((f) => !f.startsWith('.') && f !== 'node_modules');
+    expect(namedPaths('`packages/a/b.ts` `docs/X.md` `bench-results/<t>.json` `x.ts` `nowhere/a.ts`', ['packages', 'docs'])).toEqual(['packages/a/b.ts', 'docs/X.md']);
+    const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md') && f !== 'BENCHMARK.md').map((f) => join('docs', f))];
+    const missing = docs.flatMap((doc) =>
+      namedPaths(readFileSync(join(ROOT, doc), 'utf8'), topLevel)
+        .filter((path) => !existsSync(join(ROOT, path)))
+        .map((path) => `${doc}: ${path} does not exist`),
+    );
+    expect(missing).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { address, amount, hash, signedAmount, vaultName, tradeExecutedSchema, followerEventSchema } from '../src';
 
 describe('value formats', () => {
@@ -71,5 +72,40 @@ describe('payload schemas', () => {
     const e = followerEventSchema.parse({ ...base, followerAddress: '0x' + 'c'.repeat(40), amount: '5', action: 'WITHDRAW' });
     expect(e.action).toBe('WITHDRAW');
     expect(followerEventSchema.safeParse({ ...e, action: 'deposit' }).success).toBe(false);
+  });
+});
+
+describe('integer strings against their definition (BigInt)', () => {
+  // The schemas canonicalise without BigInt; the definition is BigInt's: the same value in range,
+  // refused out of range. Strings near the bounds, with leading zeros and signs, are where a
+  // digit-string comparison could go wrong.
+  const reference = (s: string, min: bigint, maxExclusive: bigint) => {
+    const v = BigInt(s);
+    return v >= min && v < maxExclusive ? v.toString() : undefined;
+  };
+  const near = (bound: bigint) => fc.bigInt({ min: bound - 3n, max: bound + 3n });
+  const digitsOf = (value: fc.Arbitrary<bigint>) =>
+    fc.tuple(value, fc.nat({ max: 3 })).map(([v, zeros]) => (v < 0n ? '-' : '') + '0'.repeat(zeros) + (v < 0n ? -v : v).toString());
+  const values = (min: bigint, max: bigint) =>
+    digitsOf(fc.oneof(near(min), near(max), near(0n), fc.bigInt({ min: min - 10n ** 80n, max: max + 10n ** 80n }), fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n })));
+
+  it('amount: 0 <= x < 2^256', () => {
+    fc.assert(
+      fc.property(values(0n, 2n ** 256n).filter((s) => !s.startsWith('-')), (s) => {
+        const r = amount.safeParse(s);
+        expect(r.success ? r.data : undefined).toBe(reference(s, 0n, 2n ** 256n));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('signed amount: -2^255 <= x < 2^255, and -0 is 0', () => {
+    fc.assert(
+      fc.property(fc.oneof(values(-(2n ** 255n), 2n ** 255n), fc.constantFrom('-0', '-000', '00', '-00001')), (s) => {
+        const r = signedAmount.safeParse(s);
+        expect(r.success ? r.data : undefined).toBe(reference(s, -(2n ** 255n), 2n ** 255n));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -1,10 +1,11 @@
 import { processLogger } from './logger';
 
-// The main of a long-lived process that is not a queue worker (the indexer): start it, stop it
-// cleanly on SIGTERM/SIGINT (a second signal exits at once), exit 0 after a clean stop, 1 when
-// start-up or shutdown fails. Workers use runMain (runner.ts), which does the same for them.
-// Under a supervisor with an IPC channel (`pnpm start`), as runMain: it says when it is ready
-// (and on which port), and stops when the channel closes (the supervisor died, even by SIGKILL).
+// The main of a long-lived process (the indexer; the workers through runMain, runner.ts): start
+// it, stop it cleanly on SIGTERM/SIGINT (a second signal exits at once), exit 0 after a clean
+// stop, 1 when start-up or shutdown fails. Under a supervisor with an IPC channel (`pnpm start`)
+// it says when it is ready (and on which port), and stops when the channel closes: the supervisor
+// died, even by SIGKILL, and the process must not live on as an orphan taking jobs. Still
+// starting, it exits at once; running, it stops as on SIGTERM.
 
 export interface Stoppable {
   close(): Promise<void>;
@@ -37,6 +38,8 @@ export function runDaemon(name: string, start: () => Promise<Stoppable>): void {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
       orphaned = () => {
+        // Our stdout and stderr were pipes to the supervisor, now closed: a write there must not
+        // end the process before its active jobs are finished (pino already drops EPIPE).
         for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
         stop('supervisor gone');
       };

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config';
 import { createDatabase } from './db';
-import { createLogger, processLogger, type Logger } from './logger';
+import { createLogger, type Logger } from './logger';
+import { runDaemon } from './daemon';
 import { createMetrics, initJobCounters } from './metrics';
 import { Producer } from './producer';
 import { QUEUES, queueName, type QueueKey } from '../contract';
@@ -186,50 +187,12 @@ async function quit(redis: Redis): Promise<void> {
   }
 }
 
-/** The whole main of a service: start, stop cleanly on SIGTERM/SIGINT, exit 0. */
+/** The whole main of a service: start, stop cleanly on SIGTERM/SIGINT, exit 0 (runDaemon). */
 export function runMain<K extends QueueKey, Deps>(def: ServiceDefinition<K, Deps>): void {
-  // Under a supervisor with an IPC channel (`pnpm start`): the channel closes when the supervisor
-  // dies, even by SIGKILL, and the worker must not live on as an orphan taking jobs. Still
-  // starting, it exits at once; running, it stops as on SIGTERM.
-  let orphaned = (): void => process.exit(1);
-  // The process's own lines (signals, a failed start or shutdown) are JSON lines too.
-  const log = processLogger(def.name);
-  if (process.channel) {
-    process.channel.unref();
-    process.once('disconnect', () => orphaned());
-  }
   // With METRICS_PORT=0 a supervisor learns the port here, before readiness (which may never
   // come: a wrong Redis password), so it can still read /readyz.
   const onListening = (port: number) => {
     if (process.send && process.connected) process.send({ listening: def.name, pid: process.pid, port });
   };
-  startService(def, { onListening }).then(
-    (service) => {
-      let signals = 0;
-      const stop = (signal: string) => {
-        if (++signals > 1) process.exit(1);
-        log.info({ signal }, 'stopping');
-        service.close().then(
-          () => process.exit(0),
-          (err) => {
-            log.fatal({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
-      orphaned = () => {
-        // Our stdout and stderr were pipes to the supervisor, now closed: a write there must not
-        // end the process before its active jobs are finished (pino already drops EPIPE).
-        for (const s of [process.stdout, process.stderr]) s.on('error', () => undefined);
-        stop('supervisor gone');
-      };
-      if (process.send && process.connected) process.send({ ready: def.name, pid: process.pid, port: service.port });
-    },
-    (err) => {
-      log.fatal({ err }, 'failed to start');
-      process.exit(1);
-    },
-  );
+  runDaemon(def.name, () => startService(def, { onListening }));
 }
