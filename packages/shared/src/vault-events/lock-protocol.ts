@@ -1,8 +1,9 @@
 import { sqlFragment, type SqlFragment, type Tx } from '../platform';
 
 // The lock protocol of vault events, in one place: every advisory-lock key space, the rule
-// between the writers and the snapshot, and the recompute-from mark. The snapshot's side of rules
-// 2 and 3 (the fold's stored state and its checkpoints) is in fold-state.ts. Callers name what
+// between the writers and the snapshot, the recompute-from mark and the snapshot-due mark. The
+// snapshot's side of rules 2, 3 and 6 (the fold's stored state, its checkpoints, the deleted
+// mark) is in fold-state.ts. Callers name what
 // they do (lockVaultsForWrite, lockVaultForSnapshot, ...) and never build a lock key themselves
 // (one exception, documented below: the follower ledger statement takes the balance locks
 // itself, to save a round trip).
