@@ -6,10 +6,10 @@
 -- CreateTable
 CREATE TABLE "VaultSnapshotDue" (
     "vaultId" INTEGER NOT NULL,
-    "markedAt" TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "markedAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "VaultSnapshotDue_pkey" PRIMARY KEY ("vaultId")
 );
 
 -- AddForeignKey
-ALTER TABLE "VaultSnapshotDue" ADD CONSTRAINT "VaultSnapshotDue_vaultId_fkey" FOREIGN KEY ("vaultId") REFERENCES "Vault"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+ALTER TABLE "VaultSnapshotDue" ADD CONSTRAINT "VaultSnapshotDue_vaultId_fkey" FOREIGN KEY ("vaultId") REFERENCES "Vault"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
