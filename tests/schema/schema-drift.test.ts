@@ -42,6 +42,7 @@ function expectedType(f: Dmmf['datamodel']['models'][number]['fields'][number]):
   if (f.kind === 'enum') return `"${f.type}"`;
   const native = f.nativeType as [string, string[]] | null | undefined;
   if (native?.[0] === 'Decimal') return `numeric(${native[1].join(',')})`;
+  if (native?.[0] === 'Timestamptz') return `timestamp(${native[1][0] ?? 3}) with time zone`;
   if (native) throw new Error(`native type ${native[0]} not mapped in this test`);
   return SCALAR_TYPES[f.type]!;
 }

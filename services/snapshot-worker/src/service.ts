@@ -1,4 +1,4 @@
-import { LOCK_BUSY, RetryLaterError, defineService, requestMarkedSnapshots, retryDelayMs, snapshotVault } from '@vaults/shared';
+import { LOCK_BUSY, RetryLaterError, defineService, requestDueSnapshots, requestMarkedSnapshots, retryDelayMs, snapshotVault } from '@vaults/shared';
 
 /**
  * Runs of one job that try the vault's lock (and re-queue the job when writers hold it) before
@@ -16,10 +16,21 @@ export const snapshotWorker = defineService({
   queue: 'snapshot',
   createDeps: ({ db, config, metrics }) => ({ db, config, metrics }),
   // Vaults marked to fold again (a migration that adds derived state marks them all) and without a
-  // new event would wait for one: asked for here, at every start (marked-vaults.ts).
+  // new event would wait for one: asked for here, at every start (marked-vaults.ts); so would the
+  // vaults whose snapshot-due mark lost its request (due-vaults.ts): every mark at start-up, then
+  // those older than SNAPSHOT_DUE_SWEEP_MS, every SNAPSHOT_DUE_SWEEP_MS.
   onStarted: async ({ db }, { producer, log }) => {
     const vaults = await requestMarkedSnapshots(db, producer);
     log.info({ vaults }, 'snapshots requested for the vaults marked to recompute');
+    const due = await requestDueSnapshots(db, producer, 0);
+    log.info({ vaults: due }, 'snapshots requested for the vaults marked snapshot-due');
+  },
+  periodic: {
+    intervalMs: (config) => config.snapshotDueSweepMs,
+    run: async ({ db, config }, { producer, log }) => {
+      const vaults = await requestDueSnapshots(db, producer, config.snapshotDueSweepMs);
+      if (vaults) log.info({ vaults }, 'snapshots requested again for the vaults whose snapshot-due mark is older than the sweep interval');
+    },
   },
   handlers: {
     CalculateSnapshot: async (request, { db, config, metrics }, { log, attempt }) => {

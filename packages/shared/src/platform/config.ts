@@ -64,6 +64,9 @@ export function configSchema(defaults: ServiceDefaults) {
       // The vault series' bucket of chain time (docs/CONTRACT.md §9.1). Changing it on a database
       // with a series needs every vault recomputed from the origin (see the series migration).
       SERIES_BUCKET_SECONDS: intFrom(1, 31_536_000).default(3600),
+      // The snapshot worker's sweep: every this many ms it asks again for the snapshot of each
+      // vault whose snapshot-due mark is older than that (lock-protocol.ts, rule 6).
+      SNAPSHOT_DUE_SWEEP_MS: intFrom(100, 3_600_000).default(5000),
       LOCK_DURATION_MS: intFrom(1000, 3_600_000).default(30_000),
       MAX_STALLED_COUNT: intFrom(0, 1000).default(10),
     })
@@ -91,6 +94,7 @@ export function configSchema(defaults: ServiceDefaults) {
       },
       snapshotCheckpointEvery: env.SNAPSHOT_CHECKPOINT_EVERY,
       seriesBucketSeconds: env.SERIES_BUCKET_SECONDS,
+      snapshotDueSweepMs: env.SNAPSHOT_DUE_SWEEP_MS,
       lockDurationMs: env.LOCK_DURATION_MS,
       maxStalledCount: env.MAX_STALLED_COUNT,
     }));

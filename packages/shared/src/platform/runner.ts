@@ -13,6 +13,7 @@ import { createJobProcessor } from './job-processor';
 import { serviceInfo } from './services';
 import type { Infra, ServiceDefinition } from './service-definition';
 import { WorkerLanes } from './worker-lanes';
+import { startPeriodic } from './periodic';
 
 // Starts a service and stops it: connections, the sidecar (Fastify), the worker lanes and
 // shutdown. A service hands it a definition (service-definition.ts): its queue, a handler per job
@@ -143,12 +144,14 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
     log.warn({ err }, 'database not usable at start-up; jobs will retry until it is'),
   );
   await def.onStarted?.(deps, infra).catch((err: unknown) => log.warn({ err }, 'start-up step failed; the next start tries again'));
+  const periodic = def.periodic && startPeriodic(def.periodic.intervalMs(config), () => def.periodic!.run(deps, infra), (err) => log.warn({ err }, 'periodic step failed; the next run tries again'));
 
   let closed: Promise<void> | undefined;
   const close = () =>
     (closed ??= (async () => {
       closing = true;
       log.info('shutting down: no new jobs, finishing active ones');
+      await periodic?.stop();
       await closeWorker(worker, config.shutdownTimeoutMs, log);
       await running;
       await def.closeDeps?.(deps);

@@ -49,6 +49,13 @@ export interface ServiceDefinition<K extends QueueKey, Deps> {
    * tries again).
    */
   onStarted?(deps: Deps, infra: Infra): Promise<void>;
+  /**
+   * What a service repeats while it runs (the snapshot worker's sweep of snapshot-due marks):
+   * `run` every `intervalMs(config)` after the previous run ended, from the end of start-up until
+   * shutdown, which cancels the next run and waits for one under way before closeDeps. It must be
+   * idempotent across replicas; a failure is logged and the next run tries again.
+   */
+  periodic?: { intervalMs(config: Config): number; run(deps: Deps, infra: Infra): Promise<void> };
   /** Flush and close what createDeps opened; runs after the worker has stopped. */
   closeDeps?(deps: Deps): Promise<void>;
 }

@@ -49,7 +49,10 @@ type PointRow = Omit<FoldPoint, 'equity'> & { equity: string };
  * here: writers have nothing to mark before a first fold, and finishFold creates it.
  */
 export async function startFold(tx: Tx, lock: SnapshotLock): Promise<FoldStart> {
+  // The same statement deletes the vault's snapshot-due mark (lock-protocol.ts, rule 6): after the
+  // lock, so it sees every mark of a writer this fold will see.
   const [row] = await tx.query<PointRow & { recomputeFromBlock: string | null; recomputeFromLogIndex: string | null }>`
+    WITH due AS (DELETE FROM "VaultSnapshotDue" WHERE "vaultId" = ${lock.vaultId}::int)
     SELECT "blockNumber", "logIndex", "blockHash", "source", "equity"::text AS equity, "sharePrice", "peak", "maxDrawdown",
            "eventsFolded", "recomputeFromBlock", "recomputeFromLogIndex"
       FROM "VaultMetricsState" WHERE "vaultId" = ${lock.vaultId}::int`;

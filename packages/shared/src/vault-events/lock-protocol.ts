@@ -1,8 +1,9 @@
 import { sqlFragment, type SqlFragment, type Tx } from '../platform';
 
 // The lock protocol of vault events, in one place: every advisory-lock key space, the rule
-// between the writers and the snapshot, and the recompute-from mark. The snapshot's side of rules
-// 2 and 3 (the fold's stored state and its checkpoints) is in fold-state.ts. Callers name what
+// between the writers and the snapshot, the recompute-from mark and the snapshot-due mark. The
+// snapshot's side of rules 2, 3 and 6 (the fold's stored state, its checkpoints, the deleted
+// mark) is in fold-state.ts. Callers name what
 // they do (lockVaultsForWrite, lockVaultForSnapshot, ...) and never build a lock key themselves
 // (one exception, documented below: the follower ledger statement takes the balance locks
 // itself, to save a round trip).
@@ -19,7 +20,8 @@ import { sqlFragment, type SqlFragment, type Tx } from '../platform';
 //    strictly before the recompute-from position, deletes the later ones, and clears it.
 // 4. Locks are taken in one order (ids sorted) within one statement: no deadlocks. Two further
 //    key spaces serialise what is not per vault: a (vault, follower) balance and a vault's
-//    deploys. The two-int form (namespace, id) and the bigint form are distinct key spaces in
+//    deploys. A third, per vault, is only ever tried, never waited for: the writer inserting a
+//    vault's snapshot-due mark (rule 6). The two-int form (namespace, id) and the bigint form are distinct key spaces in
 //    Postgres (pg_locks objsubid 2 and 1), so they cannot collide.
 // 5. The snapshot worker does not queue for the lock: it tries it (pg_try_advisory_xact_lock) and,
 //    when writers hold it, gives up and runs again a little later (its job re-queued with a short
@@ -27,7 +29,20 @@ import { sqlFragment, type SqlFragment, type Tx } from '../platform';
 //    lock request behind every earlier conflicting request, granted or not, so a snapshot waiting
 //    for its exclusive lock would make every later writer of that vault wait too, behind writers
 //    that may themselves wait for their batch. Giving up loses nothing: the job runs again, and
-//    every writer asks for its vaults' snapshots after its commit anyway.
+//    the writers' marks (rule 6) stay until a snapshot folds the vault.
+// 6. The snapshot-due mark (VaultSnapshotDue, one row per vault): a writer's batch, as its last
+//    statement, inserts the mark of each vault it applied an event to, under its shared lock;
+//    after commit it asks for the snapshot of the vaults whose mark it inserted, and only those
+//    (and of those whose mark another writer was inserting at that moment: it cannot know whether
+//    that one commits, and does not wait to learn it; markSnapshotDue). The snapshot deletes the
+//    mark under its exclusive lock, in its fold's first statement after the lock (startFold). So
+//    a committed mark that a writer finds was set by a writer that asks (or whose job, redelivered,
+//    asks: an event already recorded always asks, whatever the mark), and that request's snapshot
+//    takes the lock after this writer's commit: it folds this writer's events too. A writer that
+//    commits after a snapshot finds no mark and asks again. A mark can outlive its request (the snapshot job
+//    failed for good, a redelivered event's job failed for good, a previous release's snapshot
+//    worker folded without deleting it): the snapshot worker asks again, at start-up and every
+//    SNAPSHOT_DUE_SWEEP_MS, for every mark older than that (snapshot/due-vaults.ts).
 
 /** Two-int key space: (VAULT_METRICS, vault id). */
 const VAULT_METRICS = 1;
@@ -102,6 +117,42 @@ async function lockVaults(tx: Tx, vaults: WriteVault[]): Promise<LockedVault[]> 
               JOIN unnest(${vaults.map((k) => String(k.chainId))}::text[]::bigint[], ${vaults.map((k) => k.vaultAddress)}::text[]) AS k(c, a)
                 ON v."chainId" = k.c AND v."contractAddress" = k.a
              ORDER BY v.id OFFSET 0) AS o`;
+}
+
+/** Two-int key space: (SNAPSHOT_DUE, vault id), held by a writer while it inserts a vault's mark (rule 6). */
+const SNAPSHOT_DUE = 2;
+
+/**
+ * Rule 6, writer side: the snapshot-due mark of each vault (those not deployed yet have none)
+ * where absent; returns the `chainId:vaultAddress` keys of the vaults whose snapshot this batch
+ * asks for: those whose mark it inserted, and those whose mark another writer is inserting
+ * (uncommitted): an insert would wait for that writer's commit, which may still be a whole batch
+ * away, and that writer may yet roll back; so this one asks too, without waiting. Who inserts
+ * holds (SNAPSHOT_DUE, vault) until commit, taken with a try only where no mark is visible, so
+ * the insert never meets another's uncommitted mark (a sweep's brief update aside), and a mark
+ * committed meanwhile makes it insert nothing and ask nothing. The batch's last statement.
+ */
+export async function markSnapshotDue(tx: Tx, vaults: readonly WriteVault[]): Promise<Set<string>> {
+  const unique = [...new Map(vaults.map((k) => [`${k.chainId}:${k.vaultAddress}`, k])).values()];
+  if (!unique.length) return new Set();
+  const rows = await tx.query<{ chainId: string; contractAddress: string }>`
+    WITH k AS MATERIALIZED (
+      SELECT v.id, v."chainId", v."contractAddress",
+             CASE WHEN EXISTS (SELECT 1 FROM "VaultSnapshotDue" d WHERE d."vaultId" = v.id) THEN NULL
+                  ELSE pg_try_advisory_xact_lock(${SNAPSHOT_DUE}::int, v.id) END AS mine
+        FROM "Vault" v
+        JOIN unnest(${unique.map((k) => String(k.chainId))}::text[]::bigint[], ${unique.map((k) => k.vaultAddress)}::text[]) AS k(c, a)
+          ON v."chainId" = k.c AND v."contractAddress" = k.a
+    ),
+    marked AS (
+      INSERT INTO "VaultSnapshotDue" ("vaultId")
+      SELECT id FROM k WHERE mine ORDER BY id
+      ON CONFLICT ("vaultId") DO NOTHING
+      RETURNING "vaultId"
+    )
+    SELECT "chainId"::text AS "chainId", "contractAddress" FROM k
+     WHERE NOT mine OR id IN (SELECT "vaultId" FROM marked)`;
+  return new Set(rows.map((r) => `${r.chainId}:${r.contractAddress}`));
 }
 
 /** A vault's metrics as its Vault row shows them (tvl as numeric text). */

@@ -1,9 +1,11 @@
 import { RetryLaterError, type CalculateSnapshotInput } from '../contract';
 import { Batcher, type Infra, type Outcome, type Producer, type Tx } from '../platform';
 import type { RecordOutcome } from './copies-agree';
+import { markSnapshotDue } from './lock-protocol';
 
 // What the trade and follower services call per job: record the event (group-committed with
-// concurrent jobs), then ask for its vault's snapshot.
+// concurrent jobs), then ask for its vault's snapshot when the batch set the vault's
+// snapshot-due mark (lock-protocol.ts, rule 6) or the event was already recorded.
 
 /** An on-chain event that belongs to a vault (a trade or a follower event). */
 export interface VaultEvent {
@@ -13,10 +15,12 @@ export interface VaultEvent {
 
 export interface VaultEventRecorder<E> {
   /**
-   * Records the event exactly once, then requests its vault's snapshot. The snapshot is requested
-   * even when the event was already recorded: a crash between the commit and the request must
-   * not leave the vault's metrics stale. A vault not known yet is not an error of the payload:
-   * RetryLaterError, and the runner retries with back-off.
+   * Records the event exactly once, then requests its vault's snapshot if its batch set the
+   * vault's snapshot-due mark (otherwise a request is on its way already: lock-protocol.ts,
+   * rule 6). The snapshot is requested whatever the mark when the event was already recorded (or
+   * removed): a crash between the commit and the request must not leave the vault's metrics
+   * stale, and the redelivered job is the request the crash lost. A vault not known yet is not an
+   * error of the payload: RetryLaterError, and the runner retries with back-off.
    */
   record(event: E): Promise<RecordOutcome>;
   /** Flushes the events waiting for their batch (after the worker has stopped). */
@@ -25,7 +29,8 @@ export interface VaultEventRecorder<E> {
 
 /**
  * The recorder of one service: `write` (recordTrades, recordFollowerEvents) runs on batches of up
- * to BATCH_MAX_SIZE concurrent events in one transaction, measured under `operation`.
+ * to BATCH_MAX_SIZE concurrent events in one transaction, measured under `operation`, followed
+ * by the snapshot-due marks of the vaults it applied events to (the transaction's last statement).
  */
 export function vaultEventRecorder<E extends VaultEvent>(
   infra: Pick<Infra, 'db' | 'config' | 'metrics' | 'producer'>,
@@ -33,14 +38,18 @@ export function vaultEventRecorder<E extends VaultEvent>(
   write: (tx: Tx, events: E[]) => Promise<Outcome<RecordOutcome>[]>,
 ): VaultEventRecorder<E> {
   const { db, config, metrics } = infra;
-  const batcher = new Batcher<E, RecordOutcome>({
+  const batcher = new Batcher<E, Recorded>({
     maxSize: config.batchMaxSize,
     maxWaitMs: config.batchMaxWaitMs,
     onFlush: (size) => metrics.batchSize.observe({ operation }, size),
     flush: async (events) => {
       const stop = metrics.dbTransactionDuration.startTimer({ operation });
       try {
-        return await db.transaction((tx) => write(tx, events));
+        return await db.transaction(async (tx) => {
+          const outcomes = await write(tx, events);
+          const marked = await markSnapshotDue(tx, events.filter((_, i) => applied(outcomes[i])));
+          return outcomes.map((o, i) => (o.ok ? { ok: true, value: { outcome: o.value, ask: o.value !== 'applied' || marked.has(vaultKey(events[i]!)) } } : o));
+        });
       } finally {
         stop();
       }
@@ -49,22 +58,32 @@ export function vaultEventRecorder<E extends VaultEvent>(
   const snapshots = new SnapshotRequests(infra.producer);
   return {
     async record(event) {
-      const outcome = await batcher.submit(event);
+      const { outcome, ask } = await batcher.submit(event);
       if (outcome === 'vault-unknown') {
         throw new RetryLaterError(`vault ${event.vaultAddress} on chain ${event.chainId} is not known yet`);
       }
-      await snapshots.request(event.chainId, event.vaultAddress);
+      if (ask) await snapshots.request(event.chainId, event.vaultAddress);
       return outcome;
     },
     close: () => batcher.drain(),
   };
 }
 
+/** An event's outcome, and whether its job asks for its vault's snapshot. */
+interface Recorded {
+  outcome: RecordOutcome;
+  ask: boolean;
+}
+
+const applied = (o: Outcome<RecordOutcome> | undefined) => o?.ok === true && o.value === 'applied';
+const vaultKey = (e: VaultEvent) => `${e.chainId}:${e.vaultAddress}`;
+
 /**
  * Asks for a vault's snapshot after an effect was committed. The requests of one moment (one
  * setImmediate tick: the jobs of a committed batch resume together) make one
  * `calculateSnapshots` call with one job per distinct vault: a batch of 40 trades over 30 vaults
- * sends 30 adds, a batch of 100 trades of one vault sends one. BullMQ's deduplication keeps at
+ * none of which was marked sends 30 adds, a batch of 100 trades of one vault at most one (and
+ * none while the vault's mark is set). BullMQ's deduplication keeps at
  * most one waiting snapshot per vault in Redis, plus one queued behind a running one
  * (keepLastIfActive). A request made after a tick's adds were sent always goes into the next
  * tick's: the sent add's snapshot may already be running and not see the newer commit. Each
