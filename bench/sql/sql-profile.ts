@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { createDatabase, createPrisma, type PrismaClient, type Tx, recordFollowerEvents, recordTrades } from '@vaults/shared';
+import { createDatabase, createPrisma, toQuery, type PrismaClient, type Tx, recordFollowerEvents, recordTrades } from '@vaults/shared';
 import type { FollowerEv, TradeEv } from '@vaults/testkit';
 import { EventFactory } from '../lib/events';
 import { median } from '../lib/stats';
@@ -94,12 +94,22 @@ async function profile<B extends unknown[]>(
   };
 }
 
-/** A Prisma interactive transaction as a Tx (its tagged-template raw queries bind parameters the same way). */
-function prismaTx(ptx: Pick<PrismaClient, '$queryRaw' | '$executeRaw'>): Tx {
+/**
+ * A Prisma interactive transaction as a Tx: the same text and parameters as node-postgres gets
+ * (toQuery flattens the generated SQL fragments, which Prisma's tagged template would bind as
+ * values), through the raw-unsafe calls, which still bind every parameter.
+ */
+function prismaTx(ptx: Pick<PrismaClient, '$queryRawUnsafe' | '$executeRawUnsafe'>): Tx {
   return {
     inTransaction: true,
-    query: async <T>(strings: TemplateStringsArray, ...values: unknown[]) => (await ptx.$queryRaw(strings, ...values)) as T[],
-    execute: (strings: TemplateStringsArray, ...values: unknown[]) => ptx.$executeRaw(strings, ...values),
+    query: async <T>(strings: TemplateStringsArray, ...values: unknown[]) => {
+      const q = toQuery(strings, values);
+      return (await ptx.$queryRawUnsafe(q.text, ...q.values)) as T[];
+    },
+    execute: (strings: TemplateStringsArray, ...values: unknown[]) => {
+      const q = toQuery(strings, values);
+      return ptx.$executeRawUnsafe(q.text, ...q.values);
+    },
   };
 }
 

@@ -9,7 +9,7 @@ export * from './logger';
 export * from './metrics';
 export * from './redis';
 export * from './db';
-export { SqlFragment, sqlFragment, sqlIdentifier, sqlJoin } from './sql-fragment';
+export { SqlFragment, sqlFragment, sqlIdentifier, sqlJoin, toQuery } from './sql-fragment';
 export * from './migrate';
 export * from './producer';
 export * from './producer-connection';
