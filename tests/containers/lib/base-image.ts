@@ -1,6 +1,6 @@
-import { cpSync, existsSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { NODE_VERSION } from './node-version';
 import { CACHE, imageExists, podman } from './podman';
 import { run } from './sh';
@@ -52,6 +52,19 @@ async function nodeBinary(log: (s: string) => void): Promise<string> {
   return bin;
 }
 
+/**
+ * The folder of the npm on PATH (its bin/npm-cli.js, two levels down). Not `npm root -g`: under
+ * scripts/use-node.sh that names the fetched Node's own global folder, and the npm registry's
+ * Node package has no npm in it.
+ */
+async function npmPackage(): Promise<string> {
+  const cli = realpathSync((await run('bash', ['-c', 'command -v npm'])).stdout.trim());
+  const dir = dirname(dirname(cli));
+  const name = existsSync(join(dir, 'package.json')) ? (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name : undefined;
+  if (name !== 'npm') throw new Error(`npm on PATH (${cli}) is not inside an npm package folder (${dir})`);
+  return dir;
+}
+
 export async function nodeBaseImage(log: (s: string) => void): Promise<string> {
   const debian = DEBIAN_IMAGE;
   const tag = `localhost/vaults/node:${NODE_VERSION}-${SUITE}`;
@@ -69,8 +82,7 @@ export async function nodeBaseImage(log: (s: string) => void): Promise<string> {
   const ctx = mkdtempSync(join(tmpdir(), 'vaults-node-base-'));
   try {
     cpSync(await nodeBinary(log), join(ctx, 'node'));
-    const npmRoot = (await run('npm', ['root', '-g'])).stdout.trim();
-    cpSync(join(npmRoot, 'npm'), join(ctx, 'npm'), { recursive: true, dereference: true });
+    cpSync(await npmPackage(), join(ctx, 'npm'), { recursive: true, dereference: true });
     const containerfile = [
       `FROM ${debian}`,
       'COPY node /usr/local/bin/node',
