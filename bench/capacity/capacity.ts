@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { inNoopJobs } from '../pipelines/noop-units';
@@ -63,25 +63,27 @@ export function predict(kind: string, costs: Costs, limits: Limits, replicas: nu
   return { rate: min.capacity, limitedBy: min.name };
 }
 
-/** KEDA maxReplicaCount and the worker container's CPU limit, read from the manifests. */
+/**
+ * KEDA maxReplicaCount and the worker container's CPU limit, read from the manifests as
+ * Kubernetes gets them (`kubectl kustomize k8s/base`: each worker is the template plus its
+ * values). Without kubectl, or when a worker is missing from the output, it says so on stderr and
+ * assumes one replica of one core: never a silent guess.
+ */
 export function limitsFromManifests(dir = join(__dirname, '..', '..', 'k8s', 'base')): Limits['workers'] {
   const out: Limits['workers'] = {};
+  let docs: { kind?: string; metadata?: { name?: string }; spec?: any }[] = [];
+  try {
+    const rendered = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    docs = parseAllDocuments(rendered).map((d) => d.toJS() as (typeof docs)[number]).filter(Boolean);
+  } catch (err) {
+    process.stderr.write(`capacity model: could not render ${dir} (kubectl kustomize: ${(err as Error).message.split('\n')[0]}); assuming 1 replica of 1 core per worker\n`);
+  }
   for (const name of ['vault-worker', 'trade-worker', 'follower-worker', 'snapshot-worker']) {
-    let maxReplicas = 1;
-    let cpuLimit = 1;
-    try {
-      for (const doc of parseAllDocuments(readFileSync(join(dir, `${name}.yaml`), 'utf8'))) {
-        const o = doc.toJS() as { kind?: string; spec?: any } | null;
-        if (o?.kind === 'ScaledObject') maxReplicas = Number(o.spec?.maxReplicaCount ?? maxReplicas);
-        if (o?.kind === 'Deployment') {
-          const c = (o.spec?.template?.spec?.containers ?? []).find((x: { name: string }) => x.name === name);
-          if (c?.resources?.limits?.cpu !== undefined) cpuLimit = cores(String(c.resources.limits.cpu));
-        }
-      }
-    } catch {
-      // no manifests (a trimmed checkout): one replica of one core
-    }
-    out[name] = { maxReplicas, cpuLimit };
+    const scaled = docs.find((o) => o.kind === 'ScaledObject' && o.metadata?.name === name);
+    const deployment = docs.find((o) => o.kind === 'Deployment' && o.metadata?.name === name);
+    const cpu = (deployment?.spec?.template?.spec?.containers ?? [])[0]?.resources?.limits?.cpu;
+    if (docs.length && (!scaled || cpu === undefined)) process.stderr.write(`capacity model: ${name}: no ScaledObject or CPU limit in ${dir}; assuming 1 replica of 1 core\n`);
+    out[name] = { maxReplicas: Number(scaled?.spec?.maxReplicaCount ?? 1), cpuLimit: cpu === undefined ? 1 : cores(String(cpu)) };
   }
   return out;
 }

@@ -10,7 +10,7 @@ import { Stage, checkRow, type Infra, type Row } from '../lib/scenario';
 export async function nameFlood(infra: Infra): Promise<Row> {
   const stage = await Stage.open('8 job-name flood, /metrics scraped', infra);
   try {
-    const worker = await stage.fleet.spawn('trade-worker', { NODE_OPTIONS: '--max-old-space-size=128' });
+    const worker = await stage.fleet.spawn('trade-worker', { NODE_OPTIONS: '--max-old-space-size=128 --max-semi-space-size=16' });
     await worker.ready();
     worker.sampleRss(50);
     const r = await floodNames({
