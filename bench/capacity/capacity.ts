@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { renderManifests, workerLimits } from './manifest-limits';
 import { inNoopJobs } from '../pipelines/noop-units';
 import { table } from '../pipelines/report';
 
@@ -63,32 +63,17 @@ export function predict(kind: string, costs: Costs, limits: Limits, replicas: nu
   return { rate: min.capacity, limitedBy: min.name };
 }
 
-/**
- * KEDA maxReplicaCount and the worker container's CPU limit, read from the manifests as
- * Kubernetes gets them (`kubectl kustomize k8s/base`: each worker is the template plus its
- * values). Without kubectl, or when a worker is missing from the output, it says so on stderr and
- * assumes one replica of one core: never a silent guess.
- */
+/** KEDA maxReplicaCount and the worker container's CPU limit, from the rendered manifests (manifest-limits.ts). */
 export function limitsFromManifests(dir = join(__dirname, '..', '..', 'k8s', 'base')): Limits['workers'] {
-  const out: Limits['workers'] = {};
-  let docs: { kind?: string; metadata?: { name?: string }; spec?: any }[] = [];
+  let docs: unknown[] = [];
   try {
-    const rendered = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    docs = parseAllDocuments(rendered).map((d) => d.toJS() as (typeof docs)[number]).filter(Boolean);
+    docs = parseAllDocuments(renderManifests(dir)).map((d) => d.toJS() as unknown);
   } catch (err) {
     process.stderr.write(`capacity model: could not render ${dir} (kubectl kustomize: ${(err as Error).message.split('\n')[0]}); assuming 1 replica of 1 core per worker\n`);
   }
-  for (const name of ['vault-worker', 'trade-worker', 'follower-worker', 'snapshot-worker']) {
-    const scaled = docs.find((o) => o.kind === 'ScaledObject' && o.metadata?.name === name);
-    const deployment = docs.find((o) => o.kind === 'Deployment' && o.metadata?.name === name);
-    const cpu = (deployment?.spec?.template?.spec?.containers ?? [])[0]?.resources?.limits?.cpu;
-    if (docs.length && (!scaled || cpu === undefined)) process.stderr.write(`capacity model: ${name}: no ScaledObject or CPU limit in ${dir}; assuming 1 replica of 1 core\n`);
-    out[name] = { maxReplicas: Number(scaled?.spec?.maxReplicaCount ?? 1), cpuLimit: cpu === undefined ? 1 : cores(String(cpu)) };
-  }
-  return out;
+  return workerLimits(docs, (m) => process.stderr.write(`capacity model: ${m}\n`));
 }
 
-const cores = (q: string) => (q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q));
 
 /** The model as text, for each measured stream. */
 export function renderCapacity(streams: { kind: string; costs: Costs }[], pgCores = Number(process.env.BENCH_PG_CORES ?? 4), noopJobMs?: number): string {
