@@ -27,13 +27,24 @@ export interface Settings {
   workerEnv: Record<string, string>;
   /** Which workers run (BENCH_WORKERS); without the snapshot worker, snapshots just queue up. */
   workers: string[];
-  /** BENCH_COMPILED=1: workers run as compiled JavaScript (as in production), not under tsx. */
+  /**
+   * BENCH_COMPILED=1: workers run as compiled JavaScript (as in production), not under tsx, and,
+   * unless BENCH_WORKER_ENV sets NODE_OPTIONS, with the image's heap settings (IMAGE_NODE_OPTIONS).
+   */
   compiled: boolean;
   /** BENCH_NOISE (default 1): busy processes beside a second run of the steady-rate phase; 0 skips it. */
   noise: number;
   /** The git ref the pipelines are compared against (BENCH_BASELINE, default bench/ab/baseline-ref); undefined: none. */
   baseline?: string;
 }
+
+/**
+ * The runtime image's heap under the base manifests' 512Mi limit, spelled out: the image says
+ * `--max-old-space-size-percentage=25` (of the container's limit, which a bench process does not
+ * have) and `--max-semi-space-size=16` (docker/Dockerfile; without it Node 24 measured 2x the CPU
+ * per event: docs/BENCHMARK.md, "Node 24's young generation").
+ */
+export const IMAGE_NODE_OPTIONS = '--max-old-space-size=128 --max-semi-space-size=16';
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const mode: Mode = env.BENCH_MODE === 'full' ? 'full' : 'quick';
@@ -50,12 +61,18 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     latencyRate: 1000,
     latencySeconds: full ? 20 : 6,
     histories: full ? [1_000, 10_000, 100_000] : [1_000, 10_000],
-    workerEnv: parseKv(env.BENCH_WORKER_ENV ?? ''),
+    workerEnv: workerEnvOf(env),
     compiled: env.BENCH_COMPILED === '1',
     noise: env.BENCH_NOISE === undefined ? 1 : noiseFromEnv('BENCH_NOISE', env),
     baseline: baselineRef(env),
     workers: env.BENCH_WORKERS?.split(',').map((w) => w.trim()).filter(Boolean) ?? SERVICES.map((s) => s.name),
   };
+}
+
+function workerEnvOf(env: NodeJS.ProcessEnv): Record<string, string> {
+  const workerEnv = parseKv(env.BENCH_WORKER_ENV ?? '');
+  const setsNodeOptions = Object.keys(workerEnv).some((k) => k === 'NODE_OPTIONS' || k.endsWith('.NODE_OPTIONS'));
+  return env.BENCH_COMPILED === '1' && !setsNodeOptions ? { NODE_OPTIONS: IMAGE_NODE_OPTIONS, ...workerEnv } : workerEnv;
 }
 
 export function parseKv(s: string): Record<string, string> {
