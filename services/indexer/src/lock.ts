@@ -12,7 +12,7 @@ import { Client } from 'pg';
 // from its holder, and releases the lock to a standby. What a writer does between losing the
 // lock and noticing it is fenced by the epoch (store.ts), not by timing.
 
-const LOCK_NAMESPACE = 0x1de7; // two-key form: (namespace, hashtext(stream)) cannot meet other locks
+export const LOCK_NAMESPACE = 0x1de7; // two-key form: (namespace, hashtext(stream)) cannot meet other locks
 
 export class WriterLock {
   private client: Client | undefined;

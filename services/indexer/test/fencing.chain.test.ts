@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { waitUntil } from '@vaults/testkit';
 import { deployVaults, newSession, tradeBlocks, type SessionState } from '@vaults/devchain';
+import { LOCK_NAMESPACE } from '../src/lock';
 import type { RunningIndexer } from '../src/service';
 import { SlowProxy } from './support/chain-proxies';
 import { Rig } from './support/rig';
@@ -35,11 +36,16 @@ async function sql<T>(text: string): Promise<T[]> {
   }
 }
 
-/** Kills the session that holds the writer lock in the rig's database. */
+/**
+ * Kills the session that holds the writer lock in the rig's database: the two-key advisory lock
+ * (objsubid 2) of the indexer's namespace (classid), not the workers' transaction-scoped vault
+ * locks, which a batch in flight holds at the same moment when the machine is busy.
+ */
 async function killLockSession(): Promise<void> {
   const rows = await sql<{ ok: boolean }>(`
     SELECT pg_terminate_backend(pid) AS ok FROM pg_locks
-     WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+     WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = ${LOCK_NAMESPACE}
+       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
   expect(rows).toEqual([{ ok: true }]);
 }
 
