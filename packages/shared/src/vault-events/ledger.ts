@@ -1,7 +1,7 @@
 import { ConflictingCopyError, QUEUES, identityKey, type EventIdentity } from '../contract';
 import type { Outcome, Sql, Tx } from '../platform';
 import { conflictError, representatives, rowKey, type CopyKind, type RecordOutcome, type Recorded } from './copies-agree';
-import { lockVaultsForWrite } from './lock-protocol';
+import { lockVaultsForWrite, vaultKeyString, type VaultKey } from './lock-protocol';
 
 // The steps a batch of ledger events goes through (the rule they apply: copies-agree.ts).
 //
@@ -20,14 +20,7 @@ export interface Settled<E> {
   agreed: E[];
 }
 
-export interface VaultKey {
-  chainId: number;
-  vaultAddress: string;
-}
-
-export function vaultKeyString(k: VaultKey): string {
-  return `${k.chainId}:${k.vaultAddress}`;
-}
+export { vaultKeyString, type VaultKey } from './lock-protocol';
 
 /**
  * Where these identities are recorded, on any queue's ledger, with the fields every ledger

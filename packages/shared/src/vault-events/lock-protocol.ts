@@ -47,10 +47,19 @@ import { sqlFragment, type SqlFragment, type Tx } from '../platform';
 /** Two-int key space: (VAULT_METRICS, vault id). */
 const VAULT_METRICS = 1;
 
-/** A vault a writer's batch names: its chain and (canonical, lower-case) contract address. */
-export interface WriteVault {
+/** A vault by its chain and (canonical, lower-case) contract address. */
+export interface VaultKey {
   chainId: number;
   vaultAddress: string;
+}
+
+/** A VaultKey as a map key. */
+export function vaultKeyString(k: VaultKey): string {
+  return `${k.chainId}:${k.vaultAddress}`;
+}
+
+/** A vault a writer's batch names: its chain and (canonical, lower-case) contract address. */
+export interface WriteVault extends VaultKey {
   /** A follower event's follower: its user is created in the same statement, once the locks are held. */
   followerAddress?: string;
 }
@@ -133,7 +142,7 @@ const SNAPSHOT_DUE = 2;
  * committed meanwhile makes it insert nothing and ask nothing. The batch's last statement.
  */
 export async function markSnapshotDue(tx: Tx, vaults: readonly WriteVault[]): Promise<Set<string>> {
-  const unique = [...new Map(vaults.map((k) => [`${k.chainId}:${k.vaultAddress}`, k])).values()];
+  const unique = [...new Map(vaults.map((k) => [vaultKeyString(k), k])).values()];
   if (!unique.length) return new Set();
   const rows = await tx.query<{ chainId: string; contractAddress: string }>`
     WITH k AS MATERIALIZED (
@@ -152,7 +161,7 @@ export async function markSnapshotDue(tx: Tx, vaults: readonly WriteVault[]): Pr
     )
     SELECT "chainId"::text AS "chainId", "contractAddress" FROM k
      WHERE NOT mine OR id IN (SELECT "vaultId" FROM marked)`;
-  return new Set(rows.map((r) => `${r.chainId}:${r.contractAddress}`));
+  return new Set(rows.map((r) => vaultKeyString({ chainId: Number(r.chainId), vaultAddress: r.contractAddress })));
 }
 
 /** A vault's metrics as its Vault row shows them (tvl as numeric text). */

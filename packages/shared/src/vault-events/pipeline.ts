@@ -1,7 +1,7 @@
 import { RetryLaterError, type CalculateSnapshotInput } from '../contract';
 import { Batcher, type Infra, type Outcome, type Producer, type Tx } from '../platform';
 import type { RecordOutcome } from './copies-agree';
-import { markSnapshotDue } from './lock-protocol';
+import { markSnapshotDue, vaultKeyString } from './lock-protocol';
 
 // What the trade and follower services call per job: record the event (group-committed with
 // concurrent jobs), then ask for its vault's snapshot when the batch set the vault's
@@ -48,7 +48,7 @@ export function vaultEventRecorder<E extends VaultEvent>(
         return await db.transaction(async (tx) => {
           const outcomes = await write(tx, events);
           const marked = await markSnapshotDue(tx, events.filter((_, i) => applied(outcomes[i])));
-          return outcomes.map((o, i) => (o.ok ? { ok: true, value: { outcome: o.value, ask: o.value !== 'applied' || marked.has(vaultKey(events[i]!)) } } : o));
+          return outcomes.map((o, i) => (o.ok ? { ok: true, value: { outcome: o.value, ask: o.value !== 'applied' || marked.has(vaultKeyString(events[i]!)) } } : o));
         });
       } finally {
         stop();
@@ -76,7 +76,6 @@ interface Recorded {
 }
 
 const applied = (o: Outcome<RecordOutcome> | undefined) => o?.ok === true && o.value === 'applied';
-const vaultKey = (e: VaultEvent) => `${e.chainId}:${e.vaultAddress}`;
 
 /**
  * Asks for a vault's snapshot after an effect was committed. The requests of one moment (one
@@ -106,7 +105,7 @@ export class SnapshotRequests {
       });
       next = this.next = { vaults, sent };
     }
-    const key = `${chainId}:${vaultAddress}`;
+    const key = vaultKeyString({ chainId, vaultAddress });
     if (!next.vaults.has(key)) next.vaults.set(key, { chainId, vaultAddress });
     return next.sent;
   }

@@ -1,5 +1,5 @@
 import type { Database } from '../../platform';
-import { MARKED_VAULTS_CHUNK, type SnapshotRequester } from './marked-vaults';
+import { MARKED_VAULTS_CHUNK, requestInPages, type SnapshotRequester } from './marked-vaults';
 
 // The snapshot requests a snapshot-due mark may have lost (lock-protocol.ts, rule 6): a writer
 // asks for a vault's snapshot only when its batch set the mark, and the snapshot deletes it. A
@@ -17,10 +17,8 @@ import { MARKED_VAULTS_CHUNK, type SnapshotRequester } from './marked-vaults';
  * in vault id order, a chunk at a time; returns how many.
  */
 export async function requestDueSnapshots(db: Database, requester: SnapshotRequester, olderThanMs: number, chunk = MARKED_VAULTS_CHUNK): Promise<number> {
-  let after = 0;
-  let requested = 0;
-  for (;;) {
-    const rows = await db.sql.query<{ id: number; chainId: string; contractAddress: string }>`
+  return requestInPages(requester, chunk, (after) =>
+    db.sql.query<{ id: number; chainId: string; contractAddress: string }>`
       WITH due AS (
         SELECT "vaultId" FROM "VaultSnapshotDue"
          WHERE "vaultId" > ${after}::int AND "markedAt" <= now() - ${olderThanMs}::int * interval '1 millisecond'
@@ -30,10 +28,6 @@ export async function requestDueSnapshots(db: Database, requester: SnapshotReque
       aged AS (
         UPDATE "VaultSnapshotDue" d SET "markedAt" = now() FROM due WHERE d."vaultId" = due."vaultId" RETURNING d."vaultId"
       )
-      SELECT v.id, v."chainId"::text AS "chainId", v."contractAddress" FROM aged JOIN "Vault" v ON v.id = aged."vaultId" ORDER BY v.id`;
-    if (rows.length) await requester.calculateSnapshots(rows.map((r) => ({ chainId: Number(r.chainId), vaultAddress: r.contractAddress })));
-    requested += rows.length;
-    if (rows.length < chunk) return requested;
-    after = rows[rows.length - 1]!.id;
-  }
+      SELECT v.id, v."chainId"::text AS "chainId", v."contractAddress" FROM aged JOIN "Vault" v ON v.id = aged."vaultId" ORDER BY v.id`,
+  );
 }

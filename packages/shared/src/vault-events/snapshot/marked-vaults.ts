@@ -35,9 +35,7 @@ interface NeedsFold {
  * first), in vault id order, a chunk at a time; returns how many.
  */
 export async function requestMarkedSnapshots(db: Database, requester: SnapshotRequester, chunk = MARKED_VAULTS_CHUNK): Promise<number> {
-  let after = 0;
-  let requested = 0;
-  for (;;) {
+  return requestInPages<NeedsFold>(requester, chunk, async (after) => {
     const rows = await db.sql.query<NeedsFold>`
       SELECT v.id, v."chainId"::text AS "chainId", v."contractAddress", s."recomputeFromBlock" IS NULL AS unmarked
         FROM "VaultMetricsState" s JOIN "Vault" v ON v.id = s."vaultId"
@@ -45,9 +43,28 @@ export async function requestMarkedSnapshots(db: Database, requester: SnapshotRe
          AND (s."recomputeFromBlock" IS NOT NULL
               OR (s."eventsFolded" > 0 AND NOT EXISTS (SELECT 1 FROM "VaultSeries" r WHERE r."vaultId" = s."vaultId")))
        ORDER BY s."vaultId" LIMIT ${chunk}::int`;
-    const vaults = rows.map((r) => ({ chainId: Number(r.chainId), vaultAddress: r.contractAddress }));
-    await markFromOrigin(db, vaults.filter((_, i) => rows[i]!.unmarked));
-    if (vaults.length) await requester.calculateSnapshots(vaults);
+    await markFromOrigin(db, rows.filter((r) => r.unmarked).map(requestOf));
+    return rows;
+  });
+}
+
+/** A vault row as a snapshot request. */
+const requestOf = (r: { chainId: string; contractAddress: string }) => ({ chainId: Number(r.chainId), vaultAddress: r.contractAddress });
+
+/**
+ * Pages through vaults in id order, `chunk` at a time: `page(after)` reads (and prepares) the
+ * next rows after vault id `after`, and their snapshots are requested; returns how many.
+ */
+export async function requestInPages<R extends { id: number; chainId: string; contractAddress: string }>(
+  requester: SnapshotRequester,
+  chunk: number,
+  page: (after: number) => Promise<R[]>,
+): Promise<number> {
+  let after = 0;
+  let requested = 0;
+  for (;;) {
+    const rows = await page(after);
+    if (rows.length) await requester.calculateSnapshots(rows.map(requestOf));
     requested += rows.length;
     if (rows.length < chunk) return requested;
     after = rows[rows.length - 1]!.id;
