@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { createTestDatabase, type TestDatabase } from '@vaults/testkit';
+import { createTestDatabaseClient, type TestDatabaseClient } from '@vaults/testkit';
 
 // The hex-format checks (Trade's txHash and blockHash, User's walletAddress, Vault's
 // contractAddress) accept exactly what '^0x[0-9a-f]{N}$' accepts (migration
@@ -7,17 +7,15 @@ import { createTestDatabase, type TestDatabase } from '@vaults/testkit';
 // repetition, which Postgres' regex engine matches ~10x slower): each check's expression, as the
 // database stores it, evaluated against that regex on values around every edge.
 
-let db: TestDatabase;
+let db: TestDatabaseClient;
 let pg: Client;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pg = new Client({ connectionString: db.url });
-  await pg.connect();
+  db = await createTestDatabaseClient();
+  pg = db.pg;
 });
 
 afterAll(async () => {
-  await pg.end();
   await db.drop();
 });
 

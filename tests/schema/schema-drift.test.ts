@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { getDMMF } from '@prisma/internals';
 import { Client } from 'pg';
 import { listMigrations } from '@vaults/shared';
-import { createTestDatabase, type TestDatabase } from '@vaults/testkit';
+import { createTestDatabaseClient, type TestDatabaseClient } from '@vaults/testkit';
 
 // prisma/schema.prisma and prisma/migrations/*.sql are two descriptions of one database; this
 // test applies the SQL to a fresh database and checks that it is exactly what the schema
@@ -12,19 +12,17 @@ import { createTestDatabase, type TestDatabase } from '@vaults/testkit';
 
 type Dmmf = Awaited<ReturnType<typeof getDMMF>>;
 
-let db: TestDatabase;
+let db: TestDatabaseClient;
 let pg: Client;
 let dmmf: Dmmf;
 
 beforeAll(async () => {
   dmmf = await getDMMF({ datamodel: readFileSync(join(__dirname, '..', '..', 'prisma', 'schema.prisma'), 'utf8') });
-  db = await createTestDatabase();
-  pg = new Client({ connectionString: db.url });
-  await pg.connect();
+  db = await createTestDatabaseClient();
+  pg = db.pg;
 });
 
 afterAll(async () => {
-  await pg.end();
   await db.drop();
 });
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { addr, createTestDatabase, type TestDatabase } from '@vaults/testkit';
+import { addr, createTestDatabaseClient, type TestDatabaseClient } from '@vaults/testkit';
 import { BASE, baseKustomization, type Obj } from '../deploy/support/repo';
 
 // The vault-series dashboard (k8s/base/dashboards/vaults-series.json) reads Postgres, not
@@ -19,14 +19,13 @@ const queries = [
 
 const H = 3600;
 const AT = 1_700_006_400; // a multiple of the hour
-let db: TestDatabase;
+let db: TestDatabaseClient;
 let pg: Client;
 let vaultId: number;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pg = new Client({ connectionString: db.url });
-  await pg.connect();
+  db = await createTestDatabaseClient();
+  pg = db.pg;
   const { rows: [u] } = await pg.query<{ id: number }>(`INSERT INTO "User" ("walletAddress") VALUES ($1) RETURNING id`, [addr(1)]);
   const { rows: [v] } = await pg.query<{ id: number }>(
     `INSERT INTO "Vault" ("chainId", "contractAddress", "name", "baseAsset", "leaderId") VALUES (1, $1, 'Alpha', $2, $3) RETURNING id`,
@@ -42,7 +41,6 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  await pg?.end();
   await db?.drop();
 });
 

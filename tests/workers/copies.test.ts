@@ -1,22 +1,20 @@
 import { Client } from 'pg';
 import { ConflictingCopyError, txOn, type FollowerEvent, type TradeExecuted, type Tx, type VaultDeployed, recordFollowerEvents, recordTrades, recordDeploy } from '@vaults/shared';
-import { addr, blockHashOf, createTestDatabase, deploy, follower, trade, txh, type TestDatabase } from '@vaults/testkit';
+import { addr, blockHashOf, createTestDatabaseClient, deploy, follower, trade, txh, type TestDatabaseClient } from '@vaults/testkit';
 
 // "Copies agree" (docs/CONTRACT.md): for every field of every payload kind, a copy that differs
 // from the recorded event fails alone, naming that field, and the database is exactly what the
 // recorded event alone makes of it: copy after or before the original, in one group-commit
 // batch or across batches, removal copies included; and an identity reused on another queue.
 
-let db: TestDatabase;
+let db: TestDatabaseClient;
 let pg: Client;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pg = new Client({ connectionString: db.url });
-  await pg.connect();
+  db = await createTestDatabaseClient();
+  pg = db.pg;
 });
 afterAll(async () => {
-  await pg.end();
   await db.drop();
 });
 

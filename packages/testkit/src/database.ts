@@ -34,6 +34,31 @@ export async function createTestDatabase(prefix = 'vaults_test', serverUrl = TES
   };
 }
 
+/** A TestDatabase with a connected node-postgres client on it; drop() ends the client first. */
+export interface TestDatabaseClient extends TestDatabase {
+  pg: Client;
+}
+
+/** createTestDatabase, plus a client connected to the new database (the tests' usual pair). */
+export async function createTestDatabaseClient(prefix?: string, serverUrl?: string): Promise<TestDatabaseClient> {
+  const db = await createTestDatabase(prefix, serverUrl);
+  const pg = new Client({ connectionString: db.url });
+  try {
+    await pg.connect();
+  } catch (err) {
+    await db.drop();
+    throw err;
+  }
+  return {
+    ...db,
+    pg,
+    drop: async () => {
+      await pg.end();
+      await db.drop();
+    },
+  };
+}
+
 /** A unique suffix for queue names, so concurrent runs never see each other's jobs. */
 export function uniqueQueueSuffix(): string {
   return `-test-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { TEST_REDIS_URL, createTestDatabase, type TestDatabase } from '@vaults/testkit';
+import { TEST_REDIS_URL, createTestDatabaseClient, type TestDatabaseClient } from '@vaults/testkit';
 import { openContext } from '../src/context';
 import { rewind } from '../src/rewind';
 import type { HeaderSource } from '../src/block-at-time';
@@ -10,19 +10,17 @@ import { ops } from './support';
 // to the cursor and the sent logs is the indexer's, covered by its chain tests.
 
 const FACTORY = '0x00000000000000000000000000000000000fac70';
-let db: TestDatabase;
+let db: TestDatabaseClient;
 let pg: Client;
 const env = () => ({ DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, RPC_URL: 'http://127.0.0.1:9', FACTORY_ADDRESS: FACTORY, START_BLOCK: '100' });
 const cursor = async () => Number((await pg.query(`SELECT "blockNumber"::text AS n FROM "IndexerCursor"`)).rows[0].n);
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pg = new Client({ connectionString: db.url });
-  await pg.connect();
+  db = await createTestDatabaseClient();
+  pg = db.pg;
   await pg.query(`INSERT INTO "IndexerCursor" ("streamId", "chainId", "blockNumber") VALUES ($1, 1, 500)`, [`1:${FACTORY}`]);
 });
 afterAll(async () => {
-  await pg?.end();
   await db?.drop();
 });
 
