@@ -139,6 +139,7 @@ export function label(strings: TemplateStringsArray): string {
       : 'SELECT "Vault" ids + pg_advisory_xact_lock_shared (lockVaultsForWrite)';
   }
   if (sql.startsWith('WITH pairs')) return 'WITH pairs ... balances (FollowerSubscription upsert)';
+  if (sql.includes('INSERT INTO "VaultSnapshotDue"')) return 'INSERT INTO "VaultSnapshotDue" where absent (markSnapshotDue)';
   // The ledger upserts: one statement that also reports identities of other ledgers and the
   // recorded event every copy is compared with, takes the common case's effects (Trade rows;
   // the recompute-from mark) and, for followers, the balance locks.
