@@ -41,19 +41,22 @@ type VaultSnapshot = SnapshotResult & { vaultId: number };
 export interface SnapshotRunOptions {
   /** false: try the lock and return LOCK_BUSY when writers hold it (rule 5). */
   wait?: boolean;
+  /** With `wait: false`: how long to keep trying (ms; 0: one try) before LOCK_BUSY (rule 5). */
+  pollMs?: number;
   bucketSeconds?: number;
 }
 
 /**
  * The snapshot worker's run: the vault by address (look-up and lock in one statement); undefined
- * when unknown. `wait: false` tries the lock and returns LOCK_BUSY when it is held (rule 5).
+ * when unknown. `wait: false` tries the lock (for up to `pollMs`) and returns LOCK_BUSY when it
+ * stayed held (rule 5).
  */
 export function snapshotVault(tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, opts?: SnapshotRunOptions & { wait?: true }): Promise<VaultSnapshot | undefined>;
 export function snapshotVault(tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, opts: SnapshotRunOptions): Promise<VaultSnapshot | typeof LOCK_BUSY | undefined>;
 export async function snapshotVault(
-  tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, { wait = true, bucketSeconds = DEFAULT_SERIES_BUCKET_SECONDS }: SnapshotRunOptions = {},
+  tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, { wait = true, pollMs = 0, bucketSeconds = DEFAULT_SERIES_BUCKET_SECONDS }: SnapshotRunOptions = {},
 ): Promise<VaultSnapshot | typeof LOCK_BUSY | undefined> {
-  const lock = wait ? await lockVaultForSnapshotByAddress(tx, chainId, vaultAddress) : await tryLockVaultForSnapshotByAddress(tx, chainId, vaultAddress);
+  const lock = wait ? await lockVaultForSnapshotByAddress(tx, chainId, vaultAddress) : await tryLockVaultForSnapshotByAddress(tx, chainId, vaultAddress, pollMs);
   if (lock === LOCK_BUSY) return lock;
   return lock && { vaultId: lock.vaultId, ...(await foldLocked(tx, lock, checkpointEvery, SNAPSHOT_PAGE_SIZE, bucketSeconds)) };
 }
