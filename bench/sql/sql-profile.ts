@@ -100,8 +100,9 @@ async function profile<B extends unknown[]>(
  * values), through the raw-unsafe calls, which still bind every parameter.
  */
 function prismaTx(ptx: Pick<PrismaClient, '$queryRawUnsafe' | '$executeRawUnsafe'>): Tx {
-  return {
+  const tx: Tx = {
     inTransaction: true,
+    commitWith: (last) => last(tx),
     query: async <T>(strings: TemplateStringsArray, ...values: unknown[]) => {
       const q = toQuery(strings, values);
       return (await ptx.$queryRawUnsafe(q.text, ...q.values)) as T[];
@@ -111,6 +112,7 @@ function prismaTx(ptx: Pick<PrismaClient, '$queryRawUnsafe' | '$executeRawUnsafe
       return ptx.$executeRawUnsafe(q.text, ...q.values);
     },
   };
+  return tx;
 }
 
 /** The transaction with every query / execute timed, labelled by its SQL. */

@@ -100,6 +100,7 @@ async function round(s: Side, batchSize: number, snapshots: number, i: number, c
     ...base,
     query: ((q: TemplateStringsArray, ...v: unknown[]) => (at(name(op, q)), base.query(q, ...v))) as Tx['query'],
     execute: (q: TemplateStringsArray, ...v: unknown[]) => (at(name(op, q)), base.execute(q, ...v)),
+    commitWith: (last) => last(tx),
   };
   const inTx = async (work: () => Promise<unknown>) => {
     at('BEGIN');

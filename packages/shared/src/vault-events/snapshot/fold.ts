@@ -13,7 +13,8 @@ import { applyEvent, metricsOf, type SharePriceState } from './share-price';
 // writer changed there: the lock protocol, packages/shared/src/vault-events/lock-protocol.ts).
 // Statements: the lock (with the vault's look-up), startFold (the state; and the checkpoint to
 // resume from, on a recompute), the event pages, and finishFold (any checkpoints; the state and
-// the Vault row in one), which a run that found nothing to change leaves out. The same fold
+// the Vault row in one; COMMIT sent with them: the run commits here), which a run that found
+// nothing to change leaves out. The same fold
 // keeps the vault's series (series.ts): its resume point (one statement, sent with the first
 // page), the balances before the run of the followers a page names (one per such page) and the
 // buckets from the resume point on (one, with any series checkpoints two, sent with finishFold's).
@@ -106,8 +107,8 @@ async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, p
   const unchanged = start.resumedFrom === 'state' && eventsRead === 0 && samePublished(lock.published, metrics);
   let seriesRowsWritten = 0;
   if (!unchanged) {
-    // Independent statements (other tables): pipelined, one round trip.
-    [, seriesRowsWritten] = await Promise.all([finishFold(tx, lock, state, checkpoints, metrics), series ? series.finish(tx) : 0]);
+    // Independent statements (other tables): pipelined, with COMMIT behind them: one round trip.
+    [, seriesRowsWritten] = await tx.commitWith((t) => Promise.all([finishFold(t, lock, state, checkpoints, metrics), series ? series.finish(t) : 0]));
   }
   return { eventsFolded: Number(state.eventsFolded), eventsRead, resumedFrom: start.resumedFrom, wrote: !unchanged, seriesRowsWritten, ...metrics };
 }
