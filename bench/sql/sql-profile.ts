@@ -100,8 +100,9 @@ async function profile<B extends unknown[]>(
  * values), through the raw-unsafe calls, which still bind every parameter.
  */
 function prismaTx(ptx: Pick<PrismaClient, '$queryRawUnsafe' | '$executeRawUnsafe'>): Tx {
-  return {
+  const tx: Tx = {
     inTransaction: true,
+    commitWith: (last) => last(tx),
     query: async <T>(strings: TemplateStringsArray, ...values: unknown[]) => {
       const q = toQuery(strings, values);
       return (await ptx.$queryRawUnsafe(q.text, ...q.values)) as T[];
@@ -111,6 +112,7 @@ function prismaTx(ptx: Pick<PrismaClient, '$queryRawUnsafe' | '$executeRawUnsafe
       return ptx.$executeRawUnsafe(q.text, ...q.values);
     },
   };
+  return tx;
 }
 
 /** The transaction with every query / execute timed, labelled by its SQL. */
@@ -139,6 +141,7 @@ export function label(strings: TemplateStringsArray): string {
       : 'SELECT "Vault" ids + pg_advisory_xact_lock_shared (lockVaultsForWrite)';
   }
   if (sql.startsWith('WITH pairs')) return 'WITH pairs ... balances (FollowerSubscription upsert)';
+  if (sql.includes('INSERT INTO "VaultSnapshotDue"')) return 'INSERT INTO "VaultSnapshotDue" where absent (markSnapshotDue)';
   // The ledger upserts: one statement that also reports identities of other ledgers and the
   // recorded event every copy is compared with, takes the common case's effects (Trade rows;
   // the recompute-from mark) and, for followers, the balance locks.

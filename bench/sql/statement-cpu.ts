@@ -1,13 +1,13 @@
 import { Client } from 'pg';
 import { createHash } from 'node:crypto';
-import { advanceSnapshot, recordFollowerEvents, recordTrades, txOn, type Tx } from '@vaults/shared';
+import { advanceSnapshot, markSnapshotDue, recordFollowerEvents, recordTrades, txOn, type Tx } from '@vaults/shared';
 import { createTestDatabase, type FollowerEv, type TradeEv } from '@vaults/testkit';
 import { EventFactory } from '../lib/events';
 import { runOnScratchDatabase } from './scratch';
 import { createVaults, label } from './sql-profile';
 
 // `pnpm exec tsx bench/sql/statement-cpu.ts [batchSize] [batches]`: the Postgres backend's CPU per
-// writer batch, per statement (BEGIN and COMMIT included), from the server's own getrusage
+// writer batch, per statement (BEGIN and COMMIT included; the batch's snapshot-due marks last), from the server's own getrusage
 // (log_statement_stats, its LOG lines sent to this client). CPU, not wall time: it holds on a
 // busy machine where wall-time medians do not. Needs a superuser connection (as the tests have).
 // After each trade batch, the snapshot runs the pipeline makes per trade (SNAPSHOTS_PER_TRADE,
@@ -100,6 +100,7 @@ async function round(s: Side, batchSize: number, snapshots: number, i: number, c
     ...base,
     query: ((q: TemplateStringsArray, ...v: unknown[]) => (at(name(op, q)), base.query(q, ...v))) as Tx['query'],
     execute: (q: TemplateStringsArray, ...v: unknown[]) => (at(name(op, q)), base.execute(q, ...v)),
+    commitWith: (last) => last(tx),
   };
   const inTx = async (work: () => Promise<unknown>) => {
     at('BEGIN');
@@ -110,12 +111,17 @@ async function round(s: Side, batchSize: number, snapshots: number, i: number, c
   };
   const strip = <E extends TradeEv | FollowerEv>({ type: _type, ...rest }: E) => ({ ...rest, removed: false });
   op = 'record_trades';
-  await inTx(() => recordTrades(tx, s.f.trades(batchSize).map(strip)));
+  // Each batch ends with its snapshot-due marks, as in the pipeline (vaultEventRecorder).
+  const recordThenMark = async <E extends { chainId: number; vaultAddress: string }>(write: (tx: Tx, es: E[]) => Promise<unknown>, events: E[]) => {
+    await write(tx, events);
+    await markSnapshotDue(tx, events);
+  };
+  await inTx(() => recordThenMark(recordTrades, s.f.trades(batchSize).map(strip)));
   op = 'snapshot';
   for (let k = 0; k < snapshots; k++) await inTx(() => advanceSnapshot(tx, s.vaultIds[(i * 7 + k) % s.vaultIds.length]!, 1000));
   if (process.env.FOLLOWERS === '0') return;
   op = 'record_follower_events';
-  await inTx(() => recordFollowerEvents(tx, s.f.followerEvents(batchSize).map(strip)));
+  await inTx(() => recordThenMark(recordFollowerEvents, s.f.followerEvents(batchSize).map(strip)));
 }
 
 /** A Tx whose statements are named by their text's hash (node-postgres prepares each once per connection). */

@@ -10,7 +10,7 @@ import { measureCeiling } from '../pipelines/ceiling';
 import { enqueueBurst } from '../lib/enqueue';
 import { EventFactory } from '../lib/events';
 import { cpuSeconds, memoryMb } from '../lib/probes';
-import { startWorkers, stopWorkers, type WorkerProcess } from '../lib/processes';
+import { metricSum, scrape, startWorkers, stopWorkers, type WorkerProcess } from '../lib/processes';
 import { monitorPrefix, perEvent, scriptNames, total } from './redis-monitor';
 import { openSession, type Session } from '../lib/session';
 import { LocalRedis } from '@vaults/testkit';
@@ -204,6 +204,7 @@ async function runRound(s: Session, v: Variant, factory: EventFactory, n: number
   const before = await count(s, 'Trade');
   const cpu0 = cpuOf(s, v);
   const redis0 = await redisCounters(s);
+  const snap0 = await snapshotCounters(v);
   await dumpLoop(v, false);
   await enqueueBurst(v.queues.get('trade')!, trades, 1000);
   await pollUntil(async () => (await count(s, 'Trade')) === before + n, 300_000, `${v.tag} trades`);
@@ -218,9 +219,22 @@ async function runRound(s: Session, v: Variant, factory: EventFactory, n: number
   }, 300_000, `${v.tag} queues to drain`);
   const cpu1 = cpuOf(s, v);
   const redis1 = await redisCounters(s);
+  const snap1 = await snapshotCounters(v);
   const perTrade = (a: Record<string, number>, b: Record<string, number>, scale: number) =>
     Object.keys(b).map((k) => [k, ((b[k]! - a[k]!) * scale) / n] as const);
-  return Object.fromEntries([...perTrade(cpu0, cpu1, 1000), ...perTrade(redis0, redis1, 1)]);
+  return Object.fromEntries([...perTrade(cpu0, cpu1, 1000), ...perTrade(redis0, redis1, 1), ...perTrade(snap0, snap1, 1)]);
+}
+
+/**
+ * The snapshot worker's runs (completed CalculateSnapshot jobs) and its re-queued jobs (busy
+ * tries: the vault's lock held by writers, lock protocol rule 5), from its /metrics.
+ */
+async function snapshotCounters(v: Variant): Promise<Record<string, number>> {
+  const samples = await scrape(v.procs.find((p) => p.name === 'snapshot-worker')!.port);
+  return {
+    'snapshot runs': metricSum(samples, 'vaults_jobs_completed_total', { job_name: 'CalculateSnapshot' }),
+    'snapshot re-queued': metricSum(samples, 'vaults_jobs_retried_total', { job_name: 'CalculateSnapshot' }),
+  };
 }
 
 /** CPU seconds so far of the variant's workers and of the Redis server (shared with others). */

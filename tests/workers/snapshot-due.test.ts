@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import {
-  advanceSnapshot, createDatabase, createMetrics, loadConfig, markSnapshotDue, recordDeploy, recordFollowerEvents, recordTrades, vaultEventRecorder,
+  advanceSnapshot, createDatabase, createMetrics, loadConfig, lockVaultsForWrite, markSnapshotDue, recordDeploy, recordFollowerEvents, recordTrades, vaultEventRecorder,
   type CalculateSnapshotInput, type Database, type FollowerEvent, type Producer, type TradeExecuted,
 } from '@vaults/shared';
 import { snapshotWorker } from '@vaults/snapshot-worker';
@@ -163,6 +163,7 @@ it('a batch that meets another writer setting the mark does not wait for that wr
   const marked = new Promise<void>((resolve) => (marking = resolve));
   // Another writer's transaction, its mark of vault 1 inserted and not committed yet.
   const other = database.transaction(async (tx) => {
+    await lockVaultsForWrite(tx, [{ chainId: 1, vaultAddress: addr(1) }]);
     const mine = await markSnapshotDue(tx, [{ chainId: 1, vaultAddress: addr(1) }]);
     marking();
     await held;
@@ -187,5 +188,17 @@ it('a batch that meets another writer setting the mark does not wait for that wr
     await other;
     await trades.close();
   }
+  expect(await marks()).toEqual([addr(1)]);
+});
+
+it('marks only under the writer locks of the same transaction: markSnapshotDue takes the vault ids that lockVaultsForWrite found', async () => {
+  await expect(database.transaction((tx) => markSnapshotDue(tx, [{ chainId: 1, vaultAddress: addr(1) }]))).rejects.toThrow(/lockVaultsForWrite/);
+  // A vault the lock statement did not find (not deployed) has no mark, and asks nothing.
+  await pg.query(`DELETE FROM "VaultSnapshotDue"`);
+  const asked = await database.transaction(async (tx) => {
+    await lockVaultsForWrite(tx, [{ chainId: 1, vaultAddress: addr(1) }, { chainId: 1, vaultAddress: addr(99) }]);
+    return markSnapshotDue(tx, [{ chainId: 1, vaultAddress: addr(1) }, { chainId: 1, vaultAddress: addr(99) }]);
+  });
+  expect([...asked]).toEqual([`1:${addr(1)}`]);
   expect(await marks()).toEqual([addr(1)]);
 });

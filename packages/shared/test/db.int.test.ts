@@ -78,3 +78,54 @@ it('writes BEGIN and the first statement to the socket together: one write, not 
   }
   expect(await values()).toEqual([7]);
 });
+
+describe('commitWith: the last statements with COMMIT behind them', () => {
+  it('commits what the transaction wrote, last statements included, in one write for BEGIN + statement and one for the last statements + COMMIT', async () => {
+    await db.sql.query`SELECT 1`;
+    const { Socket } = await import('node:net');
+    const writes = [jest.spyOn(Socket.prototype, '_write' as never), jest.spyOn(Socket.prototype, '_writev' as never)];
+    let result: number[];
+    try {
+      result = await db.transaction(async (tx) => {
+        await tx.execute`INSERT INTO t VALUES (8)`;
+        return tx.commitWith((t) => Promise.all([t.execute`INSERT INTO t VALUES (9)`, t.execute`INSERT INTO t VALUES (10)`]));
+      });
+      expect(writes.reduce((n, w) => n + w.mock.calls.length, 0)).toBe(2);
+    } finally {
+      for (const w of writes) w.mockRestore();
+    }
+    expect(result).toEqual([1, 1]);
+    expect(await values()).toEqual([8, 9, 10]);
+  });
+
+  it('a failing last statement rolls the whole transaction back and throws its error; the pool stays usable', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.execute`INSERT INTO t VALUES (11)`;
+        await tx.commitWith((t) => Promise.all([t.execute`INSERT INTO t VALUES (12)`, t.execute`INSERT INTO t VALUES (11)`]));
+      }),
+    ).rejects.toThrow(/duplicate key/);
+    expect(await values()).toEqual([]);
+    await db.transaction((tx) => tx.commitWith((t) => t.execute`INSERT INTO t VALUES (13)`));
+    expect(await values()).toEqual([13]);
+  });
+
+  it('refuses a statement sent after COMMIT went out (after an await inside last, or after commitWith)', async () => {
+    await expect(
+      db.transaction((tx) =>
+        tx.commitWith(async (t) => {
+          await t.execute`INSERT INTO t VALUES (14)`;
+          await t.execute`INSERT INTO t VALUES (15)`;
+        }),
+      ),
+    ).rejects.toThrow(/after commitWith sent COMMIT/);
+    expect(await values()).toEqual([14]);
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.commitWith((t) => t.execute`INSERT INTO t VALUES (16)`);
+        await tx.execute`INSERT INTO t VALUES (17)`;
+      }),
+    ).rejects.toThrow(/after commitWith sent COMMIT/);
+    expect(await values()).toEqual([14, 16]);
+  });
+});

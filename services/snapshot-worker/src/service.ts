@@ -38,7 +38,9 @@ export const snapshotWorker = defineService({
       // The vault's look-up is the transaction's first statement (it takes the lock too). The
       // last try waits before the runner's own retry budget could run out.
       const wait = attempt >= Math.min(SNAPSHOT_LOCK_TRIES, config.retry.maxAttempts);
-      const result = await db.transaction((tx) => snapshotVault(tx, request.chainId, request.vaultAddress, config.snapshotCheckpointEvery, { wait, bucketSeconds: config.seriesBucketSeconds }));
+      const result = await db.transaction((tx) => snapshotVault(tx, request.chainId, request.vaultAddress, config.snapshotCheckpointEvery, {
+        wait, pollMs: config.snapshotLockPollMs, bucketSeconds: config.seriesBucketSeconds,
+      }));
       // A busy try is not a snapshot transaction: left out of its duration.
       if (result === LOCK_BUSY) throw new RetryLaterError(`vault ${request.vaultAddress}: writers hold its lock`, retryDelayMs(attempt, BUSY_RETRY));
       stop();

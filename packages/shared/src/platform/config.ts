@@ -67,6 +67,9 @@ export function configSchema(defaults: ServiceDefaults) {
       // The snapshot worker's sweep: every this many ms it asks again for the snapshot of each
       // vault whose snapshot-due mark is older than that (lock-protocol.ts, rule 6).
       SNAPSHOT_DUE_SWEEP_MS: intFrom(100, 3_600_000).default(5000),
+      // How long a snapshot keeps trying its vault's lock, in one statement, while writers hold it,
+      // before its job is re-queued (lock-protocol.ts, rule 5); 0: one try.
+      SNAPSHOT_LOCK_POLL_MS: intFrom(0, 60_000).default(100),
       LOCK_DURATION_MS: intFrom(1000, 3_600_000).default(30_000),
       MAX_STALLED_COUNT: intFrom(0, 1000).default(10),
     })
@@ -95,6 +98,7 @@ export function configSchema(defaults: ServiceDefaults) {
       snapshotCheckpointEvery: env.SNAPSHOT_CHECKPOINT_EVERY,
       seriesBucketSeconds: env.SERIES_BUCKET_SECONDS,
       snapshotDueSweepMs: env.SNAPSHOT_DUE_SWEEP_MS,
+      snapshotLockPollMs: env.SNAPSHOT_LOCK_POLL_MS,
       lockDurationMs: env.LOCK_DURATION_MS,
       maxStalledCount: env.MAX_STALLED_COUNT,
     }));

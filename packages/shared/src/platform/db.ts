@@ -25,6 +25,16 @@ export interface Sql {
 /** Sql inside a transaction (BEGIN … COMMIT on one connection): what code that takes locks needs. */
 export interface Tx extends Sql {
   readonly inTransaction: true;
+  /**
+   * `last(this)`, the transaction's last statements, with COMMIT sent right behind them in the same
+   * write: one round trip less. Every statement of `last` must be sent before its first await (one
+   * sent later, or any statement after this, throws: COMMIT is on its way). Resolves with `last`'s
+   * result once committed; if a statement fails, Postgres turns the COMMIT into a rollback and its
+   * error is thrown. `last` only sends statements and reads their results: COMMIT is already sent,
+   * so an exception of its own would not roll back what they wrote. On a Tx whose transaction the
+   * caller owns (txOn), only `last(this)`.
+   */
+  commitWith<T>(last: (tx: Tx) => Promise<T>): Promise<T>;
 }
 
 /** Prisma 7 on the Rust-free client with node-postgres underneath (readers, tests, tools). */
@@ -100,19 +110,42 @@ async function transactionOn<T>(pool: Pool, fn: (tx: Tx) => Promise<T>, prepared
     // nested BEGIN is only a warning); on a broken one every queued statement fails with it. It is
     // awaited before COMMIT all the same.
     const stream = client.connection.stream;
+    let commit: Promise<unknown> | undefined;
+    const tx: Tx = {
+      ...sqlOn(client, prepared ? statementName : undefined, () => {
+        if (commit) throw new Error('a statement after commitWith sent COMMIT: the transaction is over');
+      }),
+      inTransaction: true,
+      async commitWith<R>(last: (tx: Tx) => Promise<R>): Promise<R> {
+        if (commit) throw new Error('commitWith twice in one transaction');
+        stream.cork();
+        let done: Promise<R>;
+        try {
+          done = last(tx);
+          commit = client.query('COMMIT');
+        } finally {
+          stream.uncork();
+        }
+        // Both settle before this returns or throws (the rollback after a failure comes after the COMMIT).
+        const [r, c] = await Promise.allSettled([done, commit]);
+        if (r.status === 'rejected') throw r.reason;
+        if (c.status === 'rejected') throw c.reason;
+        return r.value;
+      },
+    };
     stream.cork();
     let begin: Promise<unknown>;
     let pending: Promise<T>;
     try {
       begin = client.query('BEGIN');
       begin.catch(() => undefined);
-      pending = fn(prepared ? preparedTxOn(client) : txOn(client));
+      pending = fn(tx);
     } finally {
       stream.uncork();
     }
     const result = await pending;
     await begin;
-    await client.query('COMMIT');
+    if (!commit) await client.query('COMMIT');
     return result;
   } catch (err) {
     // A prepared statement whose result columns changed (a migration altered a table it returns
@@ -135,21 +168,20 @@ async function transactionOn<T>(pool: Pool, fn: (tx: Tx) => Promise<T>, prepared
  * for tests that roll back what they wrote. Production code gets its Tx from db.transaction.
  */
 export function txOn(client: Pick<PoolClient, 'query'>): Tx {
-  return { ...sqlOn(client), inTransaction: true };
+  const tx: Tx = { ...sqlOn(client), inTransaction: true, commitWith: (last) => last(tx) };
+  return tx;
 }
 
 /**
- * txOn with named statements: each text gets a name from its hash, so node-postgres prepares it
- * once per connection and then only binds and executes it. Postgres CPU per trade, trade batch
- * and its snapshot runs: 0.73x (docs/BENCHMARK.md, "Postgres per trade"): the snapshot's small
- * statements were mostly parse and plan.
+ * Statements on `client`. `nameOf` names them (transactionOn with DB_PREPARED_STATEMENTS): each text
+ * gets a name from its hash, so node-postgres prepares it once per connection and then only binds
+ * and executes it. Postgres CPU per trade, trade batch and its snapshot runs: 0.73x
+ * (docs/BENCHMARK.md, "Postgres per trade"): the snapshot's small statements were mostly parse and
+ * plan. `check` runs before each statement is sent (throws to refuse it).
  */
-function preparedTxOn(client: Pick<PoolClient, 'query'>): Tx {
-  return { ...sqlOn(client, statementName), inTransaction: true };
-}
-
-function sqlOn(client: Pick<PoolClient, 'query'>, nameOf?: (text: string) => string | undefined): Sql {
+function sqlOn(client: Pick<PoolClient, 'query'>, nameOf?: (text: string) => string | undefined, check?: () => void): Sql {
   const send = (strings: TemplateStringsArray, values: unknown[]) => {
+    check?.();
     const q = toQuery(strings, values);
     const name = nameOf?.(q.text);
     return client.query(name ? { ...q, name } : q);

@@ -89,8 +89,9 @@ async function resumeBefore(tx: Tx, vaultId: number, b: string, l: string): Prom
  */
 export async function finishFold(tx: Tx, lock: SnapshotLock, s: FoldPoint, checkpoints: FoldPoint[], metrics: PublishedMetrics): Promise<void> {
   const v = lock.vaultId;
-  if (checkpoints.length) await writeCheckpoints(tx, v, checkpoints);
-  await tx.execute`
+  // Both statements sent at once (pipelined; in this order, which Postgres keeps): a caller may send
+  // COMMIT behind them (Tx.commitWith).
+  await Promise.all([checkpoints.length ? writeCheckpoints(tx, v, checkpoints) : undefined, tx.execute`
     WITH state AS (
       INSERT INTO "VaultMetricsState" ("vaultId", "blockNumber", "logIndex", "blockHash", "source", "equity", "sharePrice", "peak", "maxDrawdown", "eventsFolded")
       VALUES (${v}::int, ${String(s.blockNumber)}::bigint, ${String(s.logIndex)}::bigint, ${s.blockHash}, ${s.source}::int, ${s.equity.toString()}::numeric,
@@ -101,7 +102,7 @@ export async function finishFold(tx: Tx, lock: SnapshotLock, s: FoldPoint, check
              "eventsFolded" = EXCLUDED."eventsFolded", "recomputeFromBlock" = NULL, "recomputeFromLogIndex" = NULL, "updatedAt" = now()
     )
     UPDATE "Vault" SET "tvl" = ${metrics.tvl}::numeric, "roi" = ${metrics.roi}::float8, "drawdown" = ${metrics.drawdown}::float8, "updatedAt" = now()
-     WHERE id = ${v}::int`;
+     WHERE id = ${v}::int`]);
 }
 
 /** Rule 3: checkpoints (one every N events), in one statement. */

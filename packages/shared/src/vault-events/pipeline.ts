@@ -47,7 +47,8 @@ export function vaultEventRecorder<E extends VaultEvent>(
       try {
         return await db.transaction(async (tx) => {
           const outcomes = await write(tx, events);
-          const marked = await markSnapshotDue(tx, events.filter((_, i) => applied(outcomes[i])));
+          // The batch's last statement, COMMIT sent behind it (one round trip less).
+          const marked = await tx.commitWith((t) => markSnapshotDue(t, events.filter((_, i) => applied(outcomes[i]))));
           return outcomes.map((o, i) => (o.ok ? { ok: true, value: { outcome: o.value, ask: o.value !== 'applied' || marked.has(vaultKeyString(events[i]!)) } } : o));
         });
       } finally {

@@ -13,7 +13,8 @@ import { applyEvent, metricsOf, type SharePriceState } from './share-price';
 // writer changed there: the lock protocol, packages/shared/src/vault-events/lock-protocol.ts).
 // Statements: the lock (with the vault's look-up), startFold (the state; and the checkpoint to
 // resume from, on a recompute), the event pages, and finishFold (any checkpoints; the state and
-// the Vault row in one), which a run that found nothing to change leaves out. The same fold
+// the Vault row in one; COMMIT sent with them: the run commits here), which a run that found
+// nothing to change leaves out. The same fold
 // keeps the vault's series (series.ts): its resume point (one statement, sent with the first
 // page), the balances before the run of the followers a page names (one per such page) and the
 // buckets from the resume point on (one, with any series checkpoints two, sent with finishFold's).
@@ -41,19 +42,22 @@ type VaultSnapshot = SnapshotResult & { vaultId: number };
 export interface SnapshotRunOptions {
   /** false: try the lock and return LOCK_BUSY when writers hold it (rule 5). */
   wait?: boolean;
+  /** With `wait: false`: how long to keep trying (ms; 0: one try) before LOCK_BUSY (rule 5). */
+  pollMs?: number;
   bucketSeconds?: number;
 }
 
 /**
  * The snapshot worker's run: the vault by address (look-up and lock in one statement); undefined
- * when unknown. `wait: false` tries the lock and returns LOCK_BUSY when it is held (rule 5).
+ * when unknown. `wait: false` tries the lock (for up to `pollMs`) and returns LOCK_BUSY when it
+ * stayed held (rule 5).
  */
 export function snapshotVault(tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, opts?: SnapshotRunOptions & { wait?: true }): Promise<VaultSnapshot | undefined>;
 export function snapshotVault(tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, opts: SnapshotRunOptions): Promise<VaultSnapshot | typeof LOCK_BUSY | undefined>;
 export async function snapshotVault(
-  tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, { wait = true, bucketSeconds = DEFAULT_SERIES_BUCKET_SECONDS }: SnapshotRunOptions = {},
+  tx: Tx, chainId: number, vaultAddress: string, checkpointEvery: number, { wait = true, pollMs = 0, bucketSeconds = DEFAULT_SERIES_BUCKET_SECONDS }: SnapshotRunOptions = {},
 ): Promise<VaultSnapshot | typeof LOCK_BUSY | undefined> {
-  const lock = wait ? await lockVaultForSnapshotByAddress(tx, chainId, vaultAddress) : await tryLockVaultForSnapshotByAddress(tx, chainId, vaultAddress);
+  const lock = wait ? await lockVaultForSnapshotByAddress(tx, chainId, vaultAddress) : await tryLockVaultForSnapshotByAddress(tx, chainId, vaultAddress, pollMs);
   if (lock === LOCK_BUSY) return lock;
   return lock && { vaultId: lock.vaultId, ...(await foldLocked(tx, lock, checkpointEvery, SNAPSHOT_PAGE_SIZE, bucketSeconds)) };
 }
@@ -103,8 +107,8 @@ async function foldLocked(tx: Tx, lock: SnapshotLock, checkpointEvery: number, p
   const unchanged = start.resumedFrom === 'state' && eventsRead === 0 && samePublished(lock.published, metrics);
   let seriesRowsWritten = 0;
   if (!unchanged) {
-    // Independent statements (other tables): pipelined, one round trip.
-    [, seriesRowsWritten] = await Promise.all([finishFold(tx, lock, state, checkpoints, metrics), series ? series.finish(tx) : 0]);
+    // Independent statements (other tables): pipelined, with COMMIT behind them: one round trip.
+    [, seriesRowsWritten] = await tx.commitWith((t) => Promise.all([finishFold(t, lock, state, checkpoints, metrics), series ? series.finish(t) : 0]));
   }
   return { eventsFolded: Number(state.eventsFolded), eventsRead, resumedFrom: start.resumedFrom, wrote: !unchanged, seriesRowsWritten, ...metrics };
 }

@@ -139,8 +139,8 @@ export class SeriesFold {
   /** The buckets from the resume point on and the checkpoints, written; returns the number of series rows written. */
   async finish(tx: Tx): Promise<number> {
     const rows = this.last ? [...this.rows, this.last] : this.rows;
-    if (rows.length) await writeRows(tx, this.vaultId, rows);
-    if (this.checkpoints.length) await writeCheckpoints(tx, this.vaultId, this.checkpoints);
+    // Sent at once, in this order (a caller may send COMMIT behind them: Tx.commitWith).
+    await Promise.all([rows.length ? writeRows(tx, this.vaultId, rows) : undefined, this.checkpoints.length ? writeCheckpoints(tx, this.vaultId, this.checkpoints) : undefined]);
     return rows.length;
   }
 
