@@ -78,3 +78,59 @@ it('writes BEGIN and the first statement to the socket together: one write, not 
   }
   expect(await values()).toEqual([7]);
 });
+
+/** Counts the socket writes (system calls) made while `run` runs. */
+async function socketWrites(run: () => Promise<unknown>): Promise<number> {
+  const { Socket } = await import('node:net');
+  const writes = [jest.spyOn(Socket.prototype, '_write' as never), jest.spyOn(Socket.prototype, '_writev' as never)];
+  try {
+    await run();
+    return writes.reduce((n, w) => n + w.mock.calls.length, 0);
+  } finally {
+    for (const w of writes) w.mockRestore();
+  }
+}
+
+describe('commitWithNext: the last statement and COMMIT in one write', () => {
+  it('sends COMMIT with the last statement (two writes for two statements, not three) and commits it', async () => {
+    await db.sql.query`SELECT 1`; // a pooled connection, ready
+    const writes = await socketWrites(() =>
+      db.transaction(async (tx) => {
+        await tx.execute`INSERT INTO t VALUES (8)`;
+        tx.commitWithNext();
+        return tx.execute`INSERT INTO t VALUES (9)`;
+      }),
+    );
+    expect(writes).toBe(2);
+    expect(await values()).toEqual([8, 9]);
+  });
+
+  it('commits nothing when the last statement fails, and the pool stays usable', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.execute`INSERT INTO t VALUES (10)`;
+        tx.commitWithNext();
+        await tx.execute`INSERT INTO t VALUES (10)`; // duplicate key
+      }),
+    ).rejects.toThrow(/duplicate key/);
+    expect(await values()).toEqual([]);
+    await db.transaction(async (tx) => tx.execute`INSERT INTO t VALUES (11)`);
+    expect(await values()).toEqual([11]);
+  });
+
+  it('refuses a statement after the last one; with none, the transaction commits as usual', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        tx.commitWithNext();
+        await tx.execute`INSERT INTO t VALUES (12)`;
+        await tx.execute`INSERT INTO t VALUES (13)`;
+      }),
+    ).rejects.toThrow(/after the transaction's last one/);
+    expect(await values()).toEqual([12]);
+    await db.transaction(async (tx) => {
+      await tx.execute`INSERT INTO t VALUES (14)`;
+      tx.commitWithNext();
+    });
+    expect(await values()).toEqual([12, 14]);
+  });
+});
