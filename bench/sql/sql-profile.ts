@@ -102,7 +102,6 @@ async function profile<B extends unknown[]>(
 function prismaTx(ptx: Pick<PrismaClient, '$queryRawUnsafe' | '$executeRawUnsafe'>): Tx {
   return {
     inTransaction: true,
-    commitWithNext: () => undefined, // the caller commits
     query: async <T>(strings: TemplateStringsArray, ...values: unknown[]) => {
       const q = toQuery(strings, values);
       return (await ptx.$queryRawUnsafe(q.text, ...q.values)) as T[];

@@ -25,16 +25,6 @@ export interface Sql {
 /** Sql inside a transaction (BEGIN … COMMIT on one connection): what code that takes locks needs. */
 export interface Tx extends Sql {
   readonly inTransaction: true;
-  /**
-   * The next statement is the transaction's last: COMMIT goes out right behind it, in the same
-   * socket write, instead of one round trip later (the locks are released that much sooner). The
-   * statement's promise settles first, the transaction's once COMMIT has; if it fails, nothing is
-   * committed. A statement after it is refused; none at all, and the transaction commits as usual.
-   * Once that statement has succeeded the transaction is committed: what fn does after it can no
-   * longer undo it.
-   * A Tx on a connection the caller put in a transaction (txOn) ignores it: the caller commits.
-   */
-  commitWithNext(): void;
 }
 
 /** Prisma 7 on the Rust-free client with node-postgres underneath (readers, tests, tools). */
@@ -113,17 +103,16 @@ async function transactionOn<T>(pool: Pool, fn: (tx: Tx) => Promise<T>, prepared
     stream.cork();
     let begin: Promise<unknown>;
     let pending: Promise<T>;
-    const end: TxEnd = { next: false };
     try {
       begin = client.query('BEGIN');
       begin.catch(() => undefined);
-      pending = fn({ ...sqlOn(client, prepared ? statementName : undefined, end), inTransaction: true, commitWithNext: () => void (end.next = true) });
+      pending = fn(prepared ? preparedTxOn(client) : txOn(client));
     } finally {
       stream.uncork();
     }
     const result = await pending;
     await begin;
-    await (end.commit ?? client.query('COMMIT'));
+    await client.query('COMMIT');
     return result;
   } catch (err) {
     // A prepared statement whose result columns changed (a migration altered a table it returns
@@ -146,47 +135,24 @@ async function transactionOn<T>(pool: Pool, fn: (tx: Tx) => Promise<T>, prepared
  * for tests that roll back what they wrote. Production code gets its Tx from db.transaction.
  */
 export function txOn(client: Pick<PoolClient, 'query'>): Tx {
-  return { ...sqlOn(client), inTransaction: true, commitWithNext: () => undefined };
+  return { ...sqlOn(client), inTransaction: true };
 }
 
 /**
- * How a transaction of transactionOn ends: `next` once commitWithNext was called, `commit` the
- * COMMIT sent behind the statement that followed.
+ * txOn with named statements: each text gets a name from its hash, so node-postgres prepares it
+ * once per connection and then only binds and executes it. Postgres CPU per trade, trade batch
+ * and its snapshot runs: 0.73x (docs/BENCHMARK.md, "Postgres per trade"): the snapshot's small
+ * statements were mostly parse and plan.
  */
-interface TxEnd {
-  next: boolean;
-  commit?: Promise<unknown>;
+function preparedTxOn(client: Pick<PoolClient, 'query'>): Tx {
+  return { ...sqlOn(client, statementName), inTransaction: true };
 }
 
-/**
- * `nameOf` names statements (prepared mode): each text gets a name from its hash, so
- * node-postgres prepares it once per connection and then only binds and executes it. Postgres CPU
- * per trade, trade batch and its snapshot runs: 0.73x (docs/BENCHMARK.md, "Postgres per trade"):
- * the snapshot's small statements were mostly parse and plan. `end`: a transaction's own
- * connection (transactionOn), which commitWithNext may end.
- */
-function sqlOn(client: Pick<PoolClient, 'query'>, nameOf?: (text: string) => string | undefined, end?: TxEnd): Sql {
-  const query = (strings: TemplateStringsArray, values: unknown[]) => {
+function sqlOn(client: Pick<PoolClient, 'query'>, nameOf?: (text: string) => string | undefined): Sql {
+  const send = (strings: TemplateStringsArray, values: unknown[]) => {
     const q = toQuery(strings, values);
     const name = nameOf?.(q.text);
     return client.query(name ? { ...q, name } : q);
-  };
-  const send = (strings: TemplateStringsArray, values: unknown[]) => {
-    if (!end) return query(strings, values);
-    if (end.commit) throw new Error('a statement after the transaction\'s last one (commitWithNext)');
-    if (!end.next) return query(strings, values);
-    // The statement and COMMIT in one write. Should the statement fail, Postgres ends the failed
-    // transaction at this COMMIT with a rollback; transactionOn sees the statement's error.
-    const stream = (client as PoolClient).connection.stream;
-    stream.cork();
-    try {
-      const last = query(strings, values);
-      end.commit = client.query('COMMIT');
-      end.commit.catch(() => undefined);
-      return last;
-    } finally {
-      stream.uncork();
-    }
   };
   return {
     async query<T>(strings: TemplateStringsArray, ...values: unknown[]) {

@@ -31,8 +31,7 @@ import { sqlFragment, type SqlFragment, type Tx } from '../platform';
 //    that may themselves wait for their batch. Giving up loses nothing: the job runs again, and
 //    the writers' marks (rule 6) stay until a snapshot folds the vault.
 // 6. The snapshot-due mark (VaultSnapshotDue, one row per vault): a writer's batch, as its last
-//    statement (sent with COMMIT behind it: Tx.commitWithNext), inserts the mark of each vault it
-//    applied an event to, under its shared lock;
+//    statement, inserts the mark of each vault it applied an event to, under its shared lock;
 //    after commit it asks for the snapshot of the vaults whose mark it inserted, and only those
 //    (and of those whose mark another writer was inserting at that moment: it cannot know whether
 //    that one commits, and does not wait to learn it; markSnapshotDue). The snapshot deletes the

@@ -47,8 +47,6 @@ export function vaultEventRecorder<E extends VaultEvent>(
       try {
         return await db.transaction(async (tx) => {
           const outcomes = await write(tx, events);
-          // The marks are the batch's last statement (lock-protocol rule 6): COMMIT goes with it.
-          tx.commitWithNext();
           const marked = await markSnapshotDue(tx, events.filter((_, i) => applied(outcomes[i])));
           return outcomes.map((o, i) => (o.ok ? { ok: true, value: { outcome: o.value, ask: o.value !== 'applied' || marked.has(vaultKeyString(events[i]!)) } } : o));
         });
