@@ -17,6 +17,17 @@ export function cpuSeconds(pid: number | 'self'): number {
   }
 }
 
+/** Read and write system calls of a process so far (/proc/<pid>/io syscr, syscw; sockets included); 0 if it is gone. */
+export function syscalls(pid: number): { reads: number; writes: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const n = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(io)?.[1] ?? 0);
+    return { reads: n('syscr'), writes: n('syscw') };
+  } catch {
+    return { reads: 0, writes: 0 };
+  }
+}
+
 /** VmHWM and VmRSS of a process in MB. */
 export function memoryMb(pid: number): { peak: number; current: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import {
-  LazyJobContext, Producer, amount, signedAmount, createLogger, createRedis, jobLogger, parsePayload, snapshotDedupId, tradeExecutedSchema, type Redis,
+  LazyJobContext, Producer, amount, signedAmount, createLogger, createRedis, jobLogger, parsePayload, snapshotDedupId, tickWrites, tradeExecutedSchema, type Redis,
 } from '@vaults/shared';
 import { LocalRedis, toJob } from '@vaults/testkit';
 import { EventFactory } from '../lib/events';
@@ -92,12 +92,46 @@ async function snapshotRequests(redis: Redis, pid: number) {
   await producer.close();
 }
 
+/**
+ * A committed batch's completions: 100 jobs resume together and each sends a script call the
+ * size of BullMQ's moveToFinished (12 keys, 10 arguments), written one by one or corked for the
+ * run of the microtask queue (platform/tick-writes.ts, what the runner does).
+ */
+async function completions(redis: Redis, pid: number) {
+  const BATCH = 100;
+  const client = redis as Redis & { partsFinish(...args: string[]): Promise<unknown> };
+  redis.defineCommand('partsFinish', { numberOfKeys: 12, lua: 'return 1' });
+  const keys = Array.from({ length: 12 }, (_, i) => `parts:{TradeProcessingQueue}:key-${i}`);
+  const args = (i: number) => [...keys, String(i), 'completed', '{"ok":true}', String(Date.now()), 'returnvalue', 'finishedOn', '1', '0', 'x'.repeat(120), '1'];
+  const reads = async () => Number(/total_reads_processed:(\d+)/.exec(await redis.info('stats'))![1]);
+  const variants: [string, () => void][] = [['written one by one', () => undefined], ['corked for the tick (tickWrites)', tickWrites(redis)]];
+  for (const [name, beforeEach] of process.env.WORKER_CPU_PARTS_REVERSE === '1' ? variants.reverse() : variants) {
+    const run = async () => {
+      for (let i = 0; i < N; i += BATCH) {
+        let release!: () => void;
+        const together = new Promise<void>((r) => (release = r));
+        const jobs = Array.from({ length: BATCH }, (_, j) => together.then(() => {
+          beforeEach();
+          return client.partsFinish(...args(i + j));
+        }));
+        release();
+        await Promise.all(jobs);
+      }
+    };
+    const r0 = await reads();
+    const [us, server] = await cpuUsAsync(run, pid);
+    const r1 = await reads();
+    console.log(`a batch's completions (${BATCH} script calls in one tick), ${name}: worker ${us.toFixed(2)} us, redis ${server.toFixed(2)} us, redis reads ${((r1 - r0) / 5 / N).toFixed(3)} per job`);
+  }
+}
+
 async function main() {
   validation();
   logging();
   const local = await LocalRedis.start();
   const redis = createRedis(local.url(), 'wait');
   try {
+    await completions(redis, local.proc.pid!);
     await snapshotRequests(redis, local.proc.pid!);
   } finally {
     redis.disconnect();

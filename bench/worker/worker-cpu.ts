@@ -9,7 +9,7 @@ import { report } from './cpuprofile-summary';
 import { measureCeiling } from '../pipelines/ceiling';
 import { enqueueBurst } from '../lib/enqueue';
 import { EventFactory } from '../lib/events';
-import { cpuSeconds, memoryMb } from '../lib/probes';
+import { cpuSeconds, memoryMb, syscalls } from '../lib/probes';
 import { metricSum, scrape, startWorkers, stopWorkers, type WorkerProcess } from '../lib/processes';
 import { monitorPrefix, perEvent, scriptNames, total } from './redis-monitor';
 import { openSession, type Session } from '../lib/session';
@@ -237,10 +237,17 @@ async function snapshotCounters(v: Variant): Promise<Record<string, number>> {
   };
 }
 
-/** CPU seconds so far of the variant's workers and of the Redis server (shared with others). */
+/** CPU seconds so far of the variant's workers and of the Redis server (shared with others); the trade worker's system calls (/1000: perTrade scales by 1000). */
 function cpuOf(s: Session, v: Variant): Record<string, number> {
   const out: Record<string, number> = {};
   for (const p of v.procs) out[p.name] = cpuSeconds(p.pid);
+  // The trade worker's system calls (socket writes and reads: Redis and Postgres round trips), counts per trade.
+  const trade = v.procs.find((p) => p.name === 'trade-worker');
+  if (trade) {
+    const io = syscalls(trade.pid);
+    out['trade-worker write syscalls'] = io.writes / 1000;
+    out['trade-worker read syscalls'] = io.reads / 1000;
+  }
   out.redis = (s.redisPids?.() ?? []).reduce((a, pid) => a + cpuSeconds(pid), 0);
   return out;
 }

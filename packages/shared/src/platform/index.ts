@@ -23,3 +23,4 @@ export * from './services';
 export * from './redis-cluster';
 export * from './daemon';
 export * from './worker-lanes';
+export * from './tick-writes';

@@ -25,9 +25,11 @@ export interface JobProcessorParts<K extends QueueKey, Deps> {
   metrics: Metrics;
   /** The queue's name as the worker sees it (with a test suffix, if any). */
   queue: string;
+  /** Called when a job succeeded, just before BullMQ completes it (tick-writes.ts). */
+  beforeComplete?: () => void;
 }
 
-export function createJobProcessor<K extends QueueKey, Deps>({ def, deps, config, log, metrics, queue }: JobProcessorParts<K, Deps>) {
+export function createJobProcessor<K extends QueueKey, Deps>({ def, deps, config, log, metrics, queue, beforeComplete }: JobProcessorParts<K, Deps>) {
   // Label values come only from sets this code defines: a producer's job name is a label only
   // when it is one of the queue's, every other name is `unknown` (one series, not one per name).
   const queueLabel = QUEUES[def.queue].name;
@@ -72,6 +74,7 @@ export function createJobProcessor<K extends QueueKey, Deps>({ def, deps, config
     }
     metrics.jobsCompleted.inc(labels);
     observeDuration();
+    beforeComplete?.();
     const ts = (parsed.data as { blockTimestamp?: number }).blockTimestamp;
     if (typeof ts === 'number') metrics.eventLag.observe(lagLabels, Math.max(0, Date.now() / 1000 - ts));
   };

@@ -14,6 +14,7 @@ import { serviceInfo } from './services';
 import type { Infra, ServiceDefinition } from './service-definition';
 import { WorkerLanes } from './worker-lanes';
 import { startPeriodic } from './periodic';
+import { tickWrites } from './tick-writes';
 
 // Starts a service and stops it: connections, the sidecar (Fastify), the worker lanes and
 // shutdown. A service hands it a definition (service-definition.ts): its queue, a handler per job
@@ -85,7 +86,8 @@ export async function startService<K extends QueueKey, Deps>(def: ServiceDefinit
   const infra: Infra = { config, db, log, metrics, producer };
   const deps = def.createDeps(infra);
 
-  const processJob = createJobProcessor({ def, deps, config, log, metrics, queue });
+  // The completions of a committed batch's jobs leave in one socket write (tick-writes.ts).
+  const processJob = createJobProcessor({ def, deps, config, log, metrics, queue, beforeComplete: tickWrites(workerRedis) });
 
   const worker = new WorkerLanes(queue, processJob, {
     connection: workerRedis,
