@@ -6,6 +6,8 @@
 //      the reference model of the chain's logs;
 //   2. the indexer alone (no workers): logs/s into Redis until its cursor reaches the head.
 // Each run also prints the indexer's event-loop delay (p99, max) over the backfill.
+// BENCH_INDEXER_AB=<env> (e.g. READ_AHEAD=false) instead: the indexer alone, with and without
+// <env>, alternating, BENCH_INDEXER_ROUNDS rounds (ab() below).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -18,9 +20,10 @@ const PER_TX = 100;
 const TXS_PER_BLOCK = 2;
 const E18 = 10n ** 18n;
 const log = (m: string) => process.stderr.write(`[bench:indexer ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
-const indexerEnv = process.env.BENCH_INDEXER_ENV
-  ? Object.fromEntries(process.env.BENCH_INDEXER_ENV.split(',').map((kv) => kv.split('=') as [string, string]))
-  : {};
+/** `A=1,B=2` as an environment. */
+const envOf = (list: string | undefined): Record<string, string> =>
+  list ? Object.fromEntries(list.split(',').map((kv) => kv.split('=') as [string, string])) : {};
+const indexerEnv = envOf(process.env.BENCH_INDEXER_ENV);
 
 export async function buildChain(chain: DevChain): Promise<void> {
   await chain.deployFactory();
@@ -60,14 +63,17 @@ const cpuOf = (stack: Stack) => new Map(stack.processes.map((p) => [p.name, proc
 
 /** The per-block prototype's processes (block-prototype/): its indexer main and its one worker for the block queues. */
 const PROTOTYPE = 'services/indexer/bench/block-prototype';
-/** One addBulk per queue and range (10,000 at most), so whole blocks: MAX_LOGS_PER_RANGE (default 10,000) must not exceed it. */
-const PROTOTYPE_INDEXER_ENV = { ENQUEUE_CHUNK_SIZE: '10000' };
+/**
+ * One addBulk per queue and range (10,000 at most), so whole blocks: MAX_LOGS_PER_RANGE (default
+ * 10,000) must not exceed it. The next range read while one is sent and committed (READ_AHEAD).
+ */
+const PROTOTYPE_INDEXER_ENV = { ENQUEUE_CHUNK_SIZE: '10000', READ_AHEAD: 'true' };
 
 /**
  * `blocks`: the per-block prototype instead of today's per-event jobs (the indexer's main in
  * block-prototype/, the block worker and the snapshot worker instead of the four workers).
  */
-export async function run(chain: DevChain, events: AnyEvent[], withWorkers: boolean, blocks = false): Promise<Run> {
+export async function run(chain: DevChain, events: AnyEvent[], withWorkers: boolean, blocks = false, env: Record<string, string> = {}): Promise<Run> {
   if (blocks && Number(indexerEnv.MAX_LOGS_PER_RANGE ?? 10_000) > 10_000) throw new Error('the per-block prototype needs MAX_LOGS_PER_RANGE <= 10000 (BENCH_INDEXER_ENV)');
   const head = await chain.head();
   const db = await createTestDatabase('vaults_bench_indexer');
@@ -89,8 +95,8 @@ export async function run(chain: DevChain, events: AnyEvent[], withWorkers: bool
     const cpu0 = cpuOf(stack);
     const t0 = Date.now();
     const indexer = blocks
-      ? await stack.startIndexer(chain, { ...indexerEnv, ...PROTOTYPE_INDEXER_ENV }, `${PROTOTYPE}/indexer-main.ts`)
-      : await stack.startIndexer(chain, indexerEnv);
+      ? await stack.startIndexer(chain, { ...indexerEnv, ...env, ...PROTOTYPE_INDEXER_ENV }, `${PROTOTYPE}/indexer-main.ts`)
+      : await stack.startIndexer(chain, { ...indexerEnv, ...env });
     await waitUntil(async () => ((await storedCursor(db.url))?.block ?? -1) >= head, 900_000, 'the indexer to reach the head');
     if (withWorkers && blocks) await blockQueues.drained(900_000); // the block jobs request the snapshots before they complete
     if (withWorkers) await stack.queues.drained(900_000);
@@ -123,7 +129,35 @@ export async function withBenchChain<T>(fn: (chain: DevChain, events: AnyEvent[]
   }
 }
 
+/**
+ * BENCH_INDEXER_AB=<env>: the indexer alone into Redis, BENCH_INDEXER_ROUNDS (3) rounds of two
+ * runs alternating which goes first, without and with <env> added (e.g. READ_AHEAD=false): logs/s
+ * per round and the median ratio.
+ */
+async function ab(list: string): Promise<number> {
+  const rounds = Number(process.env.BENCH_INDEXER_ROUNDS ?? 3);
+  return withBenchChain(async (chain, events, head) => {
+    const n = events.length;
+    const rows: { a: number; b: number; load: number }[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const row = { a: 0, b: 0, load: loadavg()[0]! };
+      for (const side of i % 2 ? (['b', 'a'] as const) : (['a', 'b'] as const)) {
+        log(`round ${i + 1}: the indexer alone, ${side === 'a' ? 'as configured' : list}`);
+        row[side] = n / (await run(chain, events, false, false, side === 'a' ? {} : envOf(list))).seconds;
+      }
+      rows.push(row);
+    }
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    process.stdout.write(`\nindexer alone into Redis, ${n} logs in ${head - chain.factoryBlock + 1} blocks, ${cpus().length} cores: A = as configured, B = ${list}\n`);
+    process.stdout.write(`| round | load avg | A logs/s | B logs/s | A / B |\n|---|---:|---:|---:|---:|\n`);
+    for (const [i, r] of rows.entries()) process.stdout.write(`| ${i + 1} | ${r.load.toFixed(1)} | ${Math.round(r.a)} | ${Math.round(r.b)} | ${(r.a / r.b).toFixed(2)}x |\n`);
+    process.stdout.write(`| median | | ${Math.round(median(rows.map((r) => r.a)))} | ${Math.round(median(rows.map((r) => r.b)))} | ${median(rows.map((r) => r.a / r.b)).toFixed(2)}x |\n`);
+    return 0;
+  });
+}
+
 async function main(): Promise<number> {
+  if (process.env.BENCH_INDEXER_AB) return ab(process.env.BENCH_INDEXER_AB);
   return withBenchChain(async (chain, events, head) => {
     log(`chain ready: ${events.length} contract events in blocks ${chain.factoryBlock}..${head}; load average before: ${loadavg()[0]!.toFixed(1)}`);
     log('run 1: end to end (indexer + four workers)');

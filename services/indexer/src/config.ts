@@ -48,6 +48,8 @@ export const chainSchema = z
     MAX_LOGS_PER_RANGE: int(1, 1_000_000).default(10_000),
     /** Jobs per addBulk call (one Redis round trip). */
     ENQUEUE_CHUNK_SIZE: int(1, 10_000).default(500),
+    /** Read the next range while the current one is sent and committed (docs/INDEXER.md, "Read-ahead"): off, not faster here. */
+    READ_AHEAD: z.enum(['true', 'false']).default('false'),
   })
   .refine((e) => e.INITIAL_BLOCK_RANGE <= e.MAX_BLOCK_RANGE, {
     message: 'must not exceed MAX_BLOCK_RANGE',
@@ -78,6 +80,7 @@ export const chainSchema = z
     lockRetryMs: e.LOCK_RETRY_MS,
     enqueueChunkSize: e.ENQUEUE_CHUNK_SIZE,
     maxLogsPerRange: e.MAX_LOGS_PER_RANGE,
+    readAhead: e.READ_AHEAD === 'true',
   }));
 
 export type ChainConfig = z.output<typeof chainSchema>;

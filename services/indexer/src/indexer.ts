@@ -9,7 +9,7 @@ import { ChainMovedError, IncompleteLogsError, readRange, type RangeRead } from 
 import { findCommonAncestor, type Ancestor } from './reorg';
 import { RangeTooLargeError, type ChainReader } from './rpc';
 import { Stall, type StallReason } from './stall';
-import type { SentLog, StoredBlock, StreamState, StreamStore } from './store';
+import type { StoredBlock, StreamState, StreamStore } from './store';
 
 // One stream (chain + factory), one writer. A tick: read the head, check the stored recent
 // blocks (or, once final, the cursor's block) against the chain (rewinding on a
@@ -17,6 +17,14 @@ import type { SentLog, StoredBlock, StreamState, StreamStore } from './store';
 // sent under the writer's epoch, enqueue every event, and only then move the cursor, in the same
 // fenced transaction that keeps the new recent blocks. A tick that cannot make progress backs
 // off and, when that lasts, says why (stall.ts: metric, readiness).
+//
+// Read-ahead (READ_AHEAD; off by default: not faster on the bench's machine, docs/INDEXER.md):
+// once a range is read, the next one is read while this one is decoded, sent and committed. It
+// only reads (no write, so fencing is untouched), and the next tick uses it only if it starts
+// right after the cursor that tick found, on the cursor's hash, after that tick's own
+// re-organisation check; anything else (a rewind, a failed send or commit, a tick without
+// progress) drops it and the range is read again. Its errors are those of a read, met by the
+// tick that uses it.
 
 export interface IndexerDeps {
   cfg: ChainConfig;
@@ -29,6 +37,15 @@ export interface IndexerDeps {
   log: Logger;
 }
 
+/** A range read ahead: the next range, read while the current one was sent and committed. */
+interface ReadAhead {
+  from: number;
+  asked: number;
+  /** The hash its first block's parent was checked against: the cursor it follows. */
+  cursorHash: string | null;
+  read: Promise<RangeRead>;
+}
+
 export interface DeepReorg {
   cursor: number;
   oldestKnown: number;
@@ -39,6 +56,8 @@ export class Indexer {
   private vaults = new Set<string>();
   private readonly range: AdaptiveRange;
   private reconciled = false;
+  /** The next range, read ahead by the last tick; taken (or dropped) by the next one. */
+  private ahead: ReadAhead | null = null;
   /** Set while a re-organisation deeper than the window halts indexing. */
   deepReorg: DeepReorg | null = null;
   /** Ticks in a row without progress, and why (back-off, metric, readiness). */
@@ -94,6 +113,9 @@ export class Indexer {
   /** One step. True when there is more to do at once (behind the head, or just rewound). */
   async tick(): Promise<boolean> {
     const { cfg, metrics } = this.deps;
+    // Taken by this tick or dropped: a read-ahead is only ever the next tick's.
+    const ahead = this.ahead;
+    this.ahead = null;
     const head = await this.deps.chain.blockNumber();
     metrics.headBlock.set(head);
     metrics.blocksBehind.set(Math.max(0, head - this.state.cursor));
@@ -103,15 +125,14 @@ export class Indexer {
     if (this.deepReorg) return this.stuck('deep_reorg', 're-organisation deeper than REORG_WINDOW: indexing halted');
     const target = head - cfg.confirmations;
     if (this.state.cursor >= target) return this.progress(false);
-    const [from, asked] = this.range.next(this.state.cursor + 1, target);
+    // The read-ahead follows this cursor (number and hash, re-organisation checked above) and
+    // ends at or below this tick's target (a chain that got shorter), or it is dropped.
+    const next = ahead && ahead.from === this.state.cursor + 1 && ahead.cursorHash === this.state.cursorHash && ahead.asked <= target ? ahead : null;
+    const [from, asked] = next ? [next.from, next.asked] : this.range.next(this.state.cursor + 1, target);
     const stop = metrics.rangeDuration.startTimer();
     let to: number;
     try {
-      const read = await this.indexRange(from, asked, head);
-      to = read.to;
-      // Cut by MAX_LOGS_PER_RANGE: fetch no more blocks than that next time.
-      if (read.cutByLogs) this.range.fit(to - from + 1);
-      else this.range.succeeded(to - from + 1);
+      to = await this.indexRange(from, asked, head, target, next?.read);
     } catch (err) {
       if (err instanceof RangeTooLargeError) {
         if (!this.range.shrink()) throw err;
@@ -213,38 +234,56 @@ export class Indexer {
   }
 
   /**
-   * Indexes [from, asked], or less (incomplete logs, or more than MAX_LOGS_PER_RANGE logs): read,
-   * decode, send, commit. Returns where it ended.
+   * Indexes [from, asked], or less (incomplete logs, or more than MAX_LOGS_PER_RANGE logs): read
+   * (or take the read-ahead), start reading the next range, decode, send, commit. Returns where it
+   * ended. A read-ahead was read at an older head: its headers reach at least as low as this
+   * head's non-final blocks, so what is sent and committed is taken as of this head.
    */
-  private async indexRange(from: number, asked: number, head: number): Promise<{ to: number; cutByLogs: boolean }> {
+  private async indexRange(from: number, asked: number, head: number, target: number, readAhead?: Promise<RangeRead>): Promise<number> {
     const t0 = Date.now();
-    const read = await readRange(this.deps, { from, to: asked, head, cursorHash: this.state.cursorHash }, this.vaults);
+    const read = await (readAhead ?? readRange(this.deps, { from, to: asked, head, cursorHash: this.state.cursorHash }, this.vaults));
+    // Cut by MAX_LOGS_PER_RANGE: fetch no more blocks than that next time.
+    if (read.cutByLogs) this.range.fit(read.to - from + 1);
+    else this.range.succeeded(read.to - from + 1);
+    if (this.deps.cfg.readAhead && read.to < target) this.readAhead(read, head, target);
     const t1 = Date.now();
     const decoded = await decodeLogs(this.deps, read.logs, read.headers);
-    const sent = await this.send(decoded, head);
+    await this.send(decoded, head);
     const t2 = Date.now();
-    await this.commit(from, read, sent, head);
+    await this.commit(from, read, head);
     this.deps.log.debug(
-      { from, to: read.to, asked, logs: read.logs.length, headers: read.headers.size, readMs: t1 - t0, enqueueMs: t2 - t1, commitMs: Date.now() - t2 },
+      { from, to: read.to, asked, logs: read.logs.length, headers: read.headers.size, readMs: t1 - t0, enqueueMs: t2 - t1, commitMs: Date.now() - t2, readAhead: !!readAhead },
       'range indexed',
     );
-    return { to: read.to, cutByLogs: read.cutByLogs };
+    return read.to;
+  }
+
+  /**
+   * Starts reading the range after `read` (as the next tick would, with the vaults `read` found),
+   * for the next tick. Only reads; a failure is the next tick's, if it takes it.
+   */
+  private readAhead(read: RangeRead, head: number, target: number): void {
+    const [from, asked] = this.range.next(read.to + 1, target);
+    const cursorHash = read.headers.get(read.to)!.hash!;
+    const vaults = new Set([...this.vaults, ...read.newVaults.map((v) => v.address)]);
+    const next = readRange(this.deps, { from, to: asked, head, cursorHash }, vaults);
+    next.catch(() => undefined); // dropped unread, it must not be an unhandled rejection
+    this.ahead = { from, asked, cursorHash, read: next };
   }
 
   /**
    * Records what will be sent, under the writer's epoch, then enqueues it: a writer that lost the
    * lock stops at the record, and what a writer sends and then cannot commit is reconciled by
-   * the next (init). Returns the logs recorded.
+   * the next (init).
    */
-  private async send(decoded: DecodedEvent[], head: number): Promise<SentLog[]> {
+  private async send(decoded: DecodedEvent[], head: number): Promise<void> {
     const sent = sentLogsOf(decoded, head - this.deps.cfg.sentLogRetention + 1);
     await this.deps.store.recordSends(sent);
     await enqueueJobs(this.deps.producer, decoded.map((e) => e.job), this.deps.cfg.enqueueChunkSize, this.deps.metrics);
-    return sent;
   }
 
-  /** Moves the cursor to the range's end with its recent blocks, new vaults and sent logs, in one fenced transaction. */
-  private async commit(from: number, read: RangeRead, sent: SentLog[], head: number): Promise<void> {
+  /** Moves the cursor to the range's end with its recent blocks and new vaults, in one fenced transaction (its sent logs are recorded already). */
+  private async commit(from: number, read: RangeRead, head: number): Promise<void> {
     const { cfg, metrics } = this.deps;
     const { to, headers, newVaults } = read;
     const finalBelow = head - cfg.reorgWindow + 1;
@@ -254,7 +293,7 @@ export class Indexer {
       .sort((a, b) => a.number - b.number);
     const toHash = headers.get(to)!.hash!;
     const logsBelow = head - cfg.sentLogRetention + 1;
-    await this.deps.store.commitRange({ toBlock: to, toHash, blocks: recent, vaults: newVaults, logs: sent, finalBelow, logsBelow });
+    await this.deps.store.commitRange({ toBlock: to, toHash, blocks: recent, vaults: newVaults, finalBelow, logsBelow });
 
     for (const v of newVaults) this.vaults.add(v.address);
     this.state.cursor = to;

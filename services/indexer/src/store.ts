@@ -40,8 +40,6 @@ export interface RangeCommit {
   /** Blocks of the range that are not final yet (their hashes are kept). */
   blocks: StoredBlock[];
   vaults: { address: string; blockNumber: number }[];
-  /** Logs sent from the range. */
-  logs: SentLog[];
   /** Blocks below this are final: their hashes are forgotten. */
   finalBelow: number;
   /** Sent logs below this are forgotten (SENT_LOG_RETENTION). */
@@ -114,23 +112,23 @@ export class StreamStore {
   }
 
   /**
-   * Records logs about to be enqueued, before they are (same rows as commitRange's): a writer that
-   * is fenced here sends nothing, and one fenced later leaves a record above the cursor that the
-   * next writer reconciles with the chain (sentLogsAfter(cursor)).
+   * Records logs about to be enqueued, before they are (the range's only record of them: the
+   * range's commit does not write them again): a writer that is fenced here sends nothing, and
+   * one fenced later leaves a record above the cursor that the next writer reconciles with the
+   * chain (sentLogsAfter(cursor)). Fenced even with nothing to record (logs below
+   * SENT_LOG_RETENTION are sent unrecorded).
    */
   async recordSends(logs: SentLog[]): Promise<void> {
-    await this.fenced((tx) => this.insertLogs(tx, logs));
-  }
-
-  private async insertLogs(tx: Tx, logs: SentLog[]): Promise<void> {
-    if (!logs.length) return;
-    await tx.execute`
-      INSERT INTO "IndexerSentLog" ("streamId", "blockNumber", "blockHash", "txHash", "logIndex", kind, payload)
-      SELECT ${this.streamId}, n, b, h, i, k, p FROM unnest(${logs.map((l) => l.blockNumber)}::bigint[], ${logs.map((l) => l.blockHash)}::text[],
-                                             ${logs.map((l) => l.txHash)}::text[],
-                                             ${logs.map((l) => l.logIndex)}::bigint[], ${logs.map((l) => l.kind)}::text[],
-                                             ${logs.map((l) => JSON.stringify(l.payload))}::text[]) AS t(n, b, h, i, k, p)
-      ON CONFLICT DO NOTHING`;
+    await this.fenced(async (tx) => {
+      if (!logs.length) return;
+      await tx.execute`
+        INSERT INTO "IndexerSentLog" ("streamId", "blockNumber", "blockHash", "txHash", "logIndex", kind, payload)
+        SELECT ${this.streamId}, n, b, h, i, k, p FROM unnest(${logs.map((l) => l.blockNumber)}::bigint[], ${logs.map((l) => l.blockHash)}::text[],
+                                               ${logs.map((l) => l.txHash)}::text[],
+                                               ${logs.map((l) => l.logIndex)}::bigint[], ${logs.map((l) => l.kind)}::text[],
+                                               ${logs.map((l) => JSON.stringify(l.payload))}::text[]) AS t(n, b, h, i, k, p)
+        ON CONFLICT DO NOTHING`;
+    });
   }
 
   async commitRange(c: RangeCommit): Promise<void> {
@@ -149,7 +147,7 @@ export class StreamStore {
                                             ${c.blocks.map((b) => b.parentHash)}::text[]) AS t(n, h, p)
           ON CONFLICT ("streamId", "blockNumber") DO UPDATE SET "blockHash" = excluded."blockHash", "parentHash" = excluded."parentHash"`;
       }
-      await this.insertLogs(tx, c.logs); // already recorded by recordSends: a no-op then
+      // Not the range's sent logs: recordSends committed them before they were sent.
       await this.prune(tx, c.finalBelow, c.logsBelow);
       await tx.execute`
         UPDATE "IndexerCursor" SET "blockNumber" = ${c.toBlock}, "blockHash" = ${c.toHash}, "updatedAt" = now()
