@@ -5,7 +5,10 @@
 //      factory's block; logs/s until every queue drained, then the database is checked against
 //      the reference model of the chain's logs;
 //   2. the indexer alone (no workers): logs/s into Redis until its cursor reaches the head.
-// Each run also prints the indexer's event-loop delay (p99, max) over the backfill.
+// Each run also prints the indexer's event-loop delay (p99, max) over the backfill. Then, when
+// Ponder's own install is there (pnpm bench:ponder:install), the same chain beside Ponder, as
+// `pnpm bench:ponder` runs it (BENCH_PONDER_ROUNDS alternating rounds, PASS/MISS for >= 1.0x);
+// BENCH_INDEXER_PONDER=0 leaves that out.
 // BENCH_INDEXER_AB=<env> (e.g. READ_AHEAD=false) instead: the indexer alone, with and without
 // <env>, alternating, BENCH_INDEXER_ROUNDS rounds (ab() below).
 import { randomBytes } from 'node:crypto';
@@ -178,8 +181,24 @@ async function main(): Promise<number> {
     process.stdout.write(`| indexer alone | ${alone.loopP99Ms.toFixed(1)} | ${alone.loopMaxMs.toFixed(1)} |\n`);
     const diff = e2e.differences!;
     process.stdout.write(`database = reference model of the chain's logs: ${diff.length === 0 ? 'PASS' : `FAIL (${diff.length} differences, e.g. ${diff.slice(0, 3).join('; ')})`}\n`);
-    return diff.length === 0 ? 0 : 1;
+    // Then the same chain beside Ponder (indexer-vs-ponder.ts, alternating runs, PASS/MISS for
+    // >= 1.0x), when its own install is there; BENCH_INDEXER_PONDER=0 leaves it out.
+    const sideBySideCode = await besidePonder(chain, events, head);
+    return diff.length === 0 ? sideBySideCode : 1;
   });
+}
+
+async function besidePonder(chain: DevChain, events: AnyEvent[], head: number): Promise<number> {
+  if (process.env.BENCH_INDEXER_PONDER === '0') return 0;
+  // Imported here: indexer-vs-ponder.ts imports this file.
+  const [{ ponderMissing }, { sideBySide }] = await Promise.all([import('./ponder-run'), import('./indexer-vs-ponder')]);
+  const missing = ponderMissing();
+  if (missing) {
+    process.stdout.write(`\nbackfill beside Ponder: not run (${missing}); pnpm bench:ponder:install installs it\n`);
+    return 0;
+  }
+  log('then the same chain beside Ponder (pnpm bench:ponder)');
+  return sideBySide(chain, events, head);
 }
 
 // indexer-vs-ponder.ts imports withBenchChain and run.
