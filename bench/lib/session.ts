@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { createRedis, isCluster, queueName, queuePrefix, type QueueKey, type Redis } from '@vaults/shared';
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@vaults/testkit';
+import { createTestDatabase, TEST_REDIS_URL, unlinkPrefix, type TestDatabase } from '@vaults/testkit';
 
 // One bench run's own world: a fresh migrated database and a Redis key prefix nobody else
 // uses (the worker processes honour QUEUE_PREFIX). close() removes both.
@@ -80,19 +80,4 @@ async function localRedisPid(redis: Redis): Promise<(() => number[]) | undefined
   } catch {
     return undefined; // a remote Redis: no process to meter here
   }
-}
-
-/** Deletes every Redis key of this run (its own prefix only), on every master of a cluster. */
-async function unlinkPrefix(redis: Redis, prefix: string): Promise<void> {
-  for (const node of isCluster(redis) ? redis.nodes('master') : [redis]) await unlinkOn(node, prefix);
-}
-
-async function unlinkOn(redis: Exclude<Redis, { isCluster: true }>, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    // One UNLINK per key, pipelined: on a cluster the keys of one page may lie in different slots.
-    if (keys.length) await keys.reduce((p, key) => p.unlink(key), redis.pipeline()).exec();
-  } while (cursor !== '0');
 }

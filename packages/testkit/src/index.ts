@@ -9,3 +9,4 @@ export * from './noise';
 export * from './reference-series';
 export * from './read-series';
 export * from './worker-process';
+export * from './redis-keys';

@@ -14,7 +14,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { Harness, createTestDatabase, diffStates, expectedState, readState, waitUntil, type AnyEvent } from '@vaults/testkit';
+import { Harness, createTestDatabase, diffStates, expectedState, readState, unlinkPrefix, waitUntil, type AnyEvent } from '@vaults/testkit';
+import { createRedis } from '@vaults/shared';
 import { Anvil, DevChain, deployVaults, Stack, storedCursor } from '@vaults/devchain';
 import { BLOCK_QUEUE_SUFFIX } from './block-prototype/block-jobs';
 
@@ -80,9 +81,10 @@ export async function run(chain: DevChain, events: AnyEvent[], withWorkers: bool
   if (blocks && Number(indexerEnv.MAX_LOGS_PER_RANGE ?? 10_000) > 10_000) throw new Error('the per-block prototype needs MAX_LOGS_PER_RANGE <= 10000 (BENCH_INDEXER_ENV)');
   const head = await chain.head();
   const db = await createTestDatabase('vaults_bench_indexer');
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const stack = new Stack({
     databaseUrl: db.url,
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisUrl,
     prefix: `bench-indexer-${randomBytes(3).toString('hex')}`,
     logLevel: process.env.BENCH_INDEXER_LOG_LEVEL ?? 'warn',
     print: (line) => process.stderr.write(`${line}\n`),
@@ -117,6 +119,13 @@ export async function run(chain: DevChain, events: AnyEvent[], withWorkers: bool
     await stack.stop();
     await blockQueues.close();
     await db.drop();
+    // The run's jobs (the indexer-alone run leaves every one of them): its own prefix only.
+    const redis = createRedis(redisUrl, 'wait');
+    try {
+      await unlinkPrefix(redis, stack.prefix);
+    } finally {
+      redis.disconnect();
+    }
   }
 }
 
