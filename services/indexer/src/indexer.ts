@@ -6,6 +6,7 @@ import type { EventMapping } from './events';
 import type { IndexerMetrics } from './metrics';
 import { AdaptiveRange } from './range';
 import { ChainMovedError, IncompleteLogsError, readRange, type RangeRead } from './read-range';
+import { startReadAhead, takeReadAhead, type ReadAhead } from './read-ahead';
 import { findCommonAncestor, type Ancestor } from './reorg';
 import { RangeTooLargeError, type ChainReader } from './rpc';
 import { Stall, type StallReason } from './stall';
@@ -17,14 +18,7 @@ import type { StoredBlock, StreamState, StreamStore } from './store';
 // sent under the writer's epoch, enqueue every event, and only then move the cursor, in the same
 // fenced transaction that keeps the new recent blocks. A tick that cannot make progress backs
 // off and, when that lasts, says why (stall.ts: metric, readiness).
-//
-// Read-ahead (READ_AHEAD; off by default: not faster on the bench's machine, docs/INDEXER.md):
-// once a range is read, the next one is read while this one is decoded, sent and committed. It
-// only reads (no write, so fencing is untouched), and the next tick uses it only if it starts
-// right after the cursor that tick found, on the cursor's hash, after that tick's own
-// re-organisation check; anything else (a rewind, a failed send or commit, a tick without
-// progress) drops it and the range is read again. Its errors are those of a read, met by the
-// tick that uses it.
+// The next range may be read ahead while this one is sent and committed (READ_AHEAD, read-ahead.ts).
 
 export interface IndexerDeps {
   cfg: ChainConfig;
@@ -35,15 +29,6 @@ export interface IndexerDeps {
   mapping: EventMapping;
   metrics: IndexerMetrics;
   log: Logger;
-}
-
-/** A range read ahead: the next range, read while the current one was sent and committed. */
-interface ReadAhead {
-  from: number;
-  asked: number;
-  /** The hash its first block's parent was checked against: the cursor it follows. */
-  cursorHash: string | null;
-  read: Promise<RangeRead>;
 }
 
 export interface DeepReorg {
@@ -125,9 +110,8 @@ export class Indexer {
     if (this.deepReorg) return this.stuck('deep_reorg', 're-organisation deeper than REORG_WINDOW: indexing halted');
     const target = head - cfg.confirmations;
     if (this.state.cursor >= target) return this.progress(false);
-    // The read-ahead follows this cursor (number and hash, re-organisation checked above) and
-    // ends at or below this tick's target (a chain that got shorter), or it is dropped.
-    const next = ahead && ahead.from === this.state.cursor + 1 && ahead.cursorHash === this.state.cursorHash && ahead.asked <= target ? ahead : null;
+    // Taken only after the re-organisation check above, and only if it follows this cursor.
+    const next = takeReadAhead(ahead, this.state.cursor, this.state.cursorHash, target);
     const [from, asked] = next ? [next.from, next.asked] : this.range.next(this.state.cursor + 1, target);
     const stop = metrics.rangeDuration.startTimer();
     let to: number;
@@ -245,7 +229,10 @@ export class Indexer {
     // Cut by MAX_LOGS_PER_RANGE: fetch no more blocks than that next time.
     if (read.cutByLogs) this.range.fit(read.to - from + 1);
     else this.range.succeeded(read.to - from + 1);
-    if (this.deps.cfg.readAhead && read.to < target) this.readAhead(read, head, target);
+    if (this.deps.cfg.readAhead && read.to < target) {
+      const [nextFrom, nextAsked] = this.range.next(read.to + 1, target);
+      this.ahead = startReadAhead(this.deps, read, nextFrom, nextAsked, head, this.vaults);
+    }
     const t1 = Date.now();
     const decoded = await decodeLogs(this.deps, read.logs, read.headers);
     await this.send(decoded, head);
@@ -256,19 +243,6 @@ export class Indexer {
       'range indexed',
     );
     return read.to;
-  }
-
-  /**
-   * Starts reading the range after `read` (as the next tick would, with the vaults `read` found),
-   * for the next tick. Only reads; a failure is the next tick's, if it takes it.
-   */
-  private readAhead(read: RangeRead, head: number, target: number): void {
-    const [from, asked] = this.range.next(read.to + 1, target);
-    const cursorHash = read.headers.get(read.to)!.hash!;
-    const vaults = new Set([...this.vaults, ...read.newVaults.map((v) => v.address)]);
-    const next = readRange(this.deps, { from, to: asked, head, cursorHash }, vaults);
-    next.catch(() => undefined); // dropped unread, it must not be an unhandled rejection
-    this.ahead = { from, asked, cursorHash, read: next };
   }
 
   /**
